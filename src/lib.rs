@@ -1,0 +1,21 @@
+//! mailman-gate: decide at SMTP time what GNU Mailman 2.1 would do with a
+//! post, from the list's own `config.pck`, inside the MTA's process.
+//!
+//! Layers, from the disk up:
+//! - [`pickle`]: a small, bounded reader for Python 2 pickles.
+//! - [`policy`]: the typed list policy taken from a pickled `config.pck`.
+//! - [`store`]: where lists live, name validation, `.last` fallback, cache.
+//! - [`route`]: `local_part@domain` to (list, address kind).
+//! - [`site`]: site settings Mailman keeps in `mm_cfg.py`, from our config file.
+//! - [`message`]: a message as Mailman's Python `email` package sees it.
+//! - [`pyre`]: Python `re` patterns on a bounded backtracking engine.
+//! - [`decide`]: the incoming pipeline, a pure function to a verdict.
+
+pub mod decide;
+pub mod message;
+pub mod pickle;
+pub mod policy;
+pub mod pyre;
+pub mod route;
+pub mod site;
+pub mod store;

@@ -1,0 +1,1 @@
+//! pyre (to be written)
