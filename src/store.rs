@@ -1,1 +1,344 @@
-//! store (to be written)
+//! Where Mailman's lists live on disk, and reading them safely.
+//!
+//! - Names are checked before any path is built: only the site's
+//!   `ACCEPTABLE_LISTNAME_CHARACTERS`, never `/`, NUL, `.` or `..`, at most
+//!   255 bytes. Nothing outside the lists directory is ever opened.
+//! - `config.pck` is read from one open file descriptor, and its identity
+//!   (device, inode, size, mtime) taken from that descriptor: Mailman saves
+//!   by writing a temporary file and renaming it over `config.pck`, so what
+//!   is read is always one whole generation.
+//! - A `config.pck` that cannot be unpickled falls back to
+//!   `config.pck.last`, as Mailman's `Load` does, but read-only: Mailman
+//!   would also rename the corrupt file; a reader never writes.
+//! - Parsed policies are cached per list and revalidated by a `stat` of
+//!   `config.pck` on every lookup.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::pickle::{self, Limits};
+use crate::policy::ListPolicy;
+use crate::pyre::{Flags, PyRegex};
+
+/// Debian's `LIST_DATA_DIR`.
+pub const DEBIAN_LISTS_DIR: &str = "/var/lib/mailman/lists";
+/// cPanel's `LIST_DATA_DIR`.
+pub const CPANEL_LISTS_DIR: &str = "/usr/local/cpanel/3rdparty/mailman/lists";
+/// Mailman's default `ACCEPTABLE_LISTNAME_CHARACTERS`.
+pub const DEFAULT_LISTNAME_CHARACTERS: &str = "[-+_.=a-z0-9]";
+
+/// How list directories are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `lists/<name>/`, the list reachable at any local domain.
+    Standard,
+    /// cPanel: `lists/<list>_<domain>/`.
+    Cpanel,
+}
+
+impl Layout {
+    pub fn parse(s: &str) -> Option<Layout> {
+        match s {
+            "standard" => Some(Layout::Standard),
+            "cpanel" => Some(Layout::Cpanel),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Standard => "standard",
+            Layout::Cpanel => "cpanel",
+        }
+    }
+    pub fn default_lists_dir(self) -> &'static str {
+        match self {
+            Layout::Standard => DEBIAN_LISTS_DIR,
+            Layout::Cpanel => CPANEL_LISTS_DIR,
+        }
+    }
+}
+
+/// Why a list's state could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The name is not one Mailman would accept (or could escape the dir).
+    BadName(String),
+    /// No `config.pck` and no `config.pck.last`.
+    NoSuchList(String),
+    /// A file exists but cannot be opened or read (e.g. EACCES).
+    Unreadable { path: PathBuf, error: String },
+    /// Neither `config.pck` nor `config.pck.last` holds a list.
+    Corrupt { list: String, detail: String },
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::BadName(n) => write!(f, "not an acceptable list name: {n:?}"),
+            StoreError::NoSuchList(n) => write!(f, "no such list: {n}"),
+            StoreError::Unreadable { path, error } => {
+                write!(f, "cannot read {}: {error}", path.display())
+            }
+            StoreError::Corrupt { list, detail } => {
+                write!(
+                    f,
+                    "list {list}: config.pck and config.pck.last unreadable: {detail}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Identity of one generation of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
+}
+
+impl FileId {
+    fn of(m: &std::fs::Metadata) -> FileId {
+        FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+        }
+    }
+}
+
+/// Which file a policy came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    ConfigPck,
+    /// `config.pck.last`, with why `config.pck` was not used.
+    ConfigPckLast {
+        why: String,
+    },
+}
+
+/// A list's policy as loaded, shared by every caller until it changes.
+#[derive(Debug)]
+pub struct LoadedList {
+    pub policy: ListPolicy,
+    pub source: Source,
+    /// Identity of `config.pck` when this was loaded (None: it was missing).
+    pub pck_id: Option<FileId>,
+}
+
+/// Checks list names the way Mailman's `Utils.list_exists` does.
+#[derive(Debug, Clone)]
+pub struct NameRule {
+    class: PyRegex,
+}
+
+impl NameRule {
+    /// `chars` is the site's `ACCEPTABLE_LISTNAME_CHARACTERS` (a Python
+    /// regex, normally a character class). An invalid one falls back to
+    /// Mailman's default.
+    pub fn new(chars: &str) -> NameRule {
+        let class = PyRegex::compile(chars, Flags::default())
+            .or_else(|_| PyRegex::compile(DEFAULT_LISTNAME_CHARACTERS, Flags::default()));
+        NameRule {
+            class: class.unwrap_or_else(|_| fallback_name_class()),
+        }
+    }
+
+    /// Mailman removes every match of the class and calls the name hostile
+    /// if anything is left; on top of that, names that could leave the
+    /// lists directory are refused whatever the site allows.
+    pub fn accepts(&self, name: &str) -> bool {
+        if name.is_empty()
+            || name.len() > 255
+            || name == "."
+            || name == ".."
+            || name.contains('/')
+            || name.contains('\0')
+        {
+            return false;
+        }
+        name.chars().all(|c| {
+            let mut buf = [0u8; 4];
+            matches!(self.class.match_start(c.encode_utf8(&mut buf)), Ok(true))
+        })
+    }
+}
+
+fn fallback_name_class() -> PyRegex {
+    // Only reached if the regex module cannot compile Mailman's own default.
+    PyRegex::compile("[a-z0-9]", Flags::default()).expect("trivial class compiles")
+}
+
+impl Default for NameRule {
+    fn default() -> Self {
+        NameRule::new(DEFAULT_LISTNAME_CHARACTERS)
+    }
+}
+
+/// The lists directory, its layout, and the cache of parsed lists.
+pub struct Store {
+    lists_dir: PathBuf,
+    layout: Layout,
+    names: NameRule,
+    limits: Limits,
+    cache: RwLock<HashMap<String, Arc<LoadedList>>>,
+}
+
+impl Store {
+    pub fn new(lists_dir: impl Into<PathBuf>, layout: Layout, names: NameRule) -> Store {
+        Store {
+            lists_dir: lists_dir.into(),
+            layout,
+            names,
+            limits: Limits::default(),
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn lists_dir(&self) -> &Path {
+        &self.lists_dir
+    }
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+    pub fn name_rule(&self) -> &NameRule {
+        &self.names
+    }
+
+    /// The directory of list `name`, or an error if the name is not acceptable.
+    pub fn list_dir(&self, name: &str) -> Result<PathBuf, StoreError> {
+        if !self.names.accepts(name) {
+            return Err(StoreError::BadName(name.to_owned()));
+        }
+        Ok(self.lists_dir.join(name))
+    }
+
+    /// Mailman's `list_exists`: an acceptable name with a `config.pck` or
+    /// `config.pck.last` (the pre-2.1 `config.db` files are not read).
+    pub fn exists(&self, name: &str) -> bool {
+        match self.list_dir(name) {
+            Ok(dir) => {
+                std::fs::symlink_metadata(dir.join("config.pck")).is_ok()
+                    || std::fs::symlink_metadata(dir.join("config.pck.last")).is_ok()
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// All acceptable list names in the lists directory, sorted.
+    pub fn list_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.lists_dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| self.exists(n))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The current policy of list `name`, from the cache when `config.pck`
+    /// has not changed since it was parsed.
+    pub fn load(&self, name: &str) -> Result<Arc<LoadedList>, StoreError> {
+        let dir = self.list_dir(name)?;
+        let pck = dir.join("config.pck");
+        let current = std::fs::metadata(&pck).ok().map(|m| FileId::of(&m));
+        if let Some(hit) = self.cache.read().get(name) {
+            if hit.pck_id == current && current.is_some() {
+                return Ok(hit.clone());
+            }
+        }
+        let loaded = Arc::new(self.read_list(name, &dir)?);
+        self.cache.write().insert(name.to_owned(), loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Drop every cached list (the next lookups re-read the files).
+    pub fn clear_cache(&self) {
+        self.cache.write().clear();
+    }
+
+    fn read_list(&self, name: &str, dir: &Path) -> Result<LoadedList, StoreError> {
+        let pck = dir.join("config.pck");
+        let (why, pck_id) = match read_whole(&pck, self.limits.max_bytes)? {
+            Some((data, id)) => match self.parse_policy(name, data) {
+                Ok(policy) => {
+                    return Ok(LoadedList {
+                        policy,
+                        source: Source::ConfigPck,
+                        pck_id: Some(id),
+                    })
+                }
+                Err(detail) => (format!("config.pck: {detail}"), Some(id)),
+            },
+            None => ("config.pck is missing".to_owned(), None),
+        };
+        // Mailman's Load moves on to config.pck.last.
+        let last = dir.join("config.pck.last");
+        let corrupt = |detail: String| StoreError::Corrupt {
+            list: name.to_owned(),
+            detail,
+        };
+        match read_whole(&last, self.limits.max_bytes)? {
+            Some((data, _)) => match self.parse_policy(name, data) {
+                Ok(policy) => Ok(LoadedList {
+                    policy,
+                    source: Source::ConfigPckLast { why },
+                    pck_id,
+                }),
+                Err(detail) => Err(corrupt(format!("{why}; config.pck.last: {detail}"))),
+            },
+            None if pck_id.is_none() => Err(StoreError::NoSuchList(name.to_owned())),
+            None => Err(corrupt(format!("{why}; config.pck.last is missing"))),
+        }
+    }
+
+    fn parse_policy(&self, name: &str, data: Vec<u8>) -> Result<ListPolicy, String> {
+        let parsed = pickle::parse(data, &self.limits).map_err(|e| e.to_string())?;
+        ListPolicy::from_pickle(name, &parsed).map_err(|e| e.to_string())
+    }
+}
+
+/// Read a whole file through one descriptor; its identity comes from that
+/// descriptor. `Ok(None)` if it does not exist.
+fn read_whole(path: &Path, max: usize) -> Result<Option<(Vec<u8>, FileId)>, StoreError> {
+    let unreadable = |e: std::io::Error| StoreError::Unreadable {
+        path: path.to_owned(),
+        error: e.to_string(),
+    };
+    let mut f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(unreadable(e)),
+    };
+    let meta = f.metadata().map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(StoreError::Unreadable {
+            path: path.to_owned(),
+            error: "not a regular file".into(),
+        });
+    }
+    if meta.size() > max as u64 {
+        return Err(StoreError::Unreadable {
+            path: path.to_owned(),
+            error: format!("{} bytes is over the {} byte limit", meta.size(), max),
+        });
+    }
+    let mut data = Vec::with_capacity(meta.size() as usize);
+    f.by_ref()
+        .take(max as u64 + 1)
+        .read_to_end(&mut data)
+        .map_err(unreadable)?;
+    Ok(Some((data, FileId::of(&meta))))
+}

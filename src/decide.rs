@@ -1,1 +1,0 @@
-//! decide (to be written)

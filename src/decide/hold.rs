@@ -1,0 +1,165 @@
+//! Hold: administrivia, recipient count, explicit destination, suspicious
+//! headers, body size, moderated newsgroup. The first hit holds.
+
+use super::patterns::{compile, IGNORECASE};
+use super::{text, Ctx, Step, StepResult, Stop};
+use crate::message::getaddresses;
+
+pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
+    if ctx.approved {
+        ctx.note(Step::Hold, "skipped: approved");
+        return Ok(());
+    }
+    let p = ctx.policy;
+    if p.administrivia && ctx.msg.is_administrivia(ctx.site.mail_commands_max_lines) {
+        ctx.note(Step::Hold, "looks like a mail command");
+        return Err(Stop::Hold(text::HOLD_ADMINISTRIVIA.into()));
+    }
+    if p.max_num_recipients > 0 {
+        let values: Vec<&str> = ctx
+            .msg
+            .get_all("to")
+            .into_iter()
+            .chain(ctx.msg.get_all("cc"))
+            .collect();
+        let count = getaddresses(&values).len();
+        ctx.note(
+            Step::Hold,
+            format!(
+                "{count} To/Cc addresses, max_num_recipients {}",
+                p.max_num_recipients
+            ),
+        );
+        if count as i64 >= p.max_num_recipients {
+            return Err(Stop::Hold(text::HOLD_TOO_MANY_RECIPIENTS.into()));
+        }
+    }
+    if p.require_explicit_destination && !has_explicit_destination(ctx)? {
+        return Err(Stop::Hold(text::HOLD_IMPLICIT_DEST.into()));
+    }
+    if !p.bounce_matching_headers.is_empty() {
+        if let Some(line) = matching_header(ctx)? {
+            ctx.note(
+                Step::Hold,
+                format!("bounce_matching_headers line {line:?} matched"),
+            );
+            return Err(Stop::Hold(text::HOLD_SUSPICIOUS.into()));
+        }
+    }
+    if p.max_message_size > 0 {
+        let size = ctx.msg.body_size();
+        ctx.note(
+            Step::Hold,
+            format!(
+                "body {size} bytes, max_message_size {} KB",
+                p.max_message_size
+            ),
+        );
+        if size as f64 / 1024.0 > p.max_message_size as f64 {
+            return Err(Stop::Hold(text::hold_too_big(size, p.max_message_size)));
+        }
+    }
+    if p.gateway_to_news && p.news_moderation == 2 {
+        ctx.note(Step::Hold, "gated to a moderated newsgroup");
+        return Err(Stop::Hold(text::HOLD_NEWSGROUP.into()));
+    }
+    Ok(())
+}
+
+/// `re.match(pattern, s, re.I)`, or of the escaped pattern when Python
+/// would not compile it (Mailman's fallback for acceptable_aliases).
+fn alias_matches(alias: &str, s: &str) -> Result<bool, Stop> {
+    let too_complex = |_| Stop::Shunt(format!("acceptable_aliases pattern {alias:?} too complex"));
+    match compile(alias, IGNORECASE) {
+        Ok(re) => re.match_start(s).map_err(too_complex),
+        Err(_) => Ok(s
+            .to_ascii_lowercase()
+            .starts_with(&alias.to_ascii_lowercase())),
+    }
+}
+
+/// `MailList.HasExplicitDest`.
+fn has_explicit_destination(ctx: &mut Ctx<'_>) -> Result<bool, Stop> {
+    let p = ctx.policy;
+    let name = p.internal_name.as_str();
+    let full = format!("{}@{}", name, p.host_name);
+    let mut values = Vec::new();
+    for h in ["to", "cc", "resent-to", "resent-cc"] {
+        values.extend(ctx.msg.get_all(h));
+    }
+    let mut recips = Vec::new();
+    for (_, addr) in getaddresses(&values) {
+        let addr = addr.to_ascii_lowercase();
+        let local = addr.split('@').next().unwrap_or("").to_owned();
+        if local == name || addr == full {
+            ctx.note(Step::Hold, format!("explicit destination {addr}"));
+            return Ok(true);
+        }
+        recips.push((addr, local));
+    }
+    for (addr, local) in &recips {
+        for alias in p.acceptable_aliases.lines() {
+            let alias = alias.trim();
+            if alias.is_empty() {
+                continue;
+            }
+            if (!alias.contains('@') && alias_matches(alias, local)?) || alias_matches(alias, addr)?
+            {
+                ctx.note(
+                    Step::Hold,
+                    format!("{addr} matches acceptable alias {alias:?}"),
+                );
+                return Ok(true);
+            }
+        }
+    }
+    ctx.note(
+        Step::Hold,
+        format!(
+            "no explicit destination among {:?}",
+            recips.iter().map(|r| &r.0).collect::<Vec<_>>()
+        ),
+    );
+    Ok(false)
+}
+
+/// `MailList.hasMatchingHeader`: the first bounce_matching_headers line
+/// whose regex is found in a value of its header.
+fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
+    for raw in ctx.policy.bounce_matching_headers.split('\n') {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((header, value)) = line.split_once(':') else {
+            ctx.note(
+                Step::Hold,
+                format!("bounce_matching_headers line {line:?} has no colon: ignored"),
+            );
+            continue;
+        };
+        let regex = value.trim_start();
+        let re = match compile(regex, IGNORECASE) {
+            Ok(re) => re,
+            Err(e) => {
+                ctx.note(
+                    Step::Hold,
+                    format!("bounce_matching_headers regexp {regex:?} invalid: {}", e.0),
+                );
+                continue;
+            }
+        };
+        for v in ctx.msg.get_all(header) {
+            match re.search(v) {
+                Ok(true) => return Ok(Some(line.to_owned())),
+                Ok(false) => {}
+                Err(_) => {
+                    return Err(Stop::Shunt(format!(
+                        "bounce_matching_headers regexp {regex:?} too complex"
+                    )))
+                }
+            }
+        }
+    }
+    Ok(None)
+}

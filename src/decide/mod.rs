@@ -1,0 +1,356 @@
+//! The decision: what Mailman 2.1.39's incoming pipeline would do with a
+//! message, as a pure function of the list's policy, the site settings,
+//! the message, the address kind and the other lists (for `@list`).
+//!
+//! The steps run in Mailman's order (`GLOBAL_PIPELINE`): SpamDetect,
+//! Approve, Moderate, Hold, MimeDel, Scrubber, Emergency, CalcRecips (its
+//! `Urgent:` check). The first step that holds, rejects or discards ends
+//! the pipeline, as the first exception does in Mailman's runner. Mail to
+//! `-owner` takes the owner pipeline (SpamDetect only, with its owner
+//! twists); command and bounce addresses are accepted.
+
+mod approve;
+mod hold;
+mod moderate;
+pub mod patterns;
+mod spam;
+pub mod text;
+
+use crate::message::{Message, MimeFilter};
+use crate::policy::ListPolicy;
+use crate::route::Kind;
+use crate::site::Site;
+
+pub use patterns::{NoOtherLists, OtherLists};
+
+/// What happens to the post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Accept,
+    Hold,
+    Reject,
+    Discard,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::Hold => "hold",
+            Action::Reject => "reject",
+            Action::Discard => "discard",
+        }
+    }
+}
+
+/// The Mailman handler that decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    SpamDetect,
+    Approve,
+    Moderate,
+    Hold,
+    MimeDel,
+    Scrubber,
+    Emergency,
+    CalcRecips,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::SpamDetect => "SpamDetect",
+            Step::Approve => "Approve",
+            Step::Moderate => "Moderate",
+            Step::Hold => "Hold",
+            Step::MimeDel => "MimeDel",
+            Step::Scrubber => "Scrubber",
+            Step::Emergency => "Emergency",
+            Step::CalcRecips => "CalcRecips",
+        }
+    }
+}
+
+/// The answer, with how it was reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub action: Action,
+    /// None when the post is accepted.
+    pub step: Option<Step>,
+    /// The reject text or hold reason as Mailman words it, before wrapping.
+    pub reason: Option<String>,
+    /// Mailman would fail on this message (an exception in a handler) and
+    /// shunt it: neither delivered nor bounced. Reported as a hold.
+    pub shunted: bool,
+    /// Every rule consulted, in order, for `explain`.
+    pub trace: Vec<String>,
+    /// What Mailman might do differently from this verdict and why it
+    /// cannot be known from disk (DMARC, member verbosity, extend.py).
+    pub caveats: Vec<String>,
+}
+
+/// The envelope and address a message arrives with.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    pub kind: Kind,
+    /// The envelope sender: `Some("")` is the null sender (Exim's pipe
+    /// writes `From MAILER-DAEMON`), `None` means no unixfrom line: the
+    /// message's own leading `From ` line is used if it has one.
+    pub envelope_sender: Option<&'a str>,
+}
+
+/// Ends a step: the outcome Mailman's exception would carry.
+pub(crate) enum Stop {
+    Hold(String),
+    Reject(String),
+    Discard,
+    /// A handler would raise something Mailman does not catch.
+    Shunt(String),
+}
+
+/// Whether the pipeline goes on after a step.
+pub(crate) type StepResult = Result<(), Stop>;
+
+/// Everything a step reads.
+pub(crate) struct Ctx<'a> {
+    pub policy: &'a ListPolicy,
+    pub site: &'a Site,
+    pub msg: &'a Message,
+    pub kind: Kind,
+    /// The unixfrom address token.
+    pub unixfrom: Option<String>,
+    pub others: &'a dyn OtherLists,
+    pub trace: Vec<String>,
+    pub caveats: Vec<String>,
+    /// Approve succeeded: Moderate, Hold and Emergency are skipped.
+    pub approved: bool,
+}
+
+impl Ctx<'_> {
+    pub fn note(&mut self, step: Step, what: impl Into<String>) {
+        self.trace
+            .push(format!("{}: {}", step.as_str(), what.into()));
+    }
+
+    /// Mailman's `msg.get_senders()`: lower-cased addresses from the
+    /// site's SENDER_HEADERS in order (None = the unixfrom address).
+    pub fn senders(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for h in &self.site.sender_headers {
+            match h {
+                crate::site::SenderHeader::Envelope => {
+                    if let Some(u) = &self.unixfrom {
+                        out.push(u.to_ascii_lowercase());
+                    }
+                }
+                crate::site::SenderHeader::Header(name) => {
+                    let values: Vec<String> = self
+                        .msg
+                        .get_all(name)
+                        .iter()
+                        .map(|v| join_lines(v))
+                        .collect();
+                    let refs: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
+                    for (_, addr) in crate::message::getaddresses(&refs) {
+                        out.push(addr.to_ascii_lowercase());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Mailman's `msg.get_sender()`: the first address of the first From
+    /// (or Sender, per USE_ENVELOPE_SENDER) header that has one, else the
+    /// unixfrom address, lower-cased.
+    pub fn sender(&self) -> String {
+        let order: [&str; 2] = if self.site.use_envelope_sender {
+            ["sender", "from"]
+        } else {
+            ["from", "sender"]
+        };
+        for h in order {
+            let Some(value) = self.msg.get(h) else {
+                continue;
+            };
+            if value.is_empty() {
+                continue;
+            }
+            let joined = join_lines(value);
+            if let Some((_, addr)) = crate::message::getaddresses(&[joined.as_str()])
+                .into_iter()
+                .next()
+            {
+                if !addr.is_empty() {
+                    return addr.to_ascii_lowercase();
+                }
+            }
+        }
+        self.unixfrom.as_deref().unwrap_or("").to_ascii_lowercase()
+    }
+}
+
+/// Python 2's `''.join(s.splitlines())` for a `str`.
+pub(crate) fn join_lines(s: &str) -> String {
+    s.replace("\r\n", "").replace(['\r', '\n'], "")
+}
+
+/// Decide what Mailman would do with `msg` sent to the list by `delivery`.
+pub fn decide(
+    policy: &ListPolicy,
+    site: &Site,
+    msg: &Message,
+    delivery: Delivery<'_>,
+    others: &dyn OtherLists,
+) -> Verdict {
+    let unixfrom = match delivery.envelope_sender {
+        Some("") => Some("MAILER-DAEMON".to_owned()),
+        Some(s) => Some(s.to_owned()),
+        None => msg.unixfrom_address().map(str::to_owned),
+    };
+    let mut ctx = Ctx {
+        policy,
+        site,
+        msg,
+        kind: delivery.kind,
+        unixfrom,
+        others,
+        trace: Vec::new(),
+        caveats: Vec::new(),
+        approved: false,
+    };
+    if policy.has_custom_pipeline {
+        ctx.caveats.push(
+            "the list has its own `pipeline` attribute: Mailman may run other handlers".into(),
+        );
+    }
+    let (result, step) = run(&mut ctx);
+    let mut verdict = Verdict {
+        action: Action::Accept,
+        step: None,
+        reason: None,
+        shunted: false,
+        trace: std::mem::take(&mut ctx.trace),
+        caveats: std::mem::take(&mut ctx.caveats),
+    };
+    if let Err(stop) = result {
+        verdict.step = Some(step);
+        match stop {
+            Stop::Hold(reason) => {
+                verdict.action = Action::Hold;
+                verdict.reason = Some(reason);
+            }
+            Stop::Reject(text) => {
+                verdict.action = Action::Reject;
+                verdict.reason = Some(text);
+            }
+            Stop::Discard => verdict.action = Action::Discard,
+            Stop::Shunt(why) => {
+                verdict.action = Action::Hold;
+                verdict.shunted = true;
+                verdict.reason = Some(format!("Mailman would shunt this message: {why}"));
+            }
+        }
+    }
+    verdict
+}
+
+/// Run the pipeline for the address kind; on a stop, which step stopped.
+fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
+    match ctx.kind {
+        Kind::Post => {}
+        Kind::Owner => {
+            ctx.note(Step::SpamDetect, "owner pipeline: SpamDetect only");
+            return (spam::process(ctx), Step::SpamDetect);
+        }
+        other => {
+            ctx.trace.push(format!(
+                "-{} is a command or bounce address: Mailman does not moderate it",
+                other.as_str()
+            ));
+            return (Ok(()), Step::CalcRecips);
+        }
+    }
+    let steps: [(Step, fn(&mut Ctx<'_>) -> StepResult); 8] = [
+        (Step::SpamDetect, spam::process),
+        (Step::Approve, approve::process),
+        (Step::Moderate, moderate::process),
+        (Step::Hold, hold::process),
+        (Step::MimeDel, mimedel),
+        (Step::Scrubber, scrubber),
+        (Step::Emergency, emergency),
+        (Step::CalcRecips, approve::urgent),
+    ];
+    for (step, f) in steps {
+        if let Err(stop) = f(ctx) {
+            return (Err(stop), step);
+        }
+    }
+    ctx.trace
+        .push("accepted: no step held, rejected or discarded it".into());
+    (Ok(()), Step::CalcRecips)
+}
+
+/// MimeDel: content filtering, which applies to approved posts too.
+fn mimedel(ctx: &mut Ctx<'_>) -> StepResult {
+    let p = ctx.policy;
+    if !p.filter_content {
+        return Ok(());
+    }
+    let filter = MimeFilter {
+        filter_mime_types: p.filter_mime_types.clone(),
+        pass_mime_types: p.pass_mime_types.clone(),
+        filter_filename_extensions: p.filter_filename_extensions.clone(),
+        pass_filename_extensions: p.pass_filename_extensions.clone(),
+        collapse_alternatives: p.collapse_alternatives,
+        convert_html_to_plaintext: p.convert_html_to_plaintext,
+    };
+    match ctx.msg.mime_filter_disposal(&filter) {
+        None => {
+            ctx.note(Step::MimeDel, "content filter keeps the message");
+            Ok(())
+        }
+        Some(reason) if p.filter_action == 1 => {
+            ctx.note(
+                Step::MimeDel,
+                format!("disposed ({reason}), filter_action 1: reject"),
+            );
+            Err(Stop::Reject(reason.to_owned()))
+        }
+        Some(reason) => {
+            ctx.note(
+                Step::MimeDel,
+                format!(
+                    "disposed ({reason}), filter_action {}: discard",
+                    p.filter_action
+                ),
+            );
+            Err(Stop::Discard)
+        }
+    }
+}
+
+/// Scrubber: with `scrub_nondigest` and ARCHIVE_HTML_SANITIZER 0, a
+/// top-level text/html message is discarded.
+fn scrubber(ctx: &mut Ctx<'_>) -> StepResult {
+    if ctx.policy.scrub_nondigest
+        && ctx.site.archive_html_sanitizer == 0
+        && ctx.msg.content_type() == "text/html"
+    {
+        ctx.note(
+            Step::Scrubber,
+            "text/html message, scrub_nondigest, sanitizer 0: discard",
+        );
+        return Err(Stop::Discard);
+    }
+    Ok(())
+}
+
+/// Emergency: hold everything not approved by password.
+fn emergency(ctx: &mut Ctx<'_>) -> StepResult {
+    if ctx.policy.emergency && !ctx.approved {
+        ctx.note(Step::Emergency, "emergency moderation is on");
+        return Err(Stop::Hold(text::HOLD_EMERGENCY.into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! Moderate: members (with equivalent domains) and their moderation flag,
+//! then the four non-member lists and the generic non-member action.
+
+use super::patterns::{get_pattern, PatternFailure, PatternHit};
+use super::{text, Ctx, Step, StepResult, Stop};
+
+/// `Utils.check_eq_domains`: the same local part in the sibling domains of
+/// the address's domain group.
+pub(super) fn equivalent_addresses(address: &str, groups: &str) -> Vec<String> {
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return Vec::new();
+    };
+    let domain = domain.to_ascii_lowercase();
+    let compact: String = groups
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    let compact = compact.to_ascii_lowercase();
+    for group in compact.split(';') {
+        let domains: Vec<&str> = group.split(',').collect();
+        if domains.contains(&domain.as_str()) {
+            return domains
+                .iter()
+                .filter(|d| **d != domain)
+                .map(|d| format!("{local}@{d}"))
+                .collect();
+        }
+    }
+    Vec::new()
+}
+
+pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
+    if ctx.approved {
+        ctx.note(Step::Moderate, "skipped: approved");
+        return Ok(());
+    }
+    let p = ctx.policy;
+    let senders = ctx.senders();
+    let mut chosen = None;
+    'senders: for sender in &senders {
+        if p.member(sender).is_some() {
+            chosen = Some(sender.clone());
+            break;
+        }
+        for variant in equivalent_addresses(sender, &p.equivalent_domains) {
+            if p.member(&variant.to_ascii_lowercase()).is_some() {
+                chosen = Some(variant.to_ascii_lowercase());
+                break 'senders;
+            }
+        }
+    }
+    ctx.note(Step::Moderate, format!("senders {senders:?}"));
+    if let Some(member) = chosen {
+        let moderated = p.member(&member).is_some_and(|m| m.is_moderated());
+        if !moderated {
+            ctx.note(Step::Moderate, format!("{member} is an unmoderated member"));
+            return Ok(());
+        }
+        ctx.note(
+            Step::Moderate,
+            format!(
+                "{member} is a moderated member, member_moderation_action {}",
+                p.member_moderation_action
+            ),
+        );
+        return match p.member_moderation_action {
+            0 => Err(Stop::Hold(text::HOLD_MODERATED.into())),
+            1 => {
+                let notice = &p.member_moderation_notice;
+                Err(Stop::Reject(if notice.is_empty() {
+                    text::REJECTED.into()
+                } else {
+                    notice.to_text()
+                }))
+            }
+            2 => Err(Stop::Discard),
+            n => Err(Stop::Shunt(format!(
+                "member_moderation_action {n} is not 0, 1 or 2"
+            ))),
+        };
+    }
+    let sender = ctx.sender();
+    ctx.note(
+        Step::Moderate,
+        format!("no member among the senders; non-member {sender:?}"),
+    );
+    let lists: [(&str, &Vec<String>); 4] = [
+        ("accept_these_nonmembers", &p.accept_these_nonmembers),
+        ("hold_these_nonmembers", &p.hold_these_nonmembers),
+        ("reject_these_nonmembers", &p.reject_these_nonmembers),
+        ("discard_these_nonmembers", &p.discard_these_nonmembers),
+    ];
+    for (i, (name, entries)) in lists.iter().enumerate() {
+        let mut notes = Vec::new();
+        let hit = get_pattern(
+            &sender,
+            entries,
+            Some(&p.internal_name),
+            ctx.others,
+            &mut notes,
+        );
+        for n in notes {
+            ctx.note(Step::Moderate, format!("{name}: {n}"));
+        }
+        match hit {
+            Ok(PatternHit::None) => ctx.note(Step::Moderate, format!("{name}: no match")),
+            Ok(PatternHit::Entry(entry)) => {
+                ctx.note(Step::Moderate, format!("{name}: {entry:?} matched"));
+                return match i {
+                    0 => Ok(()),
+                    1 => Err(Stop::Hold(text::HOLD_NONMEMBER.into())),
+                    2 => Err(reject_nonmember(ctx)),
+                    _ => Err(Stop::Discard),
+                };
+            }
+            Err(PatternFailure::OtherListUnreadable { list, why }) => {
+                return Err(Stop::Shunt(format!(
+                    "{name}: list {list} cannot be read: {why}"
+                )))
+            }
+            Err(PatternFailure::TooComplex { pattern }) => {
+                return Err(Stop::Shunt(format!(
+                    "{name}: pattern {pattern:?} is too complex to evaluate"
+                )))
+            }
+        }
+    }
+    let action = p.generic_nonmember_action;
+    ctx.note(Step::Moderate, format!("generic_nonmember_action {action}"));
+    match action {
+        0 | 4 => Ok(()),
+        1 => Err(Stop::Hold(text::HOLD_NONMEMBER.into())),
+        2 => Err(reject_nonmember(ctx)),
+        3 => Err(Stop::Discard),
+        n => Err(Stop::Shunt(format!(
+            "generic_nonmember_action {n} is out of range"
+        ))),
+    }
+}
+
+/// Moderate's `do_reject`: the list's notice or the default, with `_()`'s
+/// interpolation (`%(listowner)s`).
+fn reject_nonmember(ctx: &Ctx<'_>) -> Stop {
+    let p = ctx.policy;
+    let owner = p.owner_address();
+    let lookup = |key: &str| (key == "listowner").then(|| owner.clone());
+    let template = if p.nonmember_rejection_notice.is_empty() {
+        text::NONMEMBER_REJECT.to_owned()
+    } else {
+        p.nonmember_rejection_notice.to_text()
+    };
+    match text::interpolate(&template, &lookup) {
+        Some(t) => Stop::Reject(t),
+        None => Stop::Shunt("nonmember_rejection_notice cannot be %-interpolated".into()),
+    }
+}

@@ -1,0 +1,134 @@
+//! Compiled user patterns, cached for the life of the process, and
+//! Mailman's `GetPattern` address matching.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use parking_lot::RwLock;
+
+use crate::pyre::{Flags, MatchLimitExceeded, PatternError, PyRegex};
+
+type Compiled = Result<Arc<PyRegex>, PatternError>;
+
+/// Entries past this many are not cached (a hostile list cannot grow the
+/// cache without bound); they are compiled at each use instead.
+const CACHE_LIMIT: usize = 10_000;
+
+static CACHE: LazyLock<RwLock<HashMap<(String, u8), Compiled>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+
+fn flag_bits(f: Flags) -> u8 {
+    f.ignorecase as u8 | (f.multiline as u8) << 1 | (f.unicode as u8) << 2
+}
+
+/// `re.compile(pattern, flags)`, remembered.
+pub fn compile(pattern: &str, flags: Flags) -> Compiled {
+    let key = (pattern.to_owned(), flag_bits(flags));
+    if let Some(hit) = CACHE.read().get(&key) {
+        return hit.clone();
+    }
+    let compiled = PyRegex::compile(pattern, flags).map(Arc::new);
+    let mut cache = CACHE.write();
+    if cache.len() < CACHE_LIMIT {
+        cache.insert(key, compiled.clone());
+    }
+    compiled
+}
+
+pub const IGNORECASE: Flags = Flags {
+    ignorecase: true,
+    multiline: false,
+    unicode: false,
+};
+
+/// The outcome of matching an address against a `*_these_nonmembers`-style list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternHit {
+    /// No entry matched.
+    None,
+    /// This entry matched.
+    Entry(String),
+}
+
+/// Why a pattern list could not be evaluated the way Mailman would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternFailure {
+    /// An `@list` entry names a list whose state cannot be read: Mailman
+    /// raises and the message is shunted.
+    OtherListUnreadable { list: String, why: String },
+    /// A regex ran past the backtracking bound.
+    TooComplex { pattern: String },
+}
+
+/// Membership in the other lists `@list` entries name.
+pub trait OtherLists {
+    /// `Ok(None)`: no such list. `Ok(Some(b))`: whether `address`
+    /// (lower-cased) is a regular or digest member. `Err`: unreadable.
+    fn is_member(&self, list: &str, address: &str) -> Result<Option<bool>, String>;
+}
+
+/// No other lists at all.
+pub struct NoOtherLists;
+
+impl OtherLists for NoOtherLists {
+    fn is_member(&self, _list: &str, _address: &str) -> Result<Option<bool>, String> {
+        Ok(None)
+    }
+}
+
+/// Mailman's `MailList.GetPattern(email, entries, at_list)`: plain entries
+/// first (case-insensitive), then `^regex` and, when `this_list` is given,
+/// `@list` entries in order. `notes` collects what was skipped and why.
+pub fn get_pattern(
+    email: &str,
+    entries: &[String],
+    this_list: Option<&str>,
+    others: &dyn OtherLists,
+    notes: &mut Vec<String>,
+) -> Result<PatternHit, PatternFailure> {
+    let lower = email.to_ascii_lowercase();
+    for entry in entries {
+        let plain = entry.trim();
+        if plain.is_empty() || entry.starts_with('^') || entry.starts_with('@') {
+            continue;
+        }
+        if plain.to_ascii_lowercase() == lower {
+            return Ok(PatternHit::Entry(entry.clone()));
+        }
+    }
+    for entry in entries {
+        if entry.starts_with('^') {
+            match compile(entry, IGNORECASE) {
+                Ok(re) => match re.search(email) {
+                    Ok(true) => return Ok(PatternHit::Entry(entry.clone())),
+                    Ok(false) => {}
+                    Err(MatchLimitExceeded) => {
+                        return Err(PatternFailure::TooComplex {
+                            pattern: entry.clone(),
+                        })
+                    }
+                },
+                Err(e) => notes.push(format!("bad regexp {entry:?} skipped: {}", e.0)),
+            }
+        } else if let (Some(this), Some(name)) = (this_list, entry.strip_prefix('@')) {
+            let name = name.to_lowercase();
+            let name = name.trim();
+            if name == this {
+                notes.push(format!("{entry:?} references this list: skipped"));
+                continue;
+            }
+            match others.is_member(name, &lower) {
+                Ok(Some(true)) => return Ok(PatternHit::Entry(entry.clone())),
+                Ok(Some(false)) => {}
+                Ok(None) => notes.push(format!("{entry:?}: no such list, skipped")),
+                Err(why) => {
+                    return Err(PatternFailure::OtherListUnreadable {
+                        list: name.to_owned(),
+                        why,
+                    })
+                }
+            }
+        }
+    }
+    Ok(PatternHit::None)
+}

@@ -1,0 +1,326 @@
+//! SpamDetect: DMARC (only what can be known without DNS), member
+//! verbosity (cannot be known), KNOWN_SPAMMERS and header_filter_rules.
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::patterns::{compile, get_pattern, NoOtherLists, PatternHit, IGNORECASE};
+use super::{text, Ctx, Step, StepResult, Stop};
+use crate::policy::PyStr;
+use crate::pyre::Flags;
+use crate::route::Kind;
+
+// mm_cfg action constants used by header_filter_rules.
+const DEFER: i64 = 0;
+const REJECT: i64 = 2;
+const DISCARD: i64 = 3;
+const ACCEPT: i64 = 6;
+const HOLD: i64 = 7;
+
+pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
+    if ctx.kind != Kind::Owner {
+        dmarc(ctx)?;
+        verbosity(ctx);
+    }
+    // A fresh post never arrives with the `approved` flag set.
+    known_spammers(ctx)?;
+    header_filter_rules(ctx)
+}
+
+fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
+    let p = ctx.policy;
+    if p.dmarc_moderation_action <= 0 {
+        return Ok(());
+    }
+    let from = ctx.msg.get("from").unwrap_or("");
+    let (_, addr) = crate::message::parseaddr(from);
+    if addr.is_empty() {
+        return Ok(());
+    }
+    let mut notes = Vec::new();
+    let listed = match get_pattern(
+        &addr,
+        &p.dmarc_moderation_addresses,
+        None,
+        &NoOtherLists,
+        &mut notes,
+    ) {
+        Ok(hit) => hit != PatternHit::None,
+        Err(e) => return Err(Stop::Shunt(format!("dmarc_moderation_addresses: {e:?}"))),
+    };
+    for n in notes {
+        ctx.note(Step::SpamDetect, format!("dmarc_moderation_addresses: {n}"));
+    }
+    if !listed {
+        ctx.note(
+            Step::SpamDetect,
+            format!("DMARC: {addr} not in dmarc_moderation_addresses"),
+        );
+        ctx.caveats.push(format!(
+            "DMARC: Mailman also looks up the DMARC policy of {addr}'s domain in DNS \
+             (dmarc_moderation_action {}); not done here",
+            p.dmarc_moderation_action
+        ));
+        return Ok(());
+    }
+    ctx.note(
+        Step::SpamDetect,
+        format!(
+            "DMARC: {addr} is in dmarc_moderation_addresses, action {}",
+            p.dmarc_moderation_action
+        ),
+    );
+    match p.dmarc_moderation_action {
+        3 => {
+            let owner = p.owner_address();
+            let reason = if p.dmarc_moderation_notice.is_empty() {
+                text::DMARC_REJECT.replace("%(listowner)s", &owner)
+            } else {
+                p.dmarc_moderation_notice.to_text()
+            };
+            Err(Stop::Reject(reason))
+        }
+        4 => Err(Stop::Discard),
+        _ => Ok(()), // 1 and 2 munge or wrap the From; the post goes on.
+    }
+}
+
+fn verbosity(ctx: &mut Ctx<'_>) {
+    if ctx.policy.member_verbosity_threshold > 0 {
+        ctx.caveats.push(format!(
+            "member_verbosity_threshold is {}: Mailman moderates members who post more often \
+             than that within {} s, which depends on its own recent history; not modelled",
+            ctx.policy.member_verbosity_threshold, ctx.policy.member_verbosity_interval
+        ));
+    }
+}
+
+fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
+    for (header, regex) in &ctx.site.known_spammers {
+        let re = compile(regex, IGNORECASE)
+            .map_err(|e| Stop::Shunt(format!("KNOWN_SPAMMERS regexp {regex:?}: {}", e.0)))?;
+        for value in ctx.msg.get_all(header) {
+            match re.search(value) {
+                Ok(true) => {
+                    ctx.note(
+                        Step::SpamDetect,
+                        format!("KNOWN_SPAMMERS {header}: {regex} matched"),
+                    );
+                    return Err(Stop::Discard);
+                }
+                Ok(false) => {}
+                Err(_) => {
+                    return Err(Stop::Shunt(format!(
+                        "KNOWN_SPAMMERS regexp {regex:?} too complex"
+                    )))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The list's charset, from its preferred language (Mailman's LC_DESCRIPTIONS).
+pub(super) fn list_charset(language: &str) -> &'static str {
+    match language {
+        "en" => "us-ascii",
+        "ast" | "da" | "de" | "es" | "fi" | "fr" | "it" | "nl" | "no" | "pt" | "pt_BR" | "sv" => {
+            "iso-8859-1"
+        }
+        "cs" | "hr" | "hu" | "pl" | "sl" => "iso-8859-2",
+        "et" | "eu" | "ia" => "iso-8859-15",
+        "el" => "iso-8859-7",
+        "ja" => "euc-jp",
+        "ko" => "euc-kr",
+        "lt" => "iso-8859-13",
+        "tr" => "iso-8859-9",
+        _ => "utf-8",
+    }
+}
+
+/// Python 2 `splitlines()` of a `str` (bytes) or `unicode`.
+fn split_lines(s: &str, unicode: bool) -> Vec<&str> {
+    let is_break = |c: char| {
+        matches!(c, '\n' | '\r')
+            || (unicode
+                && matches!(
+                    c,
+                    '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
+                ))
+    };
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if is_break(c) {
+            lines.push(&s[start..i]);
+            let mut end = i + c.len_utf8();
+            if c == '\r' {
+                if let Some(&(j, '\n')) = chars.peek() {
+                    chars.next();
+                    end = j + 1;
+                }
+            }
+            start = end;
+        }
+    }
+    if start < s.len() {
+        lines.push(&s[start..]);
+    }
+    lines
+}
+
+/// `Utils.xml_to_unicode` for a `str` pattern line: `&#NNN;` and `\uXXXX`
+/// escapes become the characters they name.
+fn xml_to_unicode(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("&#") {
+            let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && r[digits..].starts_with(';') {
+                let ch = r[..digits]
+                    .parse::<u32>()
+                    .ok()
+                    .and_then(char::from_u32)
+                    .unwrap_or('\u{fffd}');
+                out.push(ch);
+                rest = &r[digits + 1..];
+                continue;
+            }
+        }
+        if rest.len() >= 6
+            && rest.as_bytes()[0] == b'\\'
+            && matches!(rest.as_bytes()[1], b'u' | b'U')
+        {
+            let hex = &rest[2..6];
+            if hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let ch = u32::from_str_radix(hex, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+                    .unwrap_or('\u{fffd}');
+                out.push(ch);
+                rest = &rest[6..];
+                continue;
+            }
+        }
+        let c = rest.chars().next().expect("non-empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// Decode a `str` pattern with the list charset, as `str.decode(cset, 'replace')`.
+fn decode_pattern_bytes(b: &[u8], charset: &str) -> String {
+    match charset {
+        "us-ascii" => b
+            .iter()
+            .map(|&c| if c < 128 { c as char } else { '\u{fffd}' })
+            .collect(),
+        "iso-8859-1" => b.iter().map(|&c| c as char).collect(),
+        _ => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
+    let p = ctx.policy;
+    if p.header_filter_rules.is_empty() {
+        return Ok(());
+    }
+    let charset = list_charset(&p.preferred_language);
+    let headers = ctx.msg.header_filter_text(charset);
+    let flags = Flags {
+        ignorecase: true,
+        multiline: true,
+        unicode: true,
+    };
+    // Python's `mo` outlives each search: an invalid pattern leaves the
+    // previous result in place, and before any search it is unbound.
+    let mut mo: Option<bool> = None;
+    for (index, rule) in p.header_filter_rules.iter().enumerate() {
+        if rule.action == DEFER {
+            continue;
+        }
+        let (raw, unicode) = match &rule.patterns {
+            PyStr::Text(t) => (t.clone(), true),
+            PyStr::Bytes(b) => (decode_pattern_bytes(b, "iso-8859-1"), false),
+        };
+        for line in split_lines(&raw, unicode) {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let pattern: String = match &rule.patterns {
+                PyStr::Text(_) => line.to_owned(),
+                PyStr::Bytes(_) => {
+                    let bytes: Vec<u8> = line.chars().map(|c| c as u32 as u8).collect();
+                    xml_to_unicode(&decode_pattern_bytes(&bytes, charset))
+                }
+            };
+            let pattern: String = pattern.nfkc().collect();
+            match compile(&pattern, flags) {
+                Ok(re) => match re.search(&headers) {
+                    Ok(m) => mo = Some(m),
+                    Err(_) => {
+                        return Err(Stop::Shunt(format!(
+                            "header_filter_rules pattern {pattern:?} too complex"
+                        )))
+                    }
+                },
+                Err(e) => {
+                    ctx.note(
+                        Step::SpamDetect,
+                        format!("rule {index}: invalid pattern {pattern:?} ignored: {}", e.0),
+                    );
+                    if mo.is_none() {
+                        return Err(Stop::Shunt(format!(
+                            "the first header_filter_rules pattern evaluated is invalid ({pattern:?})"
+                        )));
+                    }
+                }
+            }
+            if mo != Some(true) {
+                ctx.note(
+                    Step::SpamDetect,
+                    format!("rule {index}: {pattern:?} did not match"),
+                );
+                continue;
+            }
+            ctx.note(
+                Step::SpamDetect,
+                format!("rule {index}: {pattern:?} matched, action {}", rule.action),
+            );
+            let owner = ctx.kind == Kind::Owner;
+            match rule.action {
+                DISCARD => return Err(Stop::Discard),
+                REJECT if owner => return Err(Stop::Discard),
+                REJECT => return Err(Stop::Reject(text::FILTER_RULE_REJECT.into())),
+                HOLD if owner => return Ok(()),
+                HOLD => return Err(Stop::Hold(text::hold_header_match(&pattern))),
+                ACCEPT => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitlines_like_python() {
+        assert_eq!(split_lines("a\nb\r\nc\rd", false), vec!["a", "b", "c", "d"]);
+        assert_eq!(split_lines("a\n", false), vec!["a"]);
+        assert_eq!(split_lines("a\x0cb", false), vec!["a\x0cb"]);
+        assert_eq!(split_lines("a\x0cb", true), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn xml_escapes() {
+        assert_eq!(xml_to_unicode("vi&#225;gra"), "viágra");
+        assert_eq!(xml_to_unicode("vi\\u00e1gra"), "viágra");
+        assert_eq!(xml_to_unicode("&#99999999;"), "\u{fffd}");
+        assert_eq!(xml_to_unicode("a&#;b"), "a&#;b");
+    }
+}
