@@ -10,8 +10,10 @@
 //! - [`message`]: a message as Mailman's Python `email` package sees it.
 //! - [`pyre`]: Python `re` patterns on a bounded backtracking engine.
 //! - [`decide`]: the incoming pipeline, a pure function to a verdict.
+//! - [`gate`]: site settings and the store together, as the edges use them.
 
 pub mod decide;
+pub mod gate;
 pub mod message;
 pub mod pickle;
 pub mod policy;

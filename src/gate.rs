@@ -1,0 +1,71 @@
+//! The whole product behind one value: site settings plus the list store.
+//! The CLI, the C API and the Exim entry points all go through it.
+
+use std::path::Path;
+
+use crate::decide::{decide, Delivery, Verdict};
+use crate::message::Message;
+use crate::route::{route, Kind, Route};
+use crate::site::{ConfigError, Site};
+use crate::store::{Store, StoreError};
+
+/// Site settings and the lists they point at.
+pub struct Gate {
+    pub site: Site,
+    pub store: Store,
+}
+
+impl Gate {
+    pub fn new(site: Site) -> Gate {
+        let store = site.store();
+        Gate { site, store }
+    }
+
+    /// Open with the configuration file at `path` (None: the default path,
+    /// whose absence means Debian's defaults).
+    pub fn open(path: Option<&Path>) -> Result<Gate, ConfigError> {
+        Ok(Gate::new(Site::load(path)?))
+    }
+
+    /// Which Mailman address `local_part@domain` is, if any.
+    pub fn route(&self, local_part: &str, domain: &str) -> Result<Option<Route>, StoreError> {
+        route(&self.store, local_part, domain)
+    }
+
+    /// What Mailman would do with `raw` (headers, blank line, body) sent to
+    /// `list` at an address of `kind` by `envelope_sender` (`""`: the null
+    /// sender; None: take the message's own `From ` line if any).
+    pub fn check(
+        &self,
+        list: &str,
+        kind: Kind,
+        envelope_sender: Option<&str>,
+        raw: &[u8],
+    ) -> Result<Verdict, StoreError> {
+        let loaded = self.store.load(list)?;
+        let msg = Message::parse(raw);
+        let mut verdict = decide(
+            &loaded.policy,
+            &self.site,
+            &msg,
+            Delivery {
+                kind,
+                envelope_sender,
+            },
+            &self.store,
+        );
+        if let crate::store::Source::ConfigPckLast { why } = &loaded.source {
+            verdict
+                .trace
+                .insert(0, format!("list state read from config.pck.last ({why})"));
+        }
+        if let Ok(dir) = self.store.list_dir(list) {
+            if dir.join("extend.py").exists() {
+                verdict.caveats.push(
+                    "the list has an extend.py, which can change any of Mailman's behaviour".into(),
+                );
+            }
+        }
+        Ok(verdict)
+    }
+}
