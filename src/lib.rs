@@ -11,8 +11,13 @@
 //! - [`pyre`]: Python `re` patterns on a bounded backtracking engine.
 //! - [`decide`]: the incoming pipeline, a pure function to a verdict.
 //! - [`gate`]: site settings and the store together, as the edges use them.
+//! - [`ffi`], [`capi`], [`exim`]: the C boundary: the panic boundary and
+//!   error codes, the C API for any MTA, and Exim's dlfunc and local_scan.
 
+pub mod capi;
 pub mod decide;
+pub mod exim;
+pub mod ffi;
 pub mod gate;
 pub mod message;
 pub mod pickle;

@@ -1,0 +1,1 @@
+//! capi (to be written)

@@ -1,0 +1,1 @@
+//! exim (to be written)

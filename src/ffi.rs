@@ -1,0 +1,1 @@
+//! ffi (to be written)
