@@ -26,7 +26,12 @@ fn pystr(v: &Value) -> PyStr {
             PyStr::Text(o["$unicode"].as_str().unwrap_or_default().to_owned())
         }
         Value::Object(o) if o.contains_key("$latin1") => PyStr::Bytes(
-            o["$latin1"].as_str().unwrap_or_default().chars().map(|c| c as u32 as u8).collect(),
+            o["$latin1"]
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .map(|c| c as u32 as u8)
+                .collect(),
         ),
         other => panic!("not a string: {other}"),
     }
@@ -93,7 +98,10 @@ fn apply(p: &mut ListPolicy, name: &str, v: &Value) {
                 .as_array()
                 .expect("rules")
                 .iter()
-                .map(|r| HeaderFilterRule { patterns: pystr(&r[0]), action: int(&r[1]) })
+                .map(|r| HeaderFilterRule {
+                    patterns: pystr(&r[0]),
+                    action: int(&r[1]),
+                })
                 .collect()
         }
         "filter_content" => p.filter_content = flag(v),
@@ -160,7 +168,11 @@ impl OtherLists for Others<'_> {
 }
 
 fn load(store: &Store, name: &str, overrides: Option<&Value>) -> ListPolicy {
-    let mut p = store.load(name).unwrap_or_else(|e| panic!("{name}: {e}")).policy.clone();
+    let mut p = store
+        .load(name)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .policy
+        .clone();
     if let Some(Value::Object(o)) = overrides {
         for (k, v) in o {
             apply(&mut p, k, v);
@@ -172,10 +184,15 @@ fn load(store: &Store, name: &str, overrides: Option<&Value>) -> ListPolicy {
 fn run_case(store: &Store, case: &Value) -> Verdict {
     let list = case["list"].as_str().expect("list");
     let policy = load(store, list, case.get("overrides"));
-    let mut others = Others { store, overrides: HashMap::new() };
+    let mut others = Others {
+        store,
+        overrides: HashMap::new(),
+    };
     if let Some(Value::Object(o)) = case.get("other_overrides") {
         for (name, ov) in o {
-            others.overrides.insert(name.clone(), load(store, name, Some(ov)));
+            others
+                .overrides
+                .insert(name.clone(), load(store, name, Some(ov)));
         }
     }
     let mut site = Site::default();
@@ -197,7 +214,16 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
     }
     full.extend_from_slice(&raw);
     let msg = Message::parse(&full);
-    decide(&policy, &site, &msg, Delivery { kind, envelope_sender: None }, &others)
+    decide(
+        &policy,
+        &site,
+        &msg,
+        Delivery {
+            kind,
+            envelope_sender: None,
+        },
+        &others,
+    )
 }
 
 fn decode_b64(s: &str) -> Vec<u8> {
@@ -244,7 +270,11 @@ fn verdicts_agree_with_mailman() {
         panic!("{} is missing", path.display());
     };
     let cases: Vec<Value> = serde_json::from_str(&data).expect("cases.json parses");
-    let store = Store::new(root().join("tests/fixtures/lists"), Layout::Standard, NameRule::default());
+    let store = Store::new(
+        root().join("tests/fixtures/lists"),
+        Layout::Standard,
+        NameRule::default(),
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let id = case["id"].as_str().unwrap_or("?");
@@ -258,7 +288,10 @@ fn verdicts_agree_with_mailman() {
         }
         if want_action != "shunt" {
             let want_step = expect["step"].as_str();
-            let got_step = v.step.map(|s| s.as_str()).filter(|_| got_action != "accept");
+            let got_step = v
+                .step
+                .map(|s| s.as_str())
+                .filter(|_| got_action != "accept");
             if got_step != want_step {
                 problems.push(format!("step {got_step:?}, Mailman {want_step:?}"));
             }
@@ -270,9 +303,22 @@ fn verdicts_agree_with_mailman() {
             }
         }
         if !problems.is_empty() {
-            failures.push(format!("{id}: {}\n    trace: {:?}", problems.join("; "), v.trace));
+            failures.push(format!(
+                "{id}: {}\n    trace: {:?}",
+                problems.join("; "),
+                v.trace
+            ));
         }
     }
-    eprintln!("{} of {} oracle cases agree", cases.len() - failures.len(), cases.len());
-    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+    eprintln!(
+        "{} of {} oracle cases agree",
+        cases.len() - failures.len(),
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
