@@ -363,9 +363,9 @@ case('s05-mp-big-preamble', 'size: 41000-byte preamble, tiny part',
      MP([(TP, 'hello')], preamble=body_of(41000)))
 case('s06-mp-big-epilogue', 'size: 41000-byte epilogue, tiny part',
      MP([(TP, 'hello')], epilogue=body_of(41000)))
-_bin = ''.join(chr(i % 256) for i in range(30000))
+_bin = ''.join(chr(i % 256) for i in range(31000))
 case('s07-base64-part-counts-encoded',
-     'size: 30000 binary bytes as base64 (encoded ~40.5 KB) counted encoded',
+     'size: 31000 binary bytes as base64 (encoded > 40 KB) counted encoded',
      MP([(TP, 'see attachment'),
          (att('data.bin') + ['Content-Transfer-Encoding: base64'],
           b64lines(_bin))]))
@@ -499,8 +499,10 @@ case('a23-replyto-list-of-two', 'From non-member, Reply-To: x@y.org, dig@example
 case('a24-from-uppercase-bob', 'From BOB@EXAMPLE.COM (moderated, case-insensitive)',
      M(frm='BOB@EXAMPLE.COM'))
 case('a25-from-route-addr-spaces', 'From: < alice@example.com >', M(frm='< alice@example.com >'), GEN2)
-case('a26-env-malformed-unixfrom', 'unixfrom without date (token still taken), no From, gen=2',
-     M(frm=None).replace('', '', 1), GEN2, envelope='ok@foo.org')
+case('a26-env-malformed-unixfrom', 'unixfrom line without date (token still taken), no From, gen=2',
+     'From ok@foo.org\n' + M(frm=None), GEN2)
+case('a27-env-unixfrom-no-token', 'unixfrom line "From " with no token, no From, gen=2',
+     'From \n' + M(frm=None), GEN2)
 
 # ---- administrivia ---------------------------------------------------------
 for word, body, doc in [
@@ -528,6 +530,10 @@ for word, body, doc in [
         ('caps', 'SUBSCRIBE\n', 'body "SUBSCRIBE"'),
         ('sig-dash-nl', 'hello there\n-- \nhelp\n', 'signature "-- \\n" does not stop'),
         ('sig-dash-last', 'thanks\n\n\n\n\n\nsubscribe\n-- ', 'unterminated "-- " last line'),
+        ('sig-stops-count', 'help\n' + ''.join('line %d\n' % i for i in range(24)) + '-- ',
+         'help + 24 lines + unterminated "-- " (26th non-blank line not counted)'),
+        ('sig-nl-counts', 'help\n' + ''.join('line %d\n' % i for i in range(24)) + '-- \n',
+         'help + 24 lines + "-- \\n" (counted: 26 non-blank lines)'),
         ('26-lines-then', '\n'.join(['line %d' % i for i in range(26)]) + '\n', '26 lines, no command'),
 ]:
     case('d-%s' % word, 'administrivia: ' + doc, M(body=body))
@@ -598,7 +604,7 @@ case('q01-eqdom-moderated', 'equivalent_domains: bob@mail.example.com (moderated
      M(frm='bob@mail.example.com'))
 case('q02-eqdom-not-in-group', 'equivalent_domains: alice@other.example.com, gen=2',
      M(frm='alice@other.example.com'), GEN2)
-case('q03-eqdom-groups-spaces-case', 'equivalent_domains: groups with spaces/case',
+case('q03-eqdom-groups-spaces-case', 'equivalent_domains: spaces/case; the first group holding the domain is the only one used',
      M(frm='alice@B.ORG'),
      gen2(equivalent_domains=' a.org , b.org ; EXAMPLE.COM,  b.org'))
 case('q04-eqdom-empty', 'equivalent_domains empty, alice@mail.example.com, gen=2',

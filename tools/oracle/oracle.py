@@ -73,13 +73,13 @@ def to_json(v):
 
 def apply_overrides(mlist, overrides):
     for k, v in overrides.items():
-        v = to_py(v)
+        if k in ('members', 'digest_members', 'user_options'):
+            # dict given as {key: value}
+            v = dict((to_py(a), to_py(b)) for a, b in v.items())
+        else:
+            v = to_py(v)
         if k == 'header_filter_rules':
             v = [tuple(r) for r in v]
-        elif k in ('members', 'digest_members', 'user_options'):
-            # dict given as {key: value}
-            v = dict((to_py(a), to_py(b) if isinstance(b, (unicode, dict)) else b)
-                     for a, b in v.items())
         setattr(mlist, str(k), v)
 
 
@@ -194,14 +194,19 @@ def run_case(case):
         raise ValueError('recipient %r not supported' % recipient)
     pipeline = pipeline[:pipeline.index(stop) + 1]
 
-    # Runner._onefile
-    sender = msg.get_sender()
-    lang = mlist.getMemberLanguage(sender)
+    out = OrderedDict([('action', 'accept'), ('step', None),
+                       ('reason', None), ('notice', None), ('mailed', None)])
+    # Runner._onefile (an exception here also shunts the message)
+    try:
+        sender = msg.get_sender()
+        lang = mlist.getMemberLanguage(sender)
+    except Exception, e:
+        out['action'] = 'shunt'
+        out['error'] = 'Runner: %s: %s' % (e.__class__.__name__, e)
+        return out
     i18n.set_language(lang)
     msgdata['lang'] = lang
 
-    out = OrderedDict([('action', 'accept'), ('step', None),
-                       ('reason', None), ('notice', None), ('mailed', None)])
     for handler in pipeline:
         modname = 'Mailman.Handlers.' + handler
         __import__(modname)
