@@ -945,3 +945,18 @@ case('x09-headers-only', 'message with headers only, no blank line',
      'From: alice@example.com\nTo: test@example.com\nSubject: hi\n')
 case('x10-pipeline-attribute', 'list pipeline attribute without Moderate (non-member, gen=2)',
      M(frm='x@foo.org'), gen2(pipeline=['SpamDetect', 'Approve', 'Hold', 'CalcRecips']))
+
+# ---- additions ---------------------------------------------------------------
+case('i13-nonmember-notice-8bit-str', 'nonmember_rejection_notice as an 8-bit str (UTF-8 bytes)',
+     M(frm='x@foo.org'), gen2(nonmember_rejection_notice='Nur f\xc3\xbcr Mitglieder, %(listowner)s'))
+case('i14-member-notice-8bit-str', 'member_moderation_notice as an 8-bit str with %(sender)s',
+     M(frm='bob@example.com'),
+     {'member_moderation_action': 1, 'member_moderation_notice': 'Abgelehnt f\xc3\xbcr %(sender)s'})
+case('r09-blank-item-between', 'max_num_recipients=3, To "test@example.com, ,x@y.org" (3 items)',
+     M(to='test@example.com, ,x@y.org'), {'max_num_recipients': 3})
+case('r10-group-two-members', 'max_num_recipients=3, To group with 2 addresses (group name not counted)',
+     M(to='Team: a@x.org, test@example.com;'), {'max_num_recipients': 3})
+case('a28-from-first-nonmember-second-moderated', 'From: x@foo.org, bob@example.com, gen=0',
+     M(frm='x@foo.org, bob@example.com'), GEN0)
+case('a29-from-member-no-domain-env', 'From: alice (no domain), unixfrom alice@example.com, gen=2',
+     M(frm='alice'), GEN2, envelope='alice@example.com')
