@@ -1111,6 +1111,27 @@ impl Message {
         v
     }
 
+    /// The MIME tree in walk order: (content type, string payload length
+    /// or -1 for a list payload, preamble, epilogue). For diagnostics.
+    #[doc(hidden)]
+    pub fn structure(&self) -> Vec<(String, i64, Option<String>, Option<String>)> {
+        self.parts()
+            .iter()
+            .map(|p| {
+                (
+                    p.content_type(),
+                    if p.children.is_empty() {
+                        p.payload.len() as i64
+                    } else {
+                        -1
+                    },
+                    p.preamble.as_deref().map(latin1),
+                    p.epilogue.as_deref().map(latin1),
+                )
+            })
+            .collect()
+    }
+
     /// The whole unixfrom line (without its line end), if any.
     pub fn unixfrom(&self) -> Option<&str> {
         self.root.unixfrom.as_deref()
