@@ -14,6 +14,7 @@
 //! the exception: it is real Unicode, as Mailman decodes it.
 
 mod addr;
+mod charsets;
 mod codec;
 
 use codec::Codec;
