@@ -184,3 +184,32 @@ ADDRESS_VALUES = [
     ', '.join(['user%d@example.com' % i for i in range(10000)]),
     'g: ' * 50 + 'a@x',
 ]
+
+# seeded random corpora: MIME line soup, UTF-8 / base64 / QP decoders
+import random as _r
+_rng = _r.Random(2139)
+_VOCAB = ['From: a@x\n', 'From x@y date\n', 'Subject: s\n', '\tcont\n', ' cont\r\n', '\n', '\r\n',
+          '\r', 'body text\n', 'Content-Type: multipart/mixed; boundary=b\n',
+          'Content-Type: multipart/alternative; boundary="c"\n', 'Content-Type: message/rfc822\n',
+          'Content-Type: text/html\n', 'Content-Type: multipart/digest; boundary=b\n',
+          'Content-Type: message/delivery-status\n', '--b\n', '--b--\n', '--c\n', '--c--\r\n',
+          '--b \n', '--b--', '--c', 'no colon line\n', 'X-H: v\r\n', 'subscribe\n', '-- ',
+          'Content-Transfer-Encoding: base64\n', 'QXBwcm92ZWQ6IHB3Cg==\n', 'Approved: pw\n',
+          '<b>Approved:</b> pw\n']
+for _ in range(120):
+    M(''.join(_rng.choice(_VOCAB) for _ in range(_rng.randint(1, 25))))
+for _ in range(40):
+    _bytes = ''.join(chr(_rng.choice([_rng.randint(0, 255), _rng.randint(0x80, 0xbf),
+                                      _rng.randint(0xc0, 0xf7), 0x41]))
+                     for _ in range(_rng.randint(1, 12)))
+    M('From: a@x\nSubject: =?utf-8?b?' + _b64.b64encode(_bytes) + '?=\n\nx\n')
+_B64 = 'ABCDabcd0189+/=  .!\n'
+for _ in range(30):
+    _t = ''.join(_rng.choice(_B64) for _ in range(_rng.randint(0, 10)))
+    M('From: a@x\nSubject: =?utf-8?b?' + _t.replace('\n', '') + '?=\nContent-Transfer-Encoding: base64\n\n'
+      + _b64.b64encode('Approved: ') + _t + '\n')
+_QP = 'ab=3D=3d=4=G1=\n=\r\n= \t_\r\n'
+for _ in range(30):
+    _t = ''.join(_rng.choice(_QP) for _ in range(_rng.randint(0, 14)))
+    M('From: a@x\nSubject: =?iso-8859-1?q?' + _t.replace('\n', '').replace('\r', '') +
+      '?=\nContent-Transfer-Encoding: quoted-printable\n\nApproved: ' + _t + 'end\n')

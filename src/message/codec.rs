@@ -272,8 +272,17 @@ fn utf8_replace(b: &[u8]) -> String {
             }
         };
         if !ok {
+            // The bad sequence spans the lead byte and the continuation
+            // bytes before the offending one (at most two of them).
+            let mut k = 1;
+            if len >= 3 && cont(b[i + 1]) {
+                k += 1;
+                if len == 4 && cont(b[i + 2]) {
+                    k += 1;
+                }
+            }
             out.push('\u{fffd}');
-            i += 1;
+            i += k;
             continue;
         }
         let cp = match len {
