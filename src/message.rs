@@ -776,7 +776,10 @@ impl Part {
 }
 
 fn splitext(p: &[u8]) -> &[u8] {
-    let sep = p.iter().rposition(|&c| c == b'/').map_or(-1, |i| i as isize);
+    let sep = p
+        .iter()
+        .rposition(|&c| c == b'/')
+        .map_or(-1, |i| i as isize);
     let dot = match p.iter().rposition(|&c| c == b'.') {
         Some(d) => d as isize,
         None => return b"",
@@ -958,7 +961,15 @@ impl PyLines for String {
         while let Some((i, c)) = it.next() {
             let brk = matches!(
                 c,
-                '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
+                '\n' | '\r'
+                    | '\x0b'
+                    | '\x0c'
+                    | '\x1c'
+                    | '\x1d'
+                    | '\x1e'
+                    | '\u{85}'
+                    | '\u{2028}'
+                    | '\u{2029}'
             );
             if brk {
                 out.push(&self[start..i]);
@@ -1141,7 +1152,7 @@ impl Message {
     /// The address on a leading `From ` (unixfrom) line, if any.
     pub fn unixfrom_address(&self) -> Option<&str> {
         let u = self.root.unixfrom.as_deref()?;
-        u.split(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'))
+        u.split([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
             .filter(|w| !w.is_empty())
             .nth(1)
     }
@@ -1312,34 +1323,38 @@ impl Message {
     /// Type and extension lists are compared exactly (Mailman compares them
     /// as stored); content rewriting after the checks never disposes.
     pub fn mime_filter_disposal(&self, filter: &MimeFilter) -> Option<&'static str> {
-        let root = &self.root;
-        let ctype = root.content_type();
-        let mtype = root.maintype();
-        let has = |l: &Vec<String>, s: &str| l.iter().any(|x| x == s);
-        if has(&filter.filter_mime_types, &ctype) || has(&filter.filter_mime_types, &mtype) {
-            return Some("The message's content type was explicitly disallowed");
+        if let Some(reason) = filter_reason(&self.root, filter) {
+            return Some(reason);
         }
-        if !filter.pass_mime_types.is_empty()
-            && !(has(&filter.pass_mime_types, &ctype) || has(&filter.pass_mime_types, &mtype))
-        {
-            return Some("The message's content type was not explicitly allowed");
-        }
-        let fext = latin1(&root.file_ext());
-        if !fext.is_empty() {
-            if has(&filter.filter_filename_extensions, &fext) {
-                return Some("The message's file extension was explicitly disallowed");
-            }
-            if !filter.pass_filename_extensions.is_empty()
-                && !has(&filter.pass_filename_extensions, &fext)
-            {
-                return Some("The message's file extension was not explicitly allowed");
-            }
-        }
-        if !root.children.is_empty() && !keep_after_filter(root, filter) {
+        if !self.root.children.is_empty() && !keep_after_filter(&self.root, filter) {
             return Some("After content filtering, the message was empty");
         }
         None
     }
+}
+
+/// MimeDel's type and file-extension tests on one part, in Mailman's order.
+fn filter_reason(p: &Part, f: &MimeFilter) -> Option<&'static str> {
+    let ctype = p.content_type();
+    let mtype = p.maintype();
+    let has = |l: &[String], s: &str| l.iter().any(|x| x == s);
+    if has(&f.filter_mime_types, &ctype) || has(&f.filter_mime_types, &mtype) {
+        return Some("The message's content type was explicitly disallowed");
+    }
+    let passes = has(&f.pass_mime_types, &ctype) || has(&f.pass_mime_types, &mtype);
+    if !f.pass_mime_types.is_empty() && !passes {
+        return Some("The message's content type was not explicitly allowed");
+    }
+    let fext = latin1(&p.file_ext());
+    if !fext.is_empty() {
+        if has(&f.filter_filename_extensions, &fext) {
+            return Some("The message's file extension was explicitly disallowed");
+        }
+        if !f.pass_filename_extensions.is_empty() && !has(&f.pass_filename_extensions, &fext) {
+            return Some("The message's file extension was not explicitly allowed");
+        }
+    }
+    None
 }
 
 /// MimeDel's `filter_parts`: false when every sub-part was thrown away.
@@ -1347,34 +1362,9 @@ fn keep_after_filter(p: &Part, f: &MimeFilter) -> bool {
     if p.children.is_empty() {
         return true;
     }
-    let has = |l: &Vec<String>, s: &str| l.iter().any(|x| x == s);
-    let mut kept = 0;
-    for sub in &p.children {
-        if !keep_after_filter(sub, f) {
-            continue;
-        }
-        let ctype = sub.content_type();
-        let mtype = sub.maintype();
-        if has(&f.filter_mime_types, &ctype) || has(&f.filter_mime_types, &mtype) {
-            continue;
-        }
-        if !f.pass_mime_types.is_empty()
-            && !(has(&f.pass_mime_types, &ctype) || has(&f.pass_mime_types, &mtype))
-        {
-            continue;
-        }
-        let fext = latin1(&sub.file_ext());
-        if !fext.is_empty() {
-            if has(&f.filter_filename_extensions, &fext) {
-                continue;
-            }
-            if !f.pass_filename_extensions.is_empty() && !has(&f.pass_filename_extensions, &fext) {
-                continue;
-            }
-        }
-        kept += 1;
-    }
-    kept > 0
+    p.children
+        .iter()
+        .any(|sub| keep_after_filter(sub, f) && filter_reason(sub, f).is_none())
 }
 
 /// `email.Utils.getaddresses(values)` of Python 2.7: (realname, address) pairs.

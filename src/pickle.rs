@@ -20,7 +20,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 256 << 20, max_depth: 200, max_memo: 1 << 24, max_nodes: 1 << 25 }
+        Limits {
+            max_bytes: 256 << 20,
+            max_depth: 200,
+            max_memo: 1 << 24,
+            max_nodes: 1 << 25,
+        }
     }
 }
 
@@ -49,11 +54,22 @@ pub enum Node {
     /// Entries in pickle order; a later duplicate key overrides an earlier one.
     Dict(Vec<(NodeId, NodeId)>),
     /// A class or function reference (GLOBAL).
-    Global { module: String, name: String },
+    Global {
+        module: String,
+        name: String,
+    },
     /// An instance (OBJ, INST, NEWOBJ, copy_reg._reconstructor): opaque.
-    Instance { module: String, name: String, args: Vec<NodeId>, state: Option<NodeId> },
+    Instance {
+        module: String,
+        name: String,
+        args: Vec<NodeId>,
+        state: Option<NodeId>,
+    },
     /// Any other REDUCE result: opaque.
-    Reduced { callable: NodeId, args: NodeId },
+    Reduced {
+        callable: NodeId,
+        args: NodeId,
+    },
 }
 
 /// Why a pickle could not be read.
@@ -69,7 +85,11 @@ pub struct PickleError {
 impl std::fmt::Display for PickleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.opcode {
-            Some(op) => write!(f, "pickle error at offset {} (opcode {:?}): {}", self.offset, op as char, self.reason),
+            Some(op) => write!(
+                f,
+                "pickle error at offset {} (opcode {:?}): {}",
+                self.offset, op as char, self.reason
+            ),
             None => write!(f, "pickle error at offset {}: {}", self.offset, self.reason),
         }
     }
@@ -88,12 +108,19 @@ pub struct Pickle {
 pub fn parse(data: Vec<u8>, limits: &Limits) -> Result<Pickle, PickleError> {
     let _ = limits;
     let _ = data;
-    Err(PickleError { offset: 0, opcode: None, reason: "not implemented".into() })
+    Err(PickleError {
+        offset: 0,
+        opcode: None,
+        reason: "not implemented".into(),
+    })
 }
 
 impl Pickle {
     pub fn root(&self) -> Val<'_> {
-        Val { p: self, id: self.root }
+        Val {
+            p: self,
+            id: self.root,
+        }
     }
     pub fn nodes(&self) -> &[Node] {
         &self.nodes

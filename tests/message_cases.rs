@@ -5,7 +5,11 @@ use mailman_gate::message::{getaddresses, parseaddr, BodyApproval, Message, Mime
 use serde_json::Value;
 
 fn bytes(v: &Value) -> Vec<u8> {
-    v.as_str().unwrap().chars().map(|c| c as u32 as u8).collect()
+    v.as_str()
+        .unwrap()
+        .chars()
+        .map(|c| c as u32 as u8)
+        .collect()
 }
 
 fn s(v: &Value) -> String {
@@ -42,7 +46,12 @@ fn filters() -> Vec<MimeFilter> {
         f(&["image"], &[], &[], &[]),
         f(&["text/html", "application/octet-stream"], &[], &[], &[]),
         f(&[], &["text/plain", "multipart"], &[], &[]),
-        f(&[], &["text", "multipart/mixed", "message/rfc822"], &[], &[]),
+        f(
+            &[],
+            &["text", "multipart/mixed", "message/rfc822"],
+            &[],
+            &[],
+        ),
         f(&[], &[], &["exe", "bat", "zip"], &[]),
         f(&[], &[], &[], &["txt", "pdf"]),
         f(&["multipart/alternative"], &[], &[], &[]),
@@ -75,21 +84,33 @@ fn messages_match_python() {
             .iter()
             .map(|e| (s(&e[0]), e[1].as_i64().unwrap(), opt(&e[2]), opt(&e[3])))
             .collect();
-        fail("structure", format!("{:?}", m.structure()), format!("{want_struct:?}"));
+        fail(
+            "structure",
+            format!("{:?}", m.structure()),
+            format!("{want_struct:?}"),
+        );
         let want_headers: Vec<(String, String)> = case["headers"]
             .as_array()
             .unwrap()
             .iter()
             .map(|h| (s(&h[0]), s(&h[1])))
             .collect();
-        fail("headers", format!("{:?}", m.headers()), format!("{want_headers:?}"));
+        fail(
+            "headers",
+            format!("{:?}", m.headers()),
+            format!("{want_headers:?}"),
+        );
         for (name, _) in &want_headers {
             let want: Vec<&String> = want_headers
                 .iter()
                 .filter(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v)
                 .collect();
-            fail("get_all", format!("{:?}", m.get_all(&name.to_uppercase())), format!("{want:?}"));
+            fail(
+                "get_all",
+                format!("{:?}", m.get_all(&name.to_uppercase())),
+                format!("{want:?}"),
+            );
         }
         fail(
             "unixfrom_address",
@@ -116,7 +137,11 @@ fn messages_match_python() {
             password: s(&a[0]),
             unsafe_html: a[1].as_bool().unwrap(),
         });
-        fail("body_approval", format!("{:?}", m.body_approval()), format!("{want_ba:?}"));
+        fail(
+            "body_approval",
+            format!("{:?}", m.body_approval()),
+            format!("{want_ba:?}"),
+        );
         for (k, f) in filters.iter().enumerate() {
             fail(
                 &format!("mime[{k}]"),
@@ -153,7 +178,10 @@ fn addresses_match_python() {
         let wp = (s(&case["parseaddr"][0]), s(&case["parseaddr"][1]));
         let gp = parseaddr(refs[0]);
         if gp != wp {
-            failures.push(format!("parseaddr {:.200?}: got {gp:?} want {wp:?}", refs[0]));
+            failures.push(format!(
+                "parseaddr {:.200?}: got {gp:?} want {wp:?}",
+                refs[0]
+            ));
         }
     }
     if !failures.is_empty() {

@@ -11,11 +11,15 @@ const PHRASEENDS: &str = "()<>@,:;\"[] \t\r\n";
 /// Nested comments deeper than this are read as plain text, to bound the
 /// recursion on hostile input.
 const MAX_COMMENT_DEPTH: usize = 200;
+/// Groups nested deeper than this are not opened (Python itself fails with
+/// a recursion error long before such depths).
+const MAX_GROUP_DEPTH: usize = 200;
 
 struct Addrlist {
     f: Vec<char>,
     pos: usize,
     comments: Vec<String>,
+    depth: usize,
 }
 
 fn is_in(c: char, set: &str) -> bool {
@@ -83,7 +87,8 @@ impl Addrlist {
             self.comments = oldcl;
             let spec = self.getaddrspec();
             ret.push((self.comments.join(" "), spec));
-        } else if self.cur() == ':' {
+        } else if self.cur() == ':' && self.depth < MAX_GROUP_DEPTH {
+            self.depth += 1;
             self.pos += 1;
             while self.more() {
                 self.gotonext();
@@ -94,6 +99,7 @@ impl Addrlist {
                 let sub = self.getaddress();
                 ret.extend(sub);
             }
+            self.depth -= 1;
         } else if self.cur() == '<' {
             let route = self.getrouteaddr();
             if !self.comments.is_empty() {
@@ -280,6 +286,7 @@ pub(crate) fn address_list(field: &str) -> Vec<(String, String)> {
         f: field.chars().collect(),
         pos: 0,
         comments: Vec::new(),
+        depth: 0,
     };
     a.getaddrlist()
 }

@@ -124,7 +124,10 @@ pub(crate) fn q_header_decode(s: &[u8]) -> Vec<u8> {
         if c == b'_' {
             out.push(b' ');
         } else if c == b'=' {
-            match (s.get(i + 1).and_then(|&d| hexval(d)), s.get(i + 2).and_then(|&d| hexval(d))) {
+            match (
+                s.get(i + 1).and_then(|&d| hexval(d)),
+                s.get(i + 2).and_then(|&d| hexval(d)),
+            ) {
                 (Some(a), Some(b)) => {
                     out.push(a << 4 | b);
                     i += 3;
@@ -173,10 +176,8 @@ pub(crate) fn lookup(name: &str) -> Option<Codec> {
     let n = normalize_name(name);
     let n = n.replace('.', "_");
     Some(match n.as_str() {
-        "ascii" | "us_ascii" | "646" | "us" | "ansi_x3_4_1968" | "ansi_x3_4_1986"
-        | "cp367" | "csascii" | "ibm367" | "iso646_us" | "iso_646_irv_1991" | "iso_ir_6" => {
-            Codec::Ascii
-        }
+        "ascii" | "us_ascii" | "646" | "us" | "ansi_x3_4_1968" | "ansi_x3_4_1986" | "cp367"
+        | "csascii" | "ibm367" | "iso646_us" | "iso_646_irv_1991" | "iso_ir_6" => Codec::Ascii,
         "latin_1" | "latin1" | "latin" | "l1" | "iso_8859_1" | "iso8859_1" | "8859" | "cp819"
         | "iso_ir_100" | "csisolatin1" | "iso_8859_1_1987" | "ibm819" => Codec::Latin1,
         "utf_8" | "utf8" | "u8" | "utf" | "utf8_ucs2" | "utf8_ucs4" => Codec::Utf8,
@@ -258,11 +259,7 @@ fn utf8_replace(b: &[u8]) -> String {
         }
         let ok = match len {
             2 => cont(b[i + 1]),
-            3 => {
-                cont(b[i + 1])
-                    && cont(b[i + 2])
-                    && !(c == 0xe0 && b[i + 1] < 0xa0)
-            }
+            3 => cont(b[i + 1]) && cont(b[i + 2]) && !(c == 0xe0 && b[i + 1] < 0xa0),
             _ => {
                 cont(b[i + 1])
                     && cont(b[i + 2])
