@@ -68,22 +68,36 @@ fn stats(mut v: Vec<f64>) -> (f64, f64) {
 }
 
 fn python_times(mut cmd: Command, script: &str, path: &Path, n: usize) -> Option<Vec<f64>> {
-    let out = cmd.arg("-c").arg(script).arg(path).arg(n.to_string()).output().ok()?;
+    let out = cmd
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .arg(n.to_string())
+        .output()
+        .ok()?;
     if !out.status.success() {
         eprintln!("  ({})", String::from_utf8_lossy(&out.stderr).trim());
         return None;
     }
-    let v: Vec<f64> = String::from_utf8_lossy(&out.stdout).split_whitespace().filter_map(|s| s.parse().ok()).collect();
+    let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect();
     (!v.is_empty()).then_some(v)
 }
 
 fn main() {
-    let iters: usize = std::env::var("PICKLE_BENCH_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(15).max(1);
+    let iters: usize = std::env::var("PICKLE_BENCH_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(15)
+        .max(1);
     let mut generated = None;
     let path = match std::env::var_os("PICKLE_BENCH_FILE") {
         Some(p) => PathBuf::from(p),
         None => {
-            let dir = std::env::temp_dir().join(format!("mailman-gate-bench-{}", std::process::id()));
+            let dir =
+                std::env::temp_dir().join(format!("mailman-gate-bench-{}", std::process::id()));
             std::fs::create_dir_all(&dir).expect("temp dir");
             let f = dir.join("config.pck");
             let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/py2pickle.py");
@@ -92,14 +106,20 @@ fn main() {
                 .args(["synth", "--members", "100000", "--bounces", "500", "-o"])
                 .arg(&f)
                 .status()
-                .expect("python3 is needed to generate the benchmark file (or set PICKLE_BENCH_FILE)");
+                .expect(
+                    "python3 is needed to generate the benchmark file (or set PICKLE_BENCH_FILE)",
+                );
             assert!(st.success(), "py2pickle.py synth failed");
             generated = Some(dir);
             f
         }
     };
     let data = std::fs::read(&path).expect("read the pickle");
-    println!("file: {} ({} bytes), {iters} runs each", path.display(), data.len());
+    println!(
+        "file: {} ({} bytes), {iters} runs each",
+        path.display(),
+        data.len()
+    );
 
     let limits = Limits::default();
     let mut parse_ms = Vec::with_capacity(iters);

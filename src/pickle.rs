@@ -51,7 +51,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 256 << 20, max_depth: 200, max_memo: 1 << 24, max_nodes: 1 << 25 }
+        Limits {
+            max_bytes: 256 << 20,
+            max_depth: 200,
+            max_memo: 1 << 24,
+            max_nodes: 1 << 25,
+        }
     }
 }
 
@@ -80,11 +85,22 @@ pub enum Node {
     /// Entries in pickle order; a later duplicate key overrides an earlier one.
     Dict(Vec<(NodeId, NodeId)>),
     /// A class or function reference (GLOBAL).
-    Global { module: String, name: String },
+    Global {
+        module: String,
+        name: String,
+    },
     /// An instance (OBJ, INST, NEWOBJ, copy_reg._reconstructor): opaque.
-    Instance { module: String, name: String, args: Vec<NodeId>, state: Option<NodeId> },
+    Instance {
+        module: String,
+        name: String,
+        args: Vec<NodeId>,
+        state: Option<NodeId>,
+    },
     /// Any other REDUCE result: opaque.
-    Reduced { callable: NodeId, args: NodeId },
+    Reduced {
+        callable: NodeId,
+        args: NodeId,
+    },
 }
 
 /// Why a pickle could not be read.
@@ -218,7 +234,11 @@ pub fn parse(data: Vec<u8>, limits: &Limits) -> Result<Pickle, PickleError> {
         return Err(PickleError {
             offset: 0,
             opcode: None,
-            reason: format!("input of {} bytes exceeds the limit of {} bytes", data.len(), max_bytes),
+            reason: format!(
+                "input of {} bytes exceeds the limit of {} bytes",
+                data.len(),
+                max_bytes
+            ),
         });
     }
     let (nodes, root) = {
@@ -235,7 +255,10 @@ pub fn parse(data: Vec<u8>, limits: &Limits) -> Result<Pickle, PickleError> {
 
 impl Pickle {
     pub fn root(&self) -> Val<'_> {
-        Val { p: self, id: self.root }
+        Val {
+            p: self,
+            id: self.root,
+        }
     }
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
@@ -354,7 +377,12 @@ impl Pickle {
                 json_str(name, out);
                 out.push_str("]}");
             }
-            Node::Instance { module, name, args, state } => {
+            Node::Instance {
+                module,
+                name,
+                args,
+                state,
+            } => {
                 self.canon_inst(module, name, args, *state, out);
             }
             Node::Reduced { callable, args } => {
@@ -386,7 +414,14 @@ impl Pickle {
         out.push_str("]}");
     }
 
-    fn canon_inst(&self, module: &str, name: &str, args: &[NodeId], state: Option<NodeId>, out: &mut String) {
+    fn canon_inst(
+        &self,
+        module: &str,
+        name: &str,
+        args: &[NodeId],
+        state: Option<NodeId>,
+        out: &mut String,
+    ) {
         out.push_str("{\"inst\":[");
         json_str(module, out);
         out.push(',');
@@ -521,7 +556,9 @@ impl<'a> Val<'a> {
     }
     /// Dict lookup by a str or unicode key equal to `key`; the last match wins.
     pub fn get(&self, key: &str) -> Option<Val<'a>> {
-        let Node::Dict(entries) = self.node() else { return None };
+        let Node::Dict(entries) = self.node() else {
+            return None;
+        };
         let key = key.as_bytes();
         entries.iter().rev().find_map(|&(k, v)| {
             let kv = Val { p: self.p, id: k };
@@ -535,7 +572,9 @@ impl<'a> Val<'a> {
             Node::Dict(v) => v,
             _ => &[],
         };
-        entries.iter().map(move |&(k, v)| (Val { p, id: k }, Val { p, id: v }))
+        entries
+            .iter()
+            .map(move |&(k, v)| (Val { p, id: k }, Val { p, id: v }))
     }
     /// List or tuple elements (empty otherwise).
     pub fn elements(&self) -> impl Iterator<Item = Val<'a>> + 'a {
@@ -561,7 +600,9 @@ impl<'a> Val<'a> {
     /// `(module, name)` of an instance or class reference.
     pub fn class(&self) -> Option<(&'a str, &'a str)> {
         match self.node() {
-            Node::Instance { module, name, .. } | Node::Global { module, name } => Some((module, name)),
+            Node::Instance { module, name, .. } | Node::Global { module, name } => {
+                Some((module, name))
+            }
             _ => None,
         }
     }
@@ -634,7 +675,11 @@ impl<'d> Machine<'d> {
     }
 
     fn fail(&self, reason: impl Into<String>) -> PickleError {
-        PickleError { offset: self.at, opcode: Some(self.op), reason: reason.into() }
+        PickleError {
+            offset: self.at,
+            opcode: Some(self.op),
+            reason: reason.into(),
+        }
     }
 
     // -- input ------------------------------------------------------------
@@ -705,7 +750,9 @@ impl<'d> Machine<'d> {
 
     fn is_container_id(&self, id: NodeId) -> bool {
         let i = id as usize;
-        self.containers.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.containers
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     fn push(&mut self, id: NodeId) {
@@ -818,7 +865,9 @@ impl<'d> Machine<'d> {
     }
 
     fn memo_get(&mut self, key: u64) -> R<()> {
-        let dense = usize::try_from(key).ok().and_then(|k| self.memo.get(k).copied());
+        let dense = usize::try_from(key)
+            .ok()
+            .and_then(|k| self.memo.get(k).copied());
         let id = match dense {
             Some(id) if id != NIL => Some(id),
             _ => self.memo_far.get(&key).copied(),
@@ -837,24 +886,35 @@ impl<'d> Machine<'d> {
         let t = trim(line);
         match parse_u64(t) {
             Some(v) => Ok(v),
-            None => Err(self.fail(format!("bad memo index {:?}", String::from_utf8_lossy(line)))),
+            None => Err(self.fail(format!(
+                "bad memo index {:?}",
+                String::from_utf8_lossy(line)
+            ))),
         }
     }
 
     // -- strings ----------------------------------------------------------
 
     fn bytes_at(&mut self, start: usize, len: usize) -> R<()> {
-        self.push_node(Node::Bytes(Str::Span { start: start as u32, len: len as u32 }))
+        self.push_node(Node::Bytes(Str::Span {
+            start: start as u32,
+            len: len as u32,
+        }))
     }
 
     /// A UTF-8 payload (BINUNICODE and friends) starting at `start`.
     fn utf8_at(&mut self, start: usize, len: usize) -> R<()> {
         let s = &self.d[start..start + len];
         let node = match std::str::from_utf8(s) {
-            Ok(_) => Node::Text(Str::Span { start: start as u32, len: len as u32 }),
+            Ok(_) => Node::Text(Str::Span {
+                start: start as u32,
+                len: len as u32,
+            }),
             Err(_) => match decode_utf8_surrogates(s) {
                 Ok(t) => Node::Text(Str::Owned(t.into_bytes().into_boxed_slice())),
-                Err(at) => return Err(self.fail(format!("invalid UTF-8 at byte {} of the string", at))),
+                Err(at) => {
+                    return Err(self.fail(format!("invalid UTF-8 at byte {} of the string", at)))
+                }
             },
         };
         self.push_node(node)
@@ -886,7 +946,10 @@ impl<'d> Machine<'d> {
         let (s, e) = self.line()?;
         let raw = &self.d[s..e];
         if raw.is_ascii() && !raw.contains(&b'\\') {
-            return self.push_node(Node::Text(Str::Span { start: s as u32, len: (e - s) as u32 }));
+            return self.push_node(Node::Text(Str::Span {
+                start: s as u32,
+                len: (e - s) as u32,
+            }));
         }
         match decode_raw_unicode_escape(raw) {
             Ok(t) => self.push_node(Node::Text(Str::Owned(t.into_bytes().into_boxed_slice()))),
@@ -897,7 +960,10 @@ impl<'d> Machine<'d> {
     fn global_names(&mut self) -> R<(String, String)> {
         let m = self.line_bytes()?;
         let n = self.line_bytes()?;
-        Ok((String::from_utf8_lossy(m).into_owned(), String::from_utf8_lossy(n).into_owned()))
+        Ok((
+            String::from_utf8_lossy(m).into_owned(),
+            String::from_utf8_lossy(n).into_owned(),
+        ))
     }
 
     // -- numbers ----------------------------------------------------------
@@ -936,7 +1002,9 @@ impl<'d> Machine<'d> {
     fn float_text(&mut self) -> R<()> {
         let line = self.line_bytes()?;
         let t = trim(line);
-        let v = std::str::from_utf8(t).ok().and_then(|s| s.parse::<f64>().ok());
+        let v = std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok());
         match v {
             Some(f) => self.push_node(Node::Float(f)),
             None => Err(self.fail(format!("bad float {:?}", String::from_utf8_lossy(line)))),
@@ -950,7 +1018,9 @@ impl<'d> Machine<'d> {
             return Ok(());
         }
         match self.nodes.get(k as usize) {
-            Some(Node::List(_) | Node::Dict(_)) => Err(self.fail("unhashable dict key (a list or dict)")),
+            Some(Node::List(_) | Node::Dict(_)) => {
+                Err(self.fail("unhashable dict key (a list or dict)"))
+            }
             _ => Ok(()),
         }
     }
@@ -959,38 +1029,55 @@ impl<'d> Machine<'d> {
         match self.nodes.get(cls as usize) {
             Some(Node::Global { module, name }) => {
                 let (module, name) = (module.clone(), name.clone());
-                self.node(Node::Instance { module, name, args, state: None })
+                self.node(Node::Instance {
+                    module,
+                    name,
+                    args,
+                    state: None,
+                })
             }
             _ => {
                 let t = self.node(Node::Tuple(args))?;
-                self.node(Node::Reduced { callable: cls, args: t })
+                self.node(Node::Reduced {
+                    callable: cls,
+                    args: t,
+                })
             }
         }
     }
 
     fn reduce(&mut self, callable: NodeId, args: NodeId) -> R<NodeId> {
-        let (Some(Node::Global { module, name }), Some(Node::Tuple(a))) =
-            (self.nodes.get(callable as usize), self.nodes.get(args as usize))
-        else {
+        let (Some(Node::Global { module, name }), Some(Node::Tuple(a))) = (
+            self.nodes.get(callable as usize),
+            self.nodes.get(args as usize),
+        ) else {
             return self.node(Node::Reduced { callable, args });
         };
         match (module.as_str(), name.as_str(), a.as_slice()) {
             ("copy_reg" | "copyreg", "_reconstructor", [cls, ..]) => {
                 if let Some(Node::Global { module, name }) = self.nodes.get(*cls as usize) {
                     let (module, name) = (module.clone(), name.clone());
-                    return self.node(Node::Instance { module, name, args: Vec::new(), state: None });
+                    return self.node(Node::Instance {
+                        module,
+                        name,
+                        args: Vec::new(),
+                        state: None,
+                    });
                 }
             }
             ("_codecs" | "codecs", "encode", [text, rest @ ..]) if rest.len() <= 1 => {
                 let enc = match rest.first() {
-                    Some(e) => self.text_of(*e).map(|e| e.to_ascii_lowercase().replace(['-', '_'], "")),
+                    Some(e) => self
+                        .text_of(*e)
+                        .map(|e| e.to_ascii_lowercase().replace(['-', '_'], "")),
                     None => Some("utf8".to_owned()),
                 };
                 if let (Some(t), Some(enc)) = (self.text_of(*text), enc) {
                     let bytes = match enc.as_str() {
-                        "latin1" | "iso88591" | "l1" | "8859" | "cp819" => {
-                            t.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect::<Option<Vec<u8>>>()
-                        }
+                        "latin1" | "iso88591" | "l1" | "8859" | "cp819" => t
+                            .chars()
+                            .map(|c| u8::try_from(u32::from(c)).ok())
+                            .collect::<Option<Vec<u8>>>(),
                         "ascii" | "usascii" => t.is_ascii().then(|| t.as_bytes().to_vec()),
                         "utf8" | "u8" => Some(t.as_bytes().to_vec()),
                         _ => None,
@@ -1011,7 +1098,9 @@ impl<'d> Machine<'d> {
     fn text_of(&self, id: NodeId) -> Option<String> {
         match self.nodes.get(id as usize)? {
             Node::Text(Str::Span { start, len }) => {
-                let s = self.d.get(*start as usize..(*start as usize).checked_add(*len as usize)?)?;
+                let s = self
+                    .d
+                    .get(*start as usize..(*start as usize).checked_add(*len as usize)?)?;
                 Some(String::from_utf8_lossy(s).into_owned())
             }
             Node::Text(Str::Owned(b)) => Some(String::from_utf8_lossy(b).into_owned()),
@@ -1116,7 +1205,9 @@ impl<'d> Machine<'d> {
                 // -- containers
                 b'(' => {
                     if self.marks.len() >= self.lim.max_depth {
-                        return Err(self.fail(format!("more than {} nested MARKs", self.lim.max_depth)));
+                        return Err(
+                            self.fail(format!("more than {} nested MARKs", self.lim.max_depth))
+                        );
                     }
                     self.marks.push(self.stack.len());
                 }
@@ -1143,7 +1234,9 @@ impl<'d> Machine<'d> {
                     }
                     let d = self.stack[m - 1];
                     match &mut self.nodes[d as usize] {
-                        Node::Dict(e) => e.extend(self.stack[m..].chunks_exact(2).map(|c| (c[0], c[1]))),
+                        Node::Dict(e) => {
+                            e.extend(self.stack[m..].chunks_exact(2).map(|c| (c[0], c[1])))
+                        }
                         _ => return Err(self.fail("SETITEMS on something that is not a dict")),
                     }
                     self.stack.truncate(m);
@@ -1173,7 +1266,10 @@ impl<'d> Machine<'d> {
                     for i in (m..self.stack.len()).step_by(2) {
                         self.check_key(self.stack[i])?;
                     }
-                    let e: Vec<(NodeId, NodeId)> = self.stack[m..].chunks_exact(2).map(|c| (c[0], c[1])).collect();
+                    let e: Vec<(NodeId, NodeId)> = self.stack[m..]
+                        .chunks_exact(2)
+                        .map(|c| (c[0], c[1]))
+                        .collect();
                     self.stack.truncate(m);
                     self.push_node(Node::Dict(e))?;
                 }
@@ -1234,7 +1330,12 @@ impl<'d> Machine<'d> {
                     let (module, name) = self.global_names()?;
                     let m = self.pop_mark()?;
                     let args = self.stack.split_off(m);
-                    self.push_node(Node::Instance { module, name, args, state: None })?;
+                    self.push_node(Node::Instance {
+                        module,
+                        name,
+                        args,
+                        state: None,
+                    })?;
                 }
                 b'o' => {
                     let m = self.pop_mark()?;
@@ -1303,7 +1404,11 @@ impl<'d> Machine<'d> {
                     self.bytes_at(s, n)?;
                 }
                 0x8c | 0x8d => {
-                    let n = if op == 0x8c { u64::from(self.u8()?) } else { u64::from_le_bytes(self.take_arr()?) };
+                    let n = if op == 0x8c {
+                        u64::from(self.u8()?)
+                    } else {
+                        u64::from_le_bytes(self.take_arr()?)
+                    };
                     let n = self.length(n)?;
                     let s = self.pos;
                     self.pos += n;
@@ -1317,7 +1422,9 @@ impl<'d> Machine<'d> {
                     let name = self.pop()?;
                     let module = self.pop()?;
                     match (self.text_of(module), self.text_of(name)) {
-                        (Some(module), Some(name)) => self.push_node(Node::Global { module, name })?,
+                        (Some(module), Some(name)) => {
+                            self.push_node(Node::Global { module, name })?
+                        }
                         _ => return Err(self.fail("STACK_GLOBAL needs two strings")),
                     }
                 }
@@ -1363,7 +1470,11 @@ impl<'d> Machine<'d> {
         // (node, next child index, deepest child depth + 1 so far)
         let mut work: Vec<(NodeId, usize, usize)> = vec![(root, 0, 1)];
         mark[root as usize] = OPEN;
-        let fail = |reason: String| PickleError { offset: self.at, opcode: Some(self.op), reason };
+        let fail = |reason: String| PickleError {
+            offset: self.at,
+            opcode: Some(self.op),
+            reason,
+        };
         while let Some(&mut (id, ref mut i, ref mut depth)) = work.last_mut() {
             let n = &nodes[id as usize];
             let mut descend = None;
@@ -1377,7 +1488,11 @@ impl<'d> Machine<'d> {
                         descend = Some(c);
                         break;
                     }
-                    OPEN => return Err(fail("recursive structure (a container inside itself)".into())),
+                    OPEN => {
+                        return Err(fail(
+                            "recursive structure (a container inside itself)".into(),
+                        ))
+                    }
                     d => *depth = (*depth).max(usize::from(d - 2) + 1),
                 }
             }
@@ -1404,7 +1519,14 @@ impl<'d> Machine<'d> {
 }
 
 fn is_container(n: &Node) -> bool {
-    matches!(n, Node::Tuple(_) | Node::List(_) | Node::Dict(_) | Node::Instance { .. } | Node::Reduced { .. })
+    matches!(
+        n,
+        Node::Tuple(_)
+            | Node::List(_)
+            | Node::Dict(_)
+            | Node::Instance { .. }
+            | Node::Reduced { .. }
+    )
 }
 
 /// An empty node arena with room for about `n` nodes.
@@ -1415,7 +1537,10 @@ fn is_container(n: &Node) -> bool {
 fn arena(n: usize) -> Vec<Node> {
     let mut v: Vec<Node> = Vec::with_capacity(n);
     #[cfg(target_os = "linux")]
-    advise_huge_pages(v.as_mut_ptr().cast::<u8>(), v.capacity().saturating_mul(std::mem::size_of::<Node>()));
+    advise_huge_pages(
+        v.as_mut_ptr().cast::<u8>(),
+        v.capacity().saturating_mul(std::mem::size_of::<Node>()),
+    );
     v
 }
 
@@ -1487,7 +1612,10 @@ fn parse_decimal(t: &[u8]) -> Option<Result<i64, String>> {
     if let Ok(x) = i64::try_from(v) {
         return Some(Ok(x));
     }
-    let first = digits.iter().position(|&c| c != b'0').unwrap_or(digits.len() - 1);
+    let first = digits
+        .iter()
+        .position(|&c| c != b'0')
+        .unwrap_or(digits.len() - 1);
     let mut s = String::with_capacity(digits.len() + 1);
     if neg {
         s.push('-');
@@ -1533,7 +1661,8 @@ fn long_from_le(b: &[u8]) -> Result<i64, String> {
         limbs.pop();
     }
     if limbs.len() <= 2 {
-        let m = u64::from(limbs.first().copied().unwrap_or(0)) | (u64::from(limbs.get(1).copied().unwrap_or(0)) << 32);
+        let m = u64::from(limbs.first().copied().unwrap_or(0))
+            | (u64::from(limbs.get(1).copied().unwrap_or(0)) << 32);
         let v = if neg { -i128::from(m) } else { i128::from(m) };
         if let Ok(x) = i64::try_from(v) {
             return Ok(x);
@@ -1576,7 +1705,10 @@ struct TextBuilder {
 
 impl TextBuilder {
     fn new(cap: usize) -> Self {
-        TextBuilder { out: String::with_capacity(cap), high: None }
+        TextBuilder {
+            out: String::with_capacity(cap),
+            high: None,
+        }
     }
     fn push(&mut self, cp: u32) {
         if let Some(h) = self.high.take() {
@@ -1722,8 +1854,12 @@ fn unescape_py_str(s: &[u8]) -> Result<Vec<u8>, String> {
             }
             b'x' => {
                 let hex = s.get(i..i + 2).ok_or("invalid \\x escape")?;
-                let hi = char::from(hex[0]).to_digit(16).ok_or("invalid \\x escape")?;
-                let lo = char::from(hex[1]).to_digit(16).ok_or("invalid \\x escape")?;
+                let hi = char::from(hex[0])
+                    .to_digit(16)
+                    .ok_or("invalid \\x escape")?;
+                let lo = char::from(hex[1])
+                    .to_digit(16)
+                    .ok_or("invalid \\x escape")?;
                 out.push((hi * 16 + lo) as u8);
                 i += 2;
             }
@@ -1748,15 +1884,24 @@ mod tests {
     fn scalars() {
         assert_eq!(p(b"I42\n.").unwrap().root().as_int(), Some(42));
         assert_eq!(p(b"I01\n.").unwrap().root().as_int(), Some(1));
-        assert!(matches!(p(b"I00\n.").unwrap().root().node(), Node::Bool(false)));
-        assert!(matches!(p(b"L123456789012345678901234567890L\n.").unwrap().root().node(),
-            Node::BigInt(s) if s == "123456789012345678901234567890"));
+        assert!(matches!(
+            p(b"I00\n.").unwrap().root().node(),
+            Node::Bool(false)
+        ));
+        assert!(
+            matches!(p(b"L123456789012345678901234567890L\n.").unwrap().root().node(),
+            Node::BigInt(s) if s == "123456789012345678901234567890")
+        );
         assert_eq!(p(b"\x8a\x01\xff.").unwrap().root().as_int(), Some(-1));
         assert_eq!(p(b"\x8a\x00.").unwrap().root().as_int(), Some(0));
-        assert!(matches!(p(b"\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01.").unwrap().root().node(),
-            Node::BigInt(s) if s == "18446744073709551616"));
-        assert!(matches!(p(b"\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\xff.").unwrap().root().node(),
-            Node::BigInt(s) if s == "-18446744073709551616"));
+        assert!(
+            matches!(p(b"\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01.").unwrap().root().node(),
+            Node::BigInt(s) if s == "18446744073709551616")
+        );
+        assert!(
+            matches!(p(b"\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\xff.").unwrap().root().node(),
+            Node::BigInt(s) if s == "-18446744073709551616")
+        );
         assert_eq!(p(b"F1.5\n.").unwrap().root().as_f64(), Some(1.5));
         assert!(!p(b"N.").unwrap().root().truthy());
     }
@@ -1766,7 +1911,10 @@ mod tests {
         let x = p(b"S'a\\'b\\\\c\\x41\\101\\n'\n.").unwrap();
         assert_eq!(x.root().as_bytes(), Some(&b"a'b\\cAA\n"[..]));
         let x = p(b"Vcaf\xe9\\u20ac\\\\u0041\n.").unwrap();
-        assert_eq!(x.root().as_str_lossy().unwrap(), "caf\u{e9}\u{20ac}\\\\u0041");
+        assert_eq!(
+            x.root().as_str_lossy().unwrap(),
+            "caf\u{e9}\u{20ac}\\\\u0041"
+        );
         let x = p(b"X\x03\x00\x00\x00\xed\xa0\x80.").unwrap();
         assert_eq!(x.root().as_str_lossy().unwrap(), "\u{fffd}");
         let x = p(b"X\x06\x00\x00\x00\xed\xa0\xbd\xed\xb8\x80.").unwrap();

@@ -34,7 +34,9 @@ fn have_python() -> bool {
 }
 
 fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}\n{}",
@@ -64,7 +66,11 @@ fn compare(path: &Path) -> String {
     let got = p.to_canonical_json();
     let ms = t.elapsed().as_millis();
     if got != want {
-        let at = got.bytes().zip(want.bytes()).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+        let at = got
+            .bytes()
+            .zip(want.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(want.len()));
         let lo = at.saturating_sub(200);
         let ctx = |s: &str| s.get(lo..(at + 200).min(s.len())).unwrap_or("").to_owned();
         panic!(
@@ -76,7 +82,11 @@ fn compare(path: &Path) -> String {
             ctx(&want)
         );
     }
-    format!("{} ({} bytes, {ms} ms)", path.file_name().unwrap().to_string_lossy(), want.len())
+    format!(
+        "{} ({} bytes, {ms} ms)",
+        path.file_name().unwrap().to_string_lossy(),
+        want.len()
+    )
 }
 
 #[test]
@@ -85,7 +95,8 @@ fn matches_cpython() {
         return;
     }
     let start = Instant::now();
-    let dir = std::env::temp_dir().join(format!("mailman-gate-pickle-xcheck-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("mailman-gate-pickle-xcheck-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
 
@@ -99,9 +110,15 @@ fn matches_cpython() {
                 let f = dir.join(format!("synth-{n}-{memo}-p{proto}.pck"));
                 let mut make = Vec::new();
                 let mut c = py("py2pickle.py");
-                c.args(["synth", "--members", &n.to_string(), "--bounces", &bounces.to_string()])
-                    .args(["--memo", memo, "--protocol", &proto.to_string(), "-o"])
-                    .arg(&f);
+                c.args([
+                    "synth",
+                    "--members",
+                    &n.to_string(),
+                    "--bounces",
+                    &bounces.to_string(),
+                ])
+                .args(["--memo", memo, "--protocol", &proto.to_string(), "-o"])
+                .arg(&f);
                 make.push(c);
                 let mut files = vec![f.clone()];
                 if proto == 1 {
@@ -128,7 +145,10 @@ fn matches_cpython() {
             let f3 = dir.join(format!("{name}-{file}-py3"));
             let mut c = py("pickle_py3dialect.py");
             c.arg(&copy).arg(&f3);
-            jobs.push(Job { make: vec![c], files: vec![copy, f3] });
+            jobs.push(Job {
+                make: vec![c],
+                files: vec![copy, f3],
+            });
         }
     }
 
@@ -169,6 +189,13 @@ fn matches_cpython() {
     for r in results.iter() {
         eprintln!("agrees with CPython: {r}");
     }
-    assert!(results.len() >= total, "every job must have produced its files");
-    eprintln!("{} files cross-checked in {:.1} s", results.len(), start.elapsed().as_secs_f64());
+    assert!(
+        results.len() >= total,
+        "every job must have produced its files"
+    );
+    eprintln!(
+        "{} files cross-checked in {:.1} s",
+        results.len(),
+        start.elapsed().as_secs_f64()
+    );
 }

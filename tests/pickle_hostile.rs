@@ -5,7 +5,8 @@ use mailman_gate::pickle::{parse, Limits, Pickle, PickleError};
 use std::time::{Duration, Instant};
 
 fn fixture() -> Vec<u8> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists/test/config.pck");
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lists/test/config.pck");
     std::fs::read(p).unwrap()
 }
 
@@ -17,7 +18,11 @@ fn run(data: Vec<u8>) -> Result<Pickle, PickleError> {
 fn fails_at(data: Vec<u8>, offset: usize, op: u8, why: &str) -> PickleError {
     let t = Instant::now();
     let e = run(data).expect_err(why);
-    assert!(t.elapsed() < Duration::from_secs(5), "{why}: took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "{why}: took {:?}",
+        t.elapsed()
+    );
     assert_eq!((e.offset, e.opcode), (offset, Some(op)), "{why}: {e}");
     let shown = e.to_string();
     assert!(shown.contains(&format!("offset {offset}")), "{shown}");
@@ -63,7 +68,9 @@ fn flipped_bytes() {
     for _ in 0..3000 {
         let mut d = data.clone();
         for _ in 0..4 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let i = (x >> 33) as usize % d.len();
             d[i] = (x >> 17) as u8;
         }
@@ -102,7 +109,10 @@ fn nested_lists_beyond_the_depth_limit() {
     let mut d = vec![b']'; 20];
     d.extend(std::iter::repeat_n(b'a', 19));
     d.push(b'.');
-    let lim = Limits { max_depth: 10, ..Limits::default() };
+    let lim = Limits {
+        max_depth: 10,
+        ..Limits::default()
+    };
     assert!(parse(d, &lim).is_err());
 }
 
@@ -120,7 +130,10 @@ fn memo_bomb() {
     assert!(t.elapsed() < Duration::from_secs(5));
     assert_eq!(p.root().len(), n);
     let first = p.root().elements().next().unwrap();
-    assert!(p.root().elements().all(|v| v.id() == first.id()), "shared, not copied");
+    assert!(
+        p.root().elements().all(|v| v.id() == first.id()),
+        "shared, not copied"
+    );
 
     // Nested sharing: 2^40 leaves when expanded, a few hundred bytes here.
     let mut d = b"U\x02abq\x00".to_vec();
@@ -161,15 +174,40 @@ fn a_list_inside_itself() {
 #[test]
 fn huge_length_fields() {
     // BINUNICODE claiming 4 GiB - 1.
-    fails_at(b"X\xff\xff\xff\xffabc.".to_vec(), 0, b'X', "BINUNICODE 4 GiB");
+    fails_at(
+        b"X\xff\xff\xff\xffabc.".to_vec(),
+        0,
+        b'X',
+        "BINUNICODE 4 GiB",
+    );
     // BINSTRING claiming 2 GiB - 1, and a negative count.
-    fails_at(b"N\x85T\xff\xff\xff\x7fabc.".to_vec(), 2, b'T', "BINSTRING 2 GiB");
-    let e = fails_at(b"T\xfe\xff\xff\xffabc.".to_vec(), 0, b'T', "negative BINSTRING");
+    fails_at(
+        b"N\x85T\xff\xff\xff\x7fabc.".to_vec(),
+        2,
+        b'T',
+        "BINSTRING 2 GiB",
+    );
+    let e = fails_at(
+        b"T\xfe\xff\xff\xffabc.".to_vec(),
+        0,
+        b'T',
+        "negative BINSTRING",
+    );
     assert!(e.reason.contains("negative"), "{e}");
     fails_at(b"\x8b\xff\xff\xff\xff.".to_vec(), 0, 0x8b, "negative LONG4");
     fails_at(b"\x8b\x00\x00\x00\x40.".to_vec(), 0, 0x8b, "LONG4 of 1 GiB");
-    fails_at(b"\x80\x04\x8e\xff\xff\xff\xff\xff\xff\xff\xff.".to_vec(), 2, 0x8e, "BINBYTES8 2^64-1");
-    fails_at(b"U\xffab.".to_vec(), 0, b'U', "SHORT_BINSTRING past the end");
+    fails_at(
+        b"\x80\x04\x8e\xff\xff\xff\xff\xff\xff\xff\xff.".to_vec(),
+        2,
+        0x8e,
+        "BINBYTES8 2^64-1",
+    );
+    fails_at(
+        b"U\xffab.".to_vec(),
+        0,
+        b'U',
+        "SHORT_BINSTRING past the end",
+    );
 }
 
 #[test]
@@ -184,7 +222,10 @@ fn bad_memo_references() {
     let p = run(b"Nr\xff\xff\xff\x7f0j\xff\xff\xff\x7f.".to_vec()).unwrap();
     assert!(p.root().is_none());
     // The memo limit.
-    let lim = Limits { max_memo: 3, ..Limits::default() };
+    let lim = Limits {
+        max_memo: 3,
+        ..Limits::default()
+    };
     let e = parse(b"Nq\x01q\x02q\x03q\x04.".to_vec(), &lim).unwrap_err();
     assert_eq!((e.offset, e.opcode), (7, Some(b'q')), "{e}");
 }
@@ -200,8 +241,18 @@ fn stack_and_opcode_misuse() {
     fails_at(b"NNNs.".to_vec(), 3, b's', "SETITEM on None");
     fails_at(b"}(Nu.".to_vec(), 3, b'u', "SETITEMS with an odd count");
     fails_at(b"}]Ns.".to_vec(), 3, b's', "unhashable key");
-    fails_at(b"(]Ne.".to_vec(), 3, b'e', "APPENDS whose list is inside its own frame");
-    fails_at(b"(K\x01\x86.".to_vec(), 3, 0x86, "TUPLE2 reaching below a MARK");
+    fails_at(
+        b"(]Ne.".to_vec(),
+        3,
+        b'e',
+        "APPENDS whose list is inside its own frame",
+    );
+    fails_at(
+        b"(K\x01\x86.".to_vec(),
+        3,
+        0x86,
+        "TUPLE2 reaching below a MARK",
+    );
 }
 
 #[test]
@@ -217,7 +268,12 @@ fn unsupported_opcodes() {
     fails_at(b"S'abc\n.".to_vec(), 0, b'S', "unterminated STRING");
     fails_at(b"S'\\x4'\n.".to_vec(), 0, b'S', "bad \\x escape");
     fails_at(b"V\\u12\n.".to_vec(), 0, b'V', "short \\u escape");
-    fails_at(b"X\x02\x00\x00\x00\xff\xfe.".to_vec(), 0, b'X', "invalid UTF-8");
+    fails_at(
+        b"X\x02\x00\x00\x00\xff\xfe.".to_vec(),
+        0,
+        b'X',
+        "invalid UTF-8",
+    );
     fails_at(b"(o.".to_vec(), 1, b'o', "OBJ without a class");
     fails_at(b"NN\x81.".to_vec(), 2, 0x81, "NEWOBJ with non-tuple args");
     let e = run(Vec::new()).unwrap_err();
@@ -226,10 +282,16 @@ fn unsupported_opcodes() {
 
 #[test]
 fn limits() {
-    let lim = Limits { max_bytes: 10, ..Limits::default() };
+    let lim = Limits {
+        max_bytes: 10,
+        ..Limits::default()
+    };
     let e = parse(vec![b'N'; 11], &lim).unwrap_err();
     assert_eq!(e.offset, 0);
-    let lim = Limits { max_nodes: 4, ..Limits::default() };
+    let lim = Limits {
+        max_nodes: 4,
+        ..Limits::default()
+    };
     let e = parse(b"(U\x01aU\x01bU\x01cU\x01dU\x01el.".to_vec(), &lim).unwrap_err();
     assert_eq!((e.offset, e.opcode), (13, Some(b'U')), "{e}");
     // The fixture fits comfortably in the defaults.
@@ -243,7 +305,12 @@ fn odd_but_valid() {
     assert!(run(b"]Nb.".to_vec()).unwrap().root().is_empty());
     // POP of a MARK (cPickle's behaviour), DUP, POP_MARK.
     assert!(run(b"N(0.".to_vec()).unwrap().root().is_none());
-    assert_eq!(run(b"K\x012t.".to_vec()).map(|p| p.root().len()).unwrap_or(0), 0);
+    assert_eq!(
+        run(b"K\x012t.".to_vec())
+            .map(|p| p.root().len())
+            .unwrap_or(0),
+        0
+    );
     assert_eq!(run(b"(K\x012t.".to_vec()).unwrap().root().len(), 2);
     assert!(run(b"N(K\x01K\x021.".to_vec()).unwrap().root().is_none());
     // An unknown global kept as a value, and an instance of it.
