@@ -319,3 +319,39 @@ fn odd_but_valid() {
     let p = run(b"(K\x01ino.such\nthing\n}b.".to_vec()).unwrap();
     assert_eq!(p.root().class(), Some(("no.such", "thing")));
 }
+
+#[test]
+fn random_opcode_soup() {
+    // Short programs drawn from the opcode alphabet plus a few argument
+    // bytes: none may panic, and any value must render.
+    const ALPHABET: &[u8] = b"(.0123FIJKLMNRSTUVXabcdeghijlopqrstu})]G\x80\x81\x85\x86\x87\x88\x89\x8a\x8b\x94\x95\n\x00\x01\x02\xff'";
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut parsed = 0;
+    for _ in 0..40_000 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = 1 + (x >> 58) as usize;
+        let mut d = Vec::with_capacity(len + 1);
+        for _ in 0..len {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            d.push(ALPHABET[(x >> 33) as usize % ALPHABET.len()]);
+        }
+        d.push(b'.');
+        if let Ok(p) = run(d) {
+            parsed += 1;
+            let _ = p.to_canonical_json();
+            let r = p.root();
+            let _ = (
+                r.truthy(),
+                r.as_int(),
+                r.as_str_lossy(),
+                r.len(),
+                r.get("a"),
+            );
+        }
+    }
+    assert!(parsed > 100, "{parsed}");
+}
