@@ -140,7 +140,10 @@ fn matches_cpython() {
         for proto in 0..=2u8 {
             let f = dir.join(format!("edge-{memo}-p{proto}.pck"));
             let mut c = py("py2pickle.py");
-            c.arg("build").arg(&edge).args(["--memo", memo, "--protocol", &proto.to_string(), "-o"]).arg(&f);
+            c.arg("build")
+                .arg(&edge)
+                .args(["--memo", memo, "--protocol", &proto.to_string(), "-o"])
+                .arg(&f);
             let mut make = vec![c];
             let mut files = vec![f.clone()];
             if proto == 1 {
