@@ -64,6 +64,37 @@ pub struct BodyApproval {
     pub unsafe_html: bool,
 }
 
+/// A Unicode normalisation form, Mailman's NORMALIZE_FORM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NormalForm {
+    Nfc,
+    #[default]
+    Nfkc,
+    Nfd,
+    Nfkd,
+}
+
+impl NormalForm {
+    pub fn parse(s: &str) -> Option<NormalForm> {
+        match s.to_ascii_uppercase().as_str() {
+            "NFC" => Some(NormalForm::Nfc),
+            "NFKC" => Some(NormalForm::Nfkc),
+            "NFD" => Some(NormalForm::Nfd),
+            "NFKD" => Some(NormalForm::Nfkd),
+            _ => None,
+        }
+    }
+    /// `unicodedata.normalize(form, text)`.
+    pub fn apply(self, text: &str) -> String {
+        match self {
+            NormalForm::Nfc => text.nfc().collect(),
+            NormalForm::Nfkc => text.nfkc().collect(),
+            NormalForm::Nfd => text.nfd().collect(),
+            NormalForm::Nfkd => text.nfkd().collect(),
+        }
+    }
+}
+
 /// Latin-1 view of bytes (one `char` per byte).
 pub fn latin1(b: &[u8]) -> String {
     b.iter().map(|&c| c as char).collect()
@@ -991,7 +1022,7 @@ impl PyLines for String {
 }
 
 /// SpamDetect's `getDecodedHeaders` for one part.
-fn decoded_headers(p: &Part, out: &mut String) {
+fn decoded_headers(p: &Part, form: NormalForm, out: &mut String) {
     for (h, v) in &p.headers {
         let raw = to_bytes(v);
         // re.sub('\n\s', ' ', v)
@@ -1018,7 +1049,7 @@ fn decoded_headers(p: &Part, out: &mut String) {
         }
         out.push_str(h);
         out.push_str(": ");
-        out.extend(u.nfkc());
+        out.push_str(&form.apply(&u));
         out.push('\n');
     }
 }
@@ -1182,14 +1213,14 @@ impl Message {
         self.root.content_type()
     }
 
-    /// SpamDetect's header text: every header of every part, decoded and NFKC-normalised.
-    /// Each line is `Name: value` followed by `\n`. The list charset does not
-    /// influence it (Mailman accepts it but does not use it).
-    pub fn header_filter_text(&self, list_charset: &str) -> String {
-        let _ = list_charset;
+    /// SpamDetect's header text: every header of every part, decoded and
+    /// normalised to the site's NORMALIZE_FORM (NFKC by default). Each line
+    /// is `Name: value` followed by `\n`. The list charset does not
+    /// influence it (Mailman passes it but does not use it).
+    pub fn header_filter_text(&self, form: NormalForm) -> String {
         let mut out = String::new();
         for p in self.parts() {
-            decoded_headers(p, &mut out);
+            decoded_headers(p, form, &mut out);
         }
         out
     }

@@ -9,7 +9,7 @@ fn exercise(raw: &[u8]) -> Duration {
     let _ = m.get_all("from");
     let _ = m.unixfrom_address();
     let _ = m.content_type();
-    let _ = m.header_filter_text("utf-8");
+    let _ = m.header_filter_text(mailman_gate::message::NormalForm::Nfkc);
     let _ = m.body_approval();
     let _ = m.is_administrivia(25);
     let _ = m.body_size();
