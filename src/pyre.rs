@@ -95,6 +95,8 @@ struct Compiled {
     /// Index into `progs` for `SubjectKind::{Plain, TrailingNewline, Empty}`,
     /// unanchored (`search`) then anchored at the start (`match`).
     by_kind: [[usize; 3]; 2],
+    /// Under IGNORECASE: the lowercasing applied to subjects.
+    fold: Option<CharModel>,
 }
 
 /// Properties of a subject that change how `$`, `\b` and `\B` translate.
@@ -160,8 +162,14 @@ impl PyRegex {
                 by_kind[a][kind as usize] = idx;
             }
         }
+        let model = CharModel::new(parsed.flags);
+        let fold = model.ignorecase.then_some(model);
         Ok(PyRegex {
-            inner: Arc::new(Compiled { progs, by_kind }),
+            inner: Arc::new(Compiled {
+                progs,
+                by_kind,
+                fold,
+            }),
         })
     }
 
@@ -177,9 +185,23 @@ impl PyRegex {
 
     fn run(&self, text: &str, anchored: bool) -> Result<bool, MatchLimitExceeded> {
         let idx = self.inner.by_kind[usize::from(anchored)][SubjectKind::of(text) as usize];
-        self.inner.progs[idx]
-            .is_match(text)
-            .map_err(|_| MatchLimitExceeded)
+        let prog = &self.inner.progs[idx];
+        let res = match &self.inner.fold {
+            Some(model) => {
+                // sre compares `lower(c)` everywhere under IGNORECASE;
+                // lowering keeps `\n` and word-ness, so anchors and `\b`
+                // see the same subject.
+                let lowered: String = text
+                    .chars()
+                    .map(|c| {
+                        char::from_u32(model.lower(c as u32)).unwrap_or(c)
+                    })
+                    .collect();
+                prog.is_match(&lowered)
+            }
+            None => prog.is_match(text),
+        };
+        res.map_err(|_| MatchLimitExceeded)
     }
 }
 
@@ -1017,6 +1039,27 @@ fn check(p: &Parsed) -> Result<(), PatternError> {
         Ok(())
     }
     walk(&p.nodes, p.flags)?;
+    // sre's code validation rejects a condition on a group beyond the
+    // last one, unless the pattern has no groups at all.
+    fn max_cond(nodes: &[Node]) -> u64 {
+        nodes
+            .iter()
+            .map(|n| match n {
+                Node::Branch(items) => items.iter().map(|i| max_cond(i)).max().unwrap_or(0),
+                Node::Group(_, b) | Node::Assert { body: b, .. } => max_cond(b),
+                Node::Repeat { body, .. } => max_cond(std::slice::from_ref(body.as_ref())),
+                Node::GroupRefExists(g, yes, no) => (*g)
+                    .max(max_cond(yes))
+                    .max(no.as_deref().map_or(0, max_cond)),
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+    let ncaptures = (p.groups - 1) as u64;
+    if ncaptures > 0 && max_cond(&p.nodes) > ncaptures {
+        return err("invalid SRE code");
+    }
     if p.groups > 100 {
         return err("sorry, but this version only supports 100 named groups");
     }
@@ -1197,29 +1240,14 @@ impl CharModel {
             .difference(&CharSet::from_ranges(removed))
             .union(&CharSet::from_ranges(added))
     }
-    /// `{c : lower(c) in t}`: what IN_IGNORE / LITERAL_IGNORE accept.
-    fn preimage(&self, t: &CharSet) -> CharSet {
-        let mut removed = Vec::new();
-        let mut added = Vec::new();
-        for &(c, l) in self.pairs() {
-            let lin = t.contains(l);
-            if lin {
-                added.push((c, c));
-            } else if t.contains(c) {
-                removed.push((c, c));
-            }
-        }
-        t.difference(&CharSet::from_ranges(removed))
-            .union(&CharSet::from_ranges(added))
-    }
-
-    /// The code points a single-character node accepts.
+    /// The code points a single-character node accepts.  Under
+    /// IGNORECASE sre tests `lower(c)`, and the subject is lowercased
+    /// before matching, so this is the set of accepted lowercased chars.
     fn node_set(&self, n: &Node) -> Option<CharSet> {
         match n {
             Node::Lit(c) | Node::NotLit(c) => {
                 let s = if self.ignorecase {
-                    let t = self.add_fixes(CharSet::single(self.lower(*c)));
-                    self.preimage(&t)
+                    self.add_fixes(CharSet::single(self.lower(*c)))
                 } else {
                     CharSet::single(*c)
                 };
@@ -1274,15 +1302,10 @@ impl CharModel {
                 SetItem::Cat(cat) => t = t.union(&self.category(cat)),
             }
         }
-        let s = if self.ignorecase {
-            self.preimage(&t)
+        if negate {
+            t.complement()
         } else {
             t
-        };
-        if negate {
-            s.complement()
-        } else {
-            s
         }
     }
 }
@@ -1389,6 +1412,20 @@ fn translate(p: &Parsed, kind: SubjectKind) -> String {
     out
 }
 
+/// Whether a node always matches the empty string when it matches.
+fn zero_width(n: &Node) -> bool {
+    match n {
+        Node::Assert { .. } | Node::At(_) => true,
+        Node::Group(_, b) => b.iter().all(zero_width),
+        Node::Branch(items) => items.iter().all(|i| i.iter().all(zero_width)),
+        Node::GroupRefExists(_, yes, no) => {
+            yes.iter().all(zero_width) && no.iter().flatten().all(zero_width)
+        }
+        Node::Repeat { max, body, .. } => *max == 0 || zero_width(body),
+        _ => false,
+    }
+}
+
 fn has_groupref(nodes: &[Node]) -> bool {
     nodes.iter().any(|n| match n {
         Node::GroupRef(_) | Node::GroupRefExists(..) => true,
@@ -1427,6 +1464,36 @@ impl Emitter {
                     self.seq(it, out);
                 }
                 out.push(')');
+            }
+            Node::Repeat {
+                min,
+                max,
+                lazy,
+                body,
+            } if zero_width(body) => {
+                // sre repeats a zero-width item at most once per position:
+                // a minimum of 0 makes it optional, otherwise it is needed
+                // once.  The engine rejects quantified assertions.
+                if *max == 0 {
+                    out.push_str("(?:");
+                    out.push_str(FAIL);
+                    self.node(body, out);
+                    out.push_str("|)");
+                } else if *min == 0 {
+                    out.push_str("(?:");
+                    if *lazy {
+                        out.push('|');
+                    }
+                    self.node(body, out);
+                    if !*lazy {
+                        out.push('|');
+                    }
+                    out.push(')');
+                } else {
+                    out.push_str("(?:");
+                    self.node(body, out);
+                    out.push(')');
+                }
             }
             Node::Repeat {
                 min,
@@ -1492,13 +1559,9 @@ impl Emitter {
                     out.push(')');
                 }
             }
-            Node::GroupRef(g) => {
-                if self.model.ignorecase {
-                    out.push_str(&format!("(?i:\\k<{g}>)"));
-                } else {
-                    out.push_str(&format!("\\k<{g}>"));
-                }
-            }
+            // Under IGNORECASE the subject is lowercased, so sre's
+            // `lower(a) == lower(b)` comparison is plain equality.
+            Node::GroupRef(g) => out.push_str(&format!("\\k<{g}>")),
             Node::GroupRefExists(g, yes, no) => {
                 let no = no.as_deref().unwrap_or(&[]);
                 if *g as u128 >= self.groups as u128 {
@@ -1563,10 +1626,25 @@ mod tests {
     #[test]
     fn sets() {
         let m = CharModel::new(FLAG_I);
-        let s = m.node_set(&Node::Lit('k' as u32)).unwrap();
-        assert_eq!(s.0, vec![(0x4b, 0x4b), (0x6b, 0x6b)]);
+        let s = m.node_set(&Node::Lit('K' as u32)).unwrap();
+        assert_eq!(s.0, vec![(0x6b, 0x6b)]);
         let m = CharModel::new(FLAG_I | FLAG_U);
-        let s = m.node_set(&Node::Lit('k' as u32)).unwrap();
-        assert!(s.contains(0x212A));
+        assert_eq!(m.lower(0x212A), 0x6b);
+        let s = m.node_set(&Node::Lit('s' as u32)).unwrap();
+        assert!(s.contains(0x17f));
+    }
+
+    /// Lowercasing the subject must not change what `\b`, `$` and `.` see.
+    #[test]
+    fn lowering_keeps_word_and_newline() {
+        for flags in [FLAG_I, FLAG_I | FLAG_U] {
+            let m = CharModel::new(flags);
+            let word = m.base(Base::Word);
+            for &(c, l) in m.pairs() {
+                assert_eq!(word.contains(c), word.contains(l), "{c:x}");
+                assert!(c != 10 && l != 10);
+                assert!(char::from_u32(l).is_some());
+            }
+        }
     }
 }
