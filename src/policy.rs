@@ -179,9 +179,9 @@ pub struct ListPolicy {
 
     pub owner: Vec<String>,
     pub moderator: Vec<String>,
-    /// A per-list `pipeline` attribute replaces the global pipeline: the
-    /// verdict cannot be predicted and says so.
-    pub has_custom_pipeline: bool,
+    /// A per-list `pipeline` attribute: handler names that replace
+    /// Mailman's global pipeline for this list.
+    pub pipeline: Option<Vec<String>>,
 }
 
 /// Why a pickle is not a list's state.
@@ -279,7 +279,7 @@ impl ListPolicy {
             post_password: None,
             owner: Vec::new(),
             moderator: Vec::new(),
-            has_custom_pipeline: false,
+            pipeline: None,
         }
     }
 
@@ -373,7 +373,9 @@ impl ListPolicy {
         p.post_password = a.password("post_password");
         a.strings("owner", &mut p.owner);
         a.strings("moderator", &mut p.moderator);
-        p.has_custom_pipeline = root.get("pipeline").is_some();
+        if let Some(v) = root.get("pipeline") {
+            p.pipeline = Some(v.elements().filter_map(matching_text).collect());
+        }
 
         read_members(root, &mut p);
         Ok(p)

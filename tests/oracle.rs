@@ -133,7 +133,7 @@ fn apply(p: &mut ListPolicy, name: &str, v: &Value) {
             }
             p.members = Members::Parsed(map);
         }
-        "pipeline" => p.has_custom_pipeline = true,
+        "pipeline" => p.pipeline = Some(strings(v)),
         // Auto-responses never change the outcome.
         "autorespond_postings" | "autoresponse_postings_text" => {}
         other => panic!("the oracle test does not know attribute {other:?}"),

@@ -209,7 +209,6 @@ fn policy_fields(p: &ListPolicy) -> Vec<(&'static str, String, String)> {
     b("has_password", p.password.is_some());
     b("has_mod_password", p.mod_password.is_some());
     b("has_post_password", p.post_password.is_some());
-    b("custom_pipeline", p.has_custom_pipeline);
     let mut l = |name: &'static str, v: &[String]| f.push((name, js_list(v), v.join(", ")));
     l("accept_these_nonmembers", &p.accept_these_nonmembers);
     l("hold_these_nonmembers", &p.hold_these_nonmembers);
@@ -221,6 +220,7 @@ fn policy_fields(p: &ListPolicy) -> Vec<(&'static str, String, String)> {
     l("filter_filename_extensions", &p.filter_filename_extensions);
     l("pass_filename_extensions", &p.pass_filename_extensions);
     l("owner", &p.owner);
+    l("pipeline", p.pipeline.as_deref().unwrap_or(&[]));
     l("moderator", &p.moderator);
     let rules: Vec<String> = p
         .header_filter_rules

@@ -3,7 +3,7 @@
 
 use sha1::{Digest, Sha1};
 
-use super::{text, Ctx, Step, StepResult, Stop};
+use super::{text, Ctx, RejectText, Step, StepResult, Stop};
 
 const APPROVAL_HEADERS: [&str; 4] = ["approved", "approve", "x-approved", "x-approve"];
 
@@ -55,7 +55,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
                         Step::Approve,
                         "Approved line also in an HTML part: cannot be removed",
                     );
-                    return Err(Stop::Reject(text::APPROVE_HTML_REJECT.into()));
+                    return Err(Stop::Reject(RejectText::plain(text::APPROVE_HTML_REJECT)));
                 }
                 ctx.note(Step::Approve, "password taken from the first body line");
                 Some(value_bytes(&found.password))
@@ -98,7 +98,7 @@ pub(super) fn urgent(ctx: &mut Ctx<'_>) -> StepResult {
         return Ok(());
     }
     ctx.note(Step::CalcRecips, "Urgent: password not accepted");
-    Err(Stop::Reject(
+    Err(Stop::Reject(RejectText::wrapped(
         text::URGENT_REJECT.replace("%(realname)s", &ctx.policy.real_name),
-    ))
+    )))
 }

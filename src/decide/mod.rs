@@ -77,8 +77,14 @@ pub struct Verdict {
     pub action: Action,
     /// None when the post is accepted.
     pub step: Option<Step>,
-    /// The reject text or hold reason as Mailman words it, before wrapping.
+    /// For a reject, the text as the handler words it, before Mailman wraps
+    /// it to 70 columns; for a hold, the reason as Mailman records it for
+    /// the moderator.
     pub reason: Option<String>,
+    /// For a reject, the notice Mailman mails to the sender: wrapped, with
+    /// its second `%` interpolation (`%(sender)s`, `%(subject)s`). The text
+    /// an MTA should give in its 550.
+    pub notice: Option<String>,
     /// Mailman would fail on this message (an exception in a handler) and
     /// shunt it: neither delivered nor bounced. Reported as a hold.
     pub shunted: bool,
@@ -99,10 +105,41 @@ pub struct Delivery<'a> {
     pub envelope_sender: Option<&'a str>,
 }
 
+/// A reject text as a handler raises it.
+pub(crate) struct RejectText {
+    /// The text before `Utils.wrap`.
+    pub text: String,
+    /// The handler wraps it to 70 columns.
+    pub wrapped: bool,
+    /// It comes from a `unicode` list attribute: Mailman cannot mail a
+    /// non-ASCII one to the sender of an English list and fails.
+    pub unicode: bool,
+}
+
+impl RejectText {
+    /// A text the handler passes through `Utils.wrap`.
+    pub fn wrapped(text: impl Into<String>) -> RejectText {
+        RejectText { text: text.into(), wrapped: true, unicode: false }
+    }
+    /// A text raised as it is.
+    pub fn plain(text: impl Into<String>) -> RejectText {
+        RejectText { text: text.into(), wrapped: false, unicode: false }
+    }
+    /// A list attribute's text, wrapped.
+    pub fn from_attr(s: &crate::policy::PyStr) -> RejectText {
+        RejectText {
+            text: s.to_text(),
+            wrapped: true,
+            unicode: matches!(s, crate::policy::PyStr::Text(_)),
+        }
+    }
+}
+
 /// Ends a step: the outcome Mailman's exception would carry.
 pub(crate) enum Stop {
+    /// The hold reason as the handler words it (before wrapping).
     Hold(String),
-    Reject(String),
+    Reject(RejectText),
     Discard,
     /// A handler would raise something Mailman does not catch.
     Shunt(String),
@@ -219,16 +256,28 @@ pub fn decide(
         caveats: Vec::new(),
         approved: false,
     };
-    if policy.has_custom_pipeline {
-        ctx.caveats.push(
-            "the list has its own `pipeline` attribute: Mailman may run other handlers".into(),
-        );
+    if delivery.envelope_sender.is_none() && msg.unixfrom().is_some() && msg.unixfrom_address().is_none() {
+        // Mailman's runner reads the sender from the unixfrom line before
+        // any handler runs, and fails on one without an address.
+        ctx.trace.push("the unixfrom line has no address: Mailman's runner fails".into());
+        let mut v = Verdict {
+            action: Action::Hold,
+            step: None,
+            reason: Some("Mailman would shunt this message: its unixfrom line has no address".into()),
+            notice: None,
+            shunted: true,
+            trace: ctx.trace,
+            caveats: ctx.caveats,
+        };
+        v.trace.shrink_to_fit();
+        return v;
     }
     let (result, step) = run(&mut ctx);
     let mut verdict = Verdict {
         action: Action::Accept,
         step: None,
         reason: None,
+        notice: None,
         shunted: false,
         trace: std::mem::take(&mut ctx.trace),
         caveats: std::mem::take(&mut ctx.caveats),
@@ -238,11 +287,23 @@ pub fn decide(
         match stop {
             Stop::Hold(reason) => {
                 verdict.action = Action::Hold;
-                verdict.reason = Some(reason);
+                verdict.reason = Some(text::wrap(&reason));
             }
-            Stop::Reject(text) => {
-                verdict.action = Action::Reject;
-                verdict.reason = Some(text);
+            Stop::Reject(r) => {
+                let wrapped = if r.wrapped { text::wrap(&r.text) } else { r.text.clone() };
+                let notice = text::reject_notice(&wrapped);
+                let charset = spam::list_charset(&policy.preferred_language);
+                if r.unicode && text::encode_replace(&notice, charset) != notice {
+                    verdict.action = Action::Hold;
+                    verdict.shunted = true;
+                    verdict.reason = Some(format!(
+                        "Mailman would shunt this message: its reject notice cannot be encoded in {charset}"
+                    ));
+                } else {
+                    verdict.action = Action::Reject;
+                    verdict.notice = Some(mailed_notice(&ctx, &notice));
+                    verdict.reason = Some(r.text);
+                }
             }
             Stop::Discard => verdict.action = Action::Discard,
             Stop::Shunt(why) => {
@@ -253,6 +314,22 @@ pub fn decide(
         }
     }
     verdict
+}
+
+/// `MailList.BounceMessage`: the notice goes through `_()` once more, with
+/// the sender and the subject in scope.
+fn mailed_notice(ctx: &Ctx<'_>, notice: &str) -> String {
+    let sender = ctx.sender();
+    let subject = match ctx.msg.get("subject") {
+        Some(s) => join_lines(s),
+        None => "(no subject)".to_owned(),
+    };
+    let lookup = |key: &str| match key {
+        "sender" => Some(sender.clone()),
+        "subject" => Some(subject.clone()),
+        _ => None,
+    };
+    text::interpolate(notice, &lookup).unwrap_or_else(|| notice.to_owned())
 }
 
 /// Run the pipeline for the address kind; on a stop, which step stopped.
@@ -271,17 +348,34 @@ fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
             return (Ok(()), Step::CalcRecips);
         }
     }
-    let steps: [(Step, fn(&mut Ctx<'_>) -> StepResult); 8] = [
-        (Step::SpamDetect, spam::process),
-        (Step::Approve, approve::process),
-        (Step::Moderate, moderate::process),
-        (Step::Hold, hold::process),
-        (Step::MimeDel, mimedel),
-        (Step::Scrubber, scrubber),
-        (Step::Emergency, emergency),
-        (Step::CalcRecips, approve::urgent),
-    ];
-    for (step, f) in steps {
+    let steps: Vec<Step> = match &ctx.policy.pipeline {
+        None => GLOBAL_PIPELINE.to_vec(),
+        Some(names) => {
+            ctx.trace.push(format!("the list's own pipeline: {names:?}"));
+            let mut steps = Vec::new();
+            for name in names {
+                match step_named(name) {
+                    Some(step) => steps.push(step),
+                    None if QUIET_HANDLERS.contains(&name.as_str()) => {}
+                    None => ctx.caveats.push(format!(
+                        "the list's pipeline runs handler {name:?}, whose effect is not known"
+                    )),
+                }
+            }
+            steps
+        }
+    };
+    for step in steps {
+        let f: fn(&mut Ctx<'_>) -> StepResult = match step {
+            Step::SpamDetect => spam::process,
+            Step::Approve => approve::process,
+            Step::Moderate => moderate::process,
+            Step::Hold => hold::process,
+            Step::MimeDel => mimedel,
+            Step::Scrubber => scrubber,
+            Step::Emergency => emergency,
+            Step::CalcRecips => approve::urgent,
+        };
         if let Err(stop) = f(ctx) {
             return (Err(stop), step);
         }
@@ -289,6 +383,29 @@ fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
     ctx.trace
         .push("accepted: no step held, rejected or discarded it".into());
     (Ok(()), Step::CalcRecips)
+}
+
+/// The deciding handlers of Mailman's GLOBAL_PIPELINE, in its order.
+const GLOBAL_PIPELINE: [Step; 8] = [
+    Step::SpamDetect,
+    Step::Approve,
+    Step::Moderate,
+    Step::Hold,
+    Step::MimeDel,
+    Step::Scrubber,
+    Step::Emergency,
+    Step::CalcRecips,
+];
+
+/// Stock handlers that never hold, reject or discard a post.
+const QUIET_HANDLERS: [&str; 18] = [
+    "Replybot", "Tagger", "AvoidDuplicates", "Cleanse", "CleanseDKIM", "CookHeaders", "Decorate",
+    "WrapMessage", "ToDigest", "ToArchive", "ToUsenet", "AfterDelivery", "Acknowledge",
+    "ToOutgoing", "OwnerRecips", "FileRecips", "SMTPDirect", "Sendmail",
+];
+
+fn step_named(name: &str) -> Option<Step> {
+    GLOBAL_PIPELINE.iter().copied().find(|s| s.as_str() == name)
 }
 
 /// MimeDel: content filtering, which applies to approved posts too.
@@ -315,7 +432,7 @@ fn mimedel(ctx: &mut Ctx<'_>) -> StepResult {
                 Step::MimeDel,
                 format!("disposed ({reason}), filter_action 1: reject"),
             );
-            Err(Stop::Reject(reason.to_owned()))
+            Err(Stop::Reject(RejectText::plain(reason)))
         }
         Some(reason) => {
             ctx.note(

@@ -2,7 +2,7 @@
 //! then the four non-member lists and the generic non-member action.
 
 use super::patterns::{get_pattern, PatternFailure, PatternHit};
-use super::{text, Ctx, Step, StepResult, Stop};
+use super::{text, Ctx, RejectText, Step, StepResult, Stop};
 
 /// `Utils.check_eq_domains`: the same local part in the sibling domains of
 /// the address's domain group.
@@ -71,9 +71,9 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
             1 => {
                 let notice = &p.member_moderation_notice;
                 Err(Stop::Reject(if notice.is_empty() {
-                    text::REJECTED.into()
+                    RejectText::plain(text::REJECTED)
                 } else {
-                    notice.to_text()
+                    RejectText::from_attr(notice)
                 }))
             }
             2 => Err(Stop::Discard),
@@ -141,19 +141,20 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     }
 }
 
-/// Moderate's `do_reject`: the list's notice or the default, with `_()`'s
-/// interpolation (`%(listowner)s`).
+/// Moderate's `do_reject`: the list's notice or the default, through
+/// `_()` (`%(listowner)s`; a text Python cannot interpolate is kept as it
+/// is), then wrapped.
 fn reject_nonmember(ctx: &Ctx<'_>) -> Stop {
     let p = ctx.policy;
     let owner = p.owner_address();
     let lookup = |key: &str| (key == "listowner").then(|| owner.clone());
-    let template = if p.nonmember_rejection_notice.is_empty() {
-        text::NONMEMBER_REJECT.to_owned()
+    let mut reject = if p.nonmember_rejection_notice.is_empty() {
+        RejectText::wrapped(text::NONMEMBER_REJECT)
     } else {
-        p.nonmember_rejection_notice.to_text()
+        RejectText::from_attr(&p.nonmember_rejection_notice)
     };
-    match text::interpolate(&template, &lookup) {
-        Some(t) => Stop::Reject(t),
-        None => Stop::Shunt("nonmember_rejection_notice cannot be %-interpolated".into()),
+    if let Some(t) = text::interpolate(&reject.text, &lookup) {
+        reject.text = t;
     }
+    Stop::Reject(reject)
 }

@@ -2,7 +2,7 @@
 //! verbosity (cannot be known), KNOWN_SPAMMERS and header_filter_rules.
 
 use super::patterns::{compile, get_pattern, NoOtherLists, PatternHit, IGNORECASE};
-use super::{text, Ctx, Step, StepResult, Stop};
+use super::{text, Ctx, RejectText, Step, StepResult, Stop};
 use crate::policy::PyStr;
 use crate::pyre::Flags;
 use crate::route::Kind;
@@ -69,13 +69,12 @@ fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
     );
     match p.dmarc_moderation_action {
         3 => {
-            let owner = p.owner_address();
-            let reason = if p.dmarc_moderation_notice.is_empty() {
-                text::DMARC_REJECT.replace("%(listowner)s", &owner)
+            let reject = if p.dmarc_moderation_notice.is_empty() {
+                RejectText::wrapped(text::DMARC_REJECT.replace("%(listowner)s", &p.owner_address()))
             } else {
-                p.dmarc_moderation_notice.to_text()
+                RejectText::from_attr(&p.dmarc_moderation_notice)
             };
-            Err(Stop::Reject(reason))
+            Err(Stop::Reject(reject))
         }
         4 => Err(Stop::Discard),
         _ => Ok(()), // 1 and 2 munge or wrap the From; the post goes on.
@@ -292,9 +291,14 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
             match rule.action {
                 DISCARD => return Err(Stop::Discard),
                 REJECT if owner => return Err(Stop::Discard),
-                REJECT => return Err(Stop::Reject(text::FILTER_RULE_REJECT.into())),
+                REJECT => return Err(Stop::Reject(RejectText::plain(text::FILTER_RULE_REJECT))),
                 HOLD if owner => return Ok(()),
-                HOLD => return Err(Stop::Hold(text::hold_header_match(&pattern))),
+                HOLD => {
+                    // `_()` puts the unicode pattern into the English text
+                    // with characters outside the charset as '?'.
+                    let shown = text::encode_replace(&pattern, charset);
+                    return Err(Stop::Hold(text::hold_header_match(&shown)));
+                }
                 ACCEPT => return Ok(()),
                 _ => {}
             }

@@ -105,3 +105,124 @@ mod tests {
         assert_eq!(interpolate("plain", &owner).unwrap(), "plain");
     }
 }
+
+/// Python's `string.whitespace`.
+fn is_py_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Mailman's `Utils.wrap(text, 70)`: fill each paragraph (lines starting
+/// with whitespace are kept as they are) and break lines at 70 columns.
+/// Works on bytes, as Python 2 does on a `str`, so UTF-8 stays intact
+/// (breaks only happen at ASCII whitespace).
+pub fn wrap(text: &str) -> String {
+    const COLUMN: usize = 70;
+    let mut wrapped: Vec<u8> = Vec::with_capacity(text.len() + 16);
+    for para in text.split("\n\n") {
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        let mut fillprev = false;
+        for line in para.split('\n') {
+            let line = line.as_bytes();
+            if line.is_empty() {
+                lines.push(Vec::new());
+                continue;
+            }
+            let fillthis = !is_py_space(line[0]);
+            match lines.last_mut() {
+                Some(last) if fillprev && fillthis => {
+                    while last.last().is_some_and(|&b| is_py_space(b)) {
+                        last.pop();
+                    }
+                    last.push(b' ');
+                    last.extend_from_slice(line);
+                }
+                _ => lines.push(line.to_vec()),
+            }
+            fillprev = fillthis;
+        }
+        for line in lines {
+            let mut t: &[u8] = &line;
+            while !t.is_empty() {
+                if t.len() <= COLUMN {
+                    wrapped.extend_from_slice(t);
+                    t = &[];
+                } else {
+                    let mut bol = COLUMN;
+                    while bol > 0 && !is_py_space(t[bol]) {
+                        bol -= 1;
+                    }
+                    let mut eol = bol;
+                    while eol > 0 && is_py_space(t[eol]) {
+                        eol -= 1;
+                    }
+                    if eol == 0 {
+                        eol = COLUMN;
+                        while eol < t.len() && !is_py_space(t[eol]) {
+                            eol += 1;
+                        }
+                        bol = eol;
+                        while bol < t.len() && is_py_space(t[bol]) {
+                            bol += 1;
+                        }
+                        bol -= 1;
+                    }
+                    let end = (eol + 1).min(t.len());
+                    wrapped.extend_from_slice(&t[..end]);
+                    wrapped.push(b'\n');
+                    bol += 1;
+                    while bol < t.len() && is_py_space(t[bol]) {
+                        bol += 1;
+                    }
+                    t = &t[bol.min(t.len())..];
+                }
+            }
+            wrapped.push(b'\n');
+        }
+        wrapped.push(b'\n');
+    }
+    wrapped.truncate(wrapped.len().saturating_sub(2));
+    String::from_utf8(wrapped).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `Errors.RejectMessage`'s notice: the text ends with a blank line.
+pub fn reject_notice(wrapped: &str) -> String {
+    if wrapped.ends_with("\n\n") {
+        wrapped.to_owned()
+    } else if wrapped.ends_with('\n') {
+        format!("{wrapped}\n")
+    } else {
+        format!("{wrapped}\n\n")
+    }
+}
+
+/// A text in the list's charset the way `_()` puts a unicode value into a
+/// message: characters the charset lacks become `?`.
+pub fn encode_replace(text: &str, charset: &str) -> String {
+    let limit = match charset {
+        "us-ascii" => 0x80,
+        "iso-8859-1" => 0x100,
+        "utf-8" => 0x11_0000,
+        _ => 0x80,
+    };
+    text.chars().map(|c| if (c as u32) < limit { c } else { '?' }).collect()
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::*;
+
+    #[test]
+    fn wraps_like_mailman() {
+        let long = "Your message has been rejected, probably because you are not subscribed to the\nmailing list and the list's policy is to prohibit non-members from posting to\nit.  If you think that your messages are being rejected in error, contact the\nmailing list owner at test-owner@example.com.";
+        let w = wrap(long);
+        assert!(w.lines().all(|l| l.len() <= 70), "{w}");
+        assert_eq!(w.lines().next().unwrap(), "Your message has been rejected, probably because you are not");
+        assert_eq!(wrap("Message body is too big: 40961 bytes with a limit of\n40 KB"), "Message body is too big: 40961 bytes with a limit of 40 KB");
+        assert_eq!(wrap("short"), "short");
+        assert_eq!(wrap("a\n\nb"), "a\n\nb");
+        // As in Python: an unbreakable over-long line keeps a newline.
+        assert_eq!(wrap(&"x".repeat(80)), format!("{}\n", "x".repeat(80)));
+        assert_eq!(reject_notice("x"), "x\n\n");
+        assert_eq!(encode_replace("viágra", "us-ascii"), "vi?gra");
+    }
+}
