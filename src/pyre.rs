@@ -12,7 +12,11 @@
 //! - every character-matching atom becomes an explicit set of code points,
 //!   computed with sre's own rules (ASCII-only `\w \d \s` and case folding
 //!   without `re.UNICODE`; CPython 2.7's Unicode 5.2 tables and its
-//!   lowercase-only folding with it, see [`tables`]);
+//!   tables with it, see [`tables`]);
+//! - under IGNORECASE sre compares `lower(c)` for every subject char, so
+//!   the subject is lowercased with sre's mapping (ASCII-only without
+//!   `re.UNICODE`) and atoms match the lowercased chars exactly; group
+//!   references then compare lowercased text, as sre's do;
 //! - `\b`/`\B` become lookarounds over that word set, and never match an
 //!   empty subject (as in sre);
 //! - `$` without MULTILINE matches at the end or before a final `\n`;
@@ -31,6 +35,13 @@
 //! Constructs this engine cannot express although Python accepts them are
 //! compile errors with a reason: very large counted repetitions (program
 //! size), and nesting deeper than the engine's parser allows.
+//!
+//! Work not counted by the backtracking bound: a pattern that needs the
+//! backtracking engine (group references, lookarounds, `\b`, `$` on a
+//! subject ending in `\n`) may rerun a linear-time piece from every start
+//! position, quadratic in the subject; a linear-time program costs its
+//! size times the subject length.  Callers should keep subjects to what
+//! Mailman passes (addresses, header values, header blocks).
 
 use std::sync::Arc;
 
