@@ -12,7 +12,7 @@
 //! - every character-matching atom becomes an explicit set of code points,
 //!   computed with sre's own rules (ASCII-only `\w \d \s` and case folding
 //!   without `re.UNICODE`; CPython 2.7's Unicode 5.2 tables and its
-//!   tables with it, see [`tables`]);
+//!   tables with it, generated from CPython into `pyre/tables.rs`);
 //! - under IGNORECASE sre compares `lower(c)` for every subject char, so
 //!   the subject is lowercased with sre's mapping (ASCII-only without
 //!   `re.UNICODE`) and atoms match the lowercased chars exactly; group
