@@ -12,7 +12,11 @@
 //! - every character-matching atom becomes an explicit set of code points,
 //!   computed with sre's own rules (ASCII-only `\w \d \s` and case folding
 //!   without `re.UNICODE`; CPython 2.7's Unicode 5.2 tables and its
-//!   lowercase-only folding with it, see [`tables`]);
+//!   tables with it, generated from CPython into `pyre/tables.rs`);
+//! - under IGNORECASE sre compares `lower(c)` for every subject char, so
+//!   the subject is lowercased with sre's mapping (ASCII-only without
+//!   `re.UNICODE`) and atoms match the lowercased chars exactly; group
+//!   references then compare lowercased text, as sre's do;
 //! - `\b`/`\B` become lookarounds over that word set, and never match an
 //!   empty subject (as in sre);
 //! - `$` without MULTILINE matches at the end or before a final `\n`;
@@ -31,6 +35,13 @@
 //! Constructs this engine cannot express although Python accepts them are
 //! compile errors with a reason: very large counted repetitions (program
 //! size), and nesting deeper than the engine's parser allows.
+//!
+//! Work not counted by the backtracking bound: a pattern that needs the
+//! backtracking engine (group references, lookarounds, `\b`, `$` on a
+//! subject ending in `\n`) may rerun a linear-time piece from every start
+//! position, quadratic in the subject; a linear-time program costs its
+//! size times the subject length.  Callers should keep subjects to what
+//! Mailman passes (addresses, header values, header blocks).
 
 use std::sync::Arc;
 
@@ -74,9 +85,9 @@ impl std::error::Error for MatchLimitExceeded {}
 /// Backtracking steps allowed for one `search` or `match_start` call.
 pub const BACKTRACK_LIMIT: usize = 200_000;
 /// Approximate byte limit for each compiled linear-time sub-program.
-pub const PROGRAM_SIZE_LIMIT: usize = 4 << 20;
+pub const PROGRAM_SIZE_LIMIT: usize = 2 << 20;
 /// Lazy DFA cache for each linear-time sub-program.
-pub const DFA_CACHE_LIMIT: usize = 4 << 20;
+pub const DFA_CACHE_LIMIT: usize = 2 << 20;
 /// Instruction limit of the backtracking program.
 pub const MAX_PROG_INSNS: usize = 100_000;
 /// Longest pattern accepted, in chars.
@@ -193,9 +204,7 @@ impl PyRegex {
                 // see the same subject.
                 let lowered: String = text
                     .chars()
-                    .map(|c| {
-                        char::from_u32(model.lower(c as u32)).unwrap_or(c)
-                    })
+                    .map(|c| char::from_u32(model.lower(c as u32)).unwrap_or(c))
                     .collect();
                 prog.is_match(&lowered)
             }
@@ -749,7 +758,7 @@ fn parse_paren(
                 }
             }
         } else {
-            if !src.next_ch().is_some_and(|c| flag_of(c).is_some()) {
+            if src.next_ch().is_none_or(|c| flag_of(c).is_none()) {
                 return err("unexpected end of pattern");
             }
             while let Some(f) = src.next_ch().and_then(flag_of) {
@@ -927,7 +936,9 @@ fn escape(src: &mut Source, e: char, st: &State) -> Result<Node, PatternError> {
         if digits.len() != 2 {
             return err("bogus escape");
         }
-        return Ok(Node::Lit(u32::from_str_radix(&digits, 16).unwrap_or(0) & 0xff));
+        return Ok(Node::Lit(
+            u32::from_str_radix(&digits, 16).unwrap_or(0) & 0xff,
+        ));
     }
     if e == '0' {
         let mut digits = e.to_string();
@@ -935,7 +946,9 @@ fn escape(src: &mut Source, e: char, st: &State) -> Result<Node, PatternError> {
             digits.push(src.next_ch().unwrap_or('0'));
             src.advance()?;
         }
-        return Ok(Node::Lit(u32::from_str_radix(&digits, 8).unwrap_or(0) & 0xff));
+        return Ok(Node::Lit(
+            u32::from_str_radix(&digits, 8).unwrap_or(0) & 0xff,
+        ));
     }
     if e.is_ascii_digit() {
         let mut digits = e.to_string();
@@ -947,7 +960,9 @@ fn escape(src: &mut Source, e: char, st: &State) -> Result<Node, PatternError> {
                 if let Some(d3) = src.next_ch().filter(|&c| oct(c)) {
                     src.advance()?;
                     digits.push(d3);
-                    return Ok(Node::Lit(u32::from_str_radix(&digits, 8).unwrap_or(0) & 0xff));
+                    return Ok(Node::Lit(
+                        u32::from_str_radix(&digits, 8).unwrap_or(0) & 0xff,
+                    ));
                 }
             }
         }
@@ -1116,18 +1131,17 @@ impl CharSet {
         self.complement().union(o).complement()
     }
     fn contains(&self, c: u32) -> bool {
-        match self.0.binary_search_by(|&(lo, hi)| {
-            if hi < c {
-                std::cmp::Ordering::Less
-            } else if lo > c {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        }) {
-            Ok(_) => true,
-            Err(_) => false,
-        }
+        self.0
+            .binary_search_by(|&(lo, hi)| {
+                if hi < c {
+                    std::cmp::Ordering::Less
+                } else if lo > c {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
     }
 }
 
@@ -1592,9 +1606,7 @@ impl Emitter {
                 _ => out.push_str("\\z"),
             },
             At::EndString => out.push_str("\\z"),
-            At::Boundary | At::NonBoundary if self.kind == SubjectKind::Empty => {
-                out.push_str(FAIL)
-            }
+            At::Boundary | At::NonBoundary if self.kind == SubjectKind::Empty => out.push_str(FAIL),
             At::Boundary => {
                 let w = &self.word;
                 out.push_str(&format!("(?:(?<={w})(?!{w})|(?<!{w})(?={w}))"));
