@@ -314,6 +314,13 @@ fn verdicts_agree_with_mailman() {
             if got_step != want_step {
                 problems.push(format!("step {got_step:?}, Mailman {want_step:?}"));
             }
+            if want_action == "reject" {
+                if let Some(mailed) = expect["mailed"].as_str() {
+                    if v.notice.as_deref() != Some(mailed) {
+                        problems.push(format!("mailed notice {:?}, Mailman {mailed:?}", v.notice));
+                    }
+                }
+            }
             if matches!(want_action, "hold" | "reject") {
                 let want_reason = expect["reason"].as_str();
                 if v.reason.as_deref() != want_reason {
