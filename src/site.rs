@@ -191,7 +191,8 @@ impl Site {
                     site.archive_html_sanitizer = value.parse().map_err(|_| bad("a number"))?
                 }
                 "normalize_form" => {
-                    site.normalize_form = NormalForm::parse(value).ok_or_else(|| bad("NFC, NFKC, NFD or NFKD"))?
+                    site.normalize_form =
+                        NormalForm::parse(value).ok_or_else(|| bad("NFC, NFKC, NFD or NFKD"))?
                 }
                 "on_hold" => {
                     site.on_hold = match value {

@@ -120,7 +120,10 @@ fn messages_match_python() {
         fail("content_type", m.content_type(), s(&case["content_type"]));
         fail(
             "header_filter_text",
-            format!("{:?}", m.header_filter_text(mailman_gate::message::NormalForm::Nfkc)),
+            format!(
+                "{:?}",
+                m.header_filter_text(mailman_gate::message::NormalForm::Nfkc)
+            ),
             format!("{:?}", s(&case["header_filter_text"])),
         );
         fail(

@@ -126,10 +126,20 @@ fn apply(p: &mut ListPolicy, name: &str, v: &Value) {
         "default_member_moderation" => p.default_member_moderation = flag(v),
         "members" => {
             // Regular members replaced; digest members stay, as with setattr.
-            let mut map: HashMap<String, Member> =
-                p.members.entries().into_iter().filter(|(_, m)| m.digest).collect();
+            let mut map: HashMap<String, Member> = p
+                .members
+                .entries()
+                .into_iter()
+                .filter(|(_, m)| m.digest)
+                .collect();
             for (addr, _) in v.as_object().expect("a dict") {
-                map.insert(addr.clone(), Member { digest: false, options: 0 });
+                map.insert(
+                    addr.clone(),
+                    Member {
+                        digest: false,
+                        options: 0,
+                    },
+                );
             }
             p.members = Members::Parsed(map);
         }
@@ -165,7 +175,8 @@ fn apply_site(site: &mut Site, name: &str, v: &Value) {
         "DEFAULT_MAIL_COMMANDS_MAX_LINES" => site.mail_commands_max_lines = int(v) as usize,
         "ARCHIVE_HTML_SANITIZER" => site.archive_html_sanitizer = int(v),
         "NORMALIZE_FORM" => {
-            site.normalize_form = mailman_gate::message::NormalForm::parse(&text(v)).expect("a form")
+            site.normalize_form =
+                mailman_gate::message::NormalForm::parse(&text(v)).expect("a form")
         }
         other => panic!("the oracle test does not know site setting {other:?}"),
     }

@@ -119,11 +119,19 @@ pub(crate) struct RejectText {
 impl RejectText {
     /// A text the handler passes through `Utils.wrap`.
     pub fn wrapped(text: impl Into<String>) -> RejectText {
-        RejectText { text: text.into(), wrapped: true, unicode: false }
+        RejectText {
+            text: text.into(),
+            wrapped: true,
+            unicode: false,
+        }
     }
     /// A text raised as it is.
     pub fn plain(text: impl Into<String>) -> RejectText {
-        RejectText { text: text.into(), wrapped: false, unicode: false }
+        RejectText {
+            text: text.into(),
+            wrapped: false,
+            unicode: false,
+        }
     }
     /// A list attribute's text, wrapped.
     pub fn from_attr(s: &crate::policy::PyStr) -> RejectText {
@@ -256,14 +264,20 @@ pub fn decide(
         caveats: Vec::new(),
         approved: false,
     };
-    if delivery.envelope_sender.is_none() && msg.unixfrom().is_some() && msg.unixfrom_address().is_none() {
+    if delivery.envelope_sender.is_none()
+        && msg.unixfrom().is_some()
+        && msg.unixfrom_address().is_none()
+    {
         // Mailman's runner reads the sender from the unixfrom line before
         // any handler runs, and fails on one without an address.
-        ctx.trace.push("the unixfrom line has no address: Mailman's runner fails".into());
+        ctx.trace
+            .push("the unixfrom line has no address: Mailman's runner fails".into());
         let mut v = Verdict {
             action: Action::Hold,
             step: None,
-            reason: Some("Mailman would shunt this message: its unixfrom line has no address".into()),
+            reason: Some(
+                "Mailman would shunt this message: its unixfrom line has no address".into(),
+            ),
             notice: None,
             shunted: true,
             trace: ctx.trace,
@@ -290,7 +304,11 @@ pub fn decide(
                 verdict.reason = Some(text::wrap(&reason));
             }
             Stop::Reject(r) => {
-                let wrapped = if r.wrapped { text::wrap(&r.text) } else { r.text.clone() };
+                let wrapped = if r.wrapped {
+                    text::wrap(&r.text)
+                } else {
+                    r.text.clone()
+                };
                 let notice = text::reject_notice(&wrapped);
                 let charset = spam::list_charset(&policy.preferred_language);
                 if r.unicode && text::encode_replace(&notice, charset) != notice {
@@ -351,7 +369,8 @@ fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
     let steps: Vec<Step> = match &ctx.policy.pipeline {
         None => GLOBAL_PIPELINE.to_vec(),
         Some(names) => {
-            ctx.trace.push(format!("the list's own pipeline: {names:?}"));
+            ctx.trace
+                .push(format!("the list's own pipeline: {names:?}"));
             let mut steps = Vec::new();
             for name in names {
                 match step_named(name) {
@@ -399,9 +418,24 @@ const GLOBAL_PIPELINE: [Step; 8] = [
 
 /// Stock handlers that never hold, reject or discard a post.
 const QUIET_HANDLERS: [&str; 18] = [
-    "Replybot", "Tagger", "AvoidDuplicates", "Cleanse", "CleanseDKIM", "CookHeaders", "Decorate",
-    "WrapMessage", "ToDigest", "ToArchive", "ToUsenet", "AfterDelivery", "Acknowledge",
-    "ToOutgoing", "OwnerRecips", "FileRecips", "SMTPDirect", "Sendmail",
+    "Replybot",
+    "Tagger",
+    "AvoidDuplicates",
+    "Cleanse",
+    "CleanseDKIM",
+    "CookHeaders",
+    "Decorate",
+    "WrapMessage",
+    "ToDigest",
+    "ToArchive",
+    "ToUsenet",
+    "AfterDelivery",
+    "Acknowledge",
+    "ToOutgoing",
+    "OwnerRecips",
+    "FileRecips",
+    "SMTPDirect",
+    "Sendmail",
 ];
 
 fn step_named(name: &str) -> Option<Step> {

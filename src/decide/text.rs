@@ -181,7 +181,8 @@ pub fn wrap(text: &str) -> String {
         wrapped.push(b'\n');
     }
     wrapped.truncate(wrapped.len().saturating_sub(2));
-    String::from_utf8(wrapped).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    String::from_utf8(wrapped)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// `Errors.RejectMessage`'s notice: the text ends with a blank line.
@@ -204,7 +205,9 @@ pub fn encode_replace(text: &str, charset: &str) -> String {
         "utf-8" => 0x11_0000,
         _ => 0x80,
     };
-    text.chars().map(|c| if (c as u32) < limit { c } else { '?' }).collect()
+    text.chars()
+        .map(|c| if (c as u32) < limit { c } else { '?' })
+        .collect()
 }
 
 #[cfg(test)]
@@ -216,8 +219,14 @@ mod wrap_tests {
         let long = "Your message has been rejected, probably because you are not subscribed to the\nmailing list and the list's policy is to prohibit non-members from posting to\nit.  If you think that your messages are being rejected in error, contact the\nmailing list owner at test-owner@example.com.";
         let w = wrap(long);
         assert!(w.lines().all(|l| l.len() <= 70), "{w}");
-        assert_eq!(w.lines().next().unwrap(), "Your message has been rejected, probably because you are not");
-        assert_eq!(wrap("Message body is too big: 40961 bytes with a limit of\n40 KB"), "Message body is too big: 40961 bytes with a limit of 40 KB");
+        assert_eq!(
+            w.lines().next().unwrap(),
+            "Your message has been rejected, probably because you are not"
+        );
+        assert_eq!(
+            wrap("Message body is too big: 40961 bytes with a limit of\n40 KB"),
+            "Message body is too big: 40961 bytes with a limit of 40 KB"
+        );
         assert_eq!(wrap("short"), "short");
         assert_eq!(wrap("a\n\nb"), "a\n\nb");
         // As in Python: an unbreakable over-long line keeps a newline.
