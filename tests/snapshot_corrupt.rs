@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use mailman_gate::cdb::{hash, Cdb, CdbError, CdbWriter, HEADER_LEN};
 use mailman_gate::policy::MemberSource;
 use mailman_gate::snapshot::{
-    crc32_update, encode_snapshot, open_snapshot, SnapshotError, CHECKSUM_AT, META_KEY, POLICY_KEY,
+    crc32_update, encode_snapshot, open_snapshot, open_snapshot_with, SnapshotError, Verify,
+    CHECKSUM_AT, META_KEY, POLICY_KEY,
 };
 use mailman_gate::store::{Layout, NameRule, Store};
 
@@ -139,6 +140,32 @@ fn a_single_bit_anywhere_fails_the_checksum() {
             other => panic!("byte {at}: {other:?}"),
         }
     }
+}
+
+#[test]
+fn skipping_the_checksum_still_checks_structure() {
+    let t = TempDir::new("skip");
+    let b = good();
+    let mut flipped = b.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0xff;
+    let p = t.file(&flipped);
+    assert!(matches!(
+        open_snapshot(&p),
+        Err(SnapshotError::ChecksumMismatch { .. })
+    ));
+    let s = open_snapshot_with(&p, Verify::SkipChecksum).unwrap();
+    let _ = s.members().entries();
+    for cut in [0, 100, HEADER_LEN, META_AT + 50, b.len() - 1] {
+        assert!(open_snapshot_with(&t.file(&b[..cut]), Verify::SkipChecksum).is_err());
+    }
+    let mut bad = b.clone();
+    let len = bad.len() as u32;
+    set_u32(&mut bad, 0, len + 8);
+    assert!(open_snapshot_with(&t.file(&bad), Verify::SkipChecksum).is_err());
+    let mut bad = b.clone();
+    set_u32(&mut bad, slot_of(&b, POLICY_KEY) + 4, u32::MAX);
+    assert!(open_snapshot_with(&t.file(&bad), Verify::SkipChecksum).is_err());
 }
 
 #[test]

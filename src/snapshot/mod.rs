@@ -36,7 +36,9 @@
 //!
 //! Opening checks the cdb header, the magic, the format version, the file
 //! length, the checksum and the policy record; lookups afterwards read one
-//! cdb slot chain. A snapshot must only be replaced by renaming a new file
+//! cdb slot chain. The checksum reads the whole file, most of the cost of
+//! opening a large snapshot; [`Verify::SkipChecksum`] leaves it out and
+//! keeps every other check. A snapshot must only be replaced by renaming a new file
 //! over it ([`write_snapshot`] does): a reader's mapping then keeps the old
 //! file's data. Truncating a mapped file in place would fault readers.
 
@@ -313,7 +315,11 @@ impl MemberSource for SnapshotMembers {
     }
 
     fn entries(&self) -> Vec<(String, Member)> {
-        let mut out = Vec::with_capacity(self.records.min(1 << 24) as usize);
+        // Each member record takes at least 15 bytes: a hostile count
+        // cannot reserve more than the file could hold.
+        let most =
+            (self.map.as_slice().len() / (8 + MEMBER_PREFIX.len() + MEMBER_VALUE_LEN)) as u64;
+        let mut out = Vec::with_capacity(self.records.min(most) as usize);
         for rec in self.cdb().records() {
             let Ok((key, value)) = rec else { break };
             let Some(address) = key.strip_prefix(MEMBER_PREFIX) else {
@@ -372,9 +378,27 @@ impl Snapshot {
     }
 }
 
+/// How much [`open_snapshot_with`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verify {
+    /// Everything, including the checksum of the whole file (which reads
+    /// every page: most of the cost of opening a large snapshot).
+    #[default]
+    Full,
+    /// Everything but the checksum: the header, magic, versions, length and
+    /// policy record. Reads stay bounds-checked; damage to a member record
+    /// then shows only as that member being absent.
+    SkipChecksum,
+}
+
 /// Open and verify the snapshot at `path`: map it read-only, check the cdb
 /// header, magic, versions, length and checksum, and decode the policy.
 pub fn open_snapshot(path: &Path) -> Result<Snapshot, SnapshotError> {
+    open_snapshot_with(path, Verify::Full)
+}
+
+/// [`open_snapshot`], choosing whether to verify the checksum.
+pub fn open_snapshot_with(path: &Path, verify: Verify) -> Result<Snapshot, SnapshotError> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -394,7 +418,7 @@ pub fn open_snapshot(path: &Path) -> Result<Snapshot, SnapshotError> {
     }
     let map = Arc::new(Mmap::map(&file, len as usize)?);
     drop(file);
-    let (policy, source, members) = verify(&map)?;
+    let (policy, source, members) = check(&map, verify)?;
     let members = Arc::new(SnapshotMembers {
         map,
         eod: members.0,
@@ -423,7 +447,7 @@ fn u64_le(b: &[u8], at: usize) -> u64 {
 type Verified = (ListPolicy, Option<FileId>, (usize, u64));
 
 /// Everything [`open_snapshot`] checks, on the mapped bytes.
-fn verify(map: &Mmap) -> Result<Verified, SnapshotError> {
+fn check(map: &Mmap, verify: Verify) -> Result<Verified, SnapshotError> {
     let data = map.as_slice();
     let cdb = Cdb::new(data)?;
     let first = cdb.record_at(HEADER_LEN)?;
@@ -455,9 +479,11 @@ fn verify(map: &Mmap) -> Result<Verified, SnapshotError> {
     }
     let sum_at = first.value.start + CHECKSUM_AT;
     let stored = u32_le(meta, CHECKSUM_AT);
-    let computed = checksum(data, sum_at);
-    if stored != computed {
-        return Err(SnapshotError::ChecksumMismatch { stored, computed });
+    if verify == Verify::Full {
+        let computed = checksum(data, sum_at);
+        if stored != computed {
+            return Err(SnapshotError::ChecksumMismatch { stored, computed });
+        }
     }
 
     let flags = u32_le(meta, 12);
