@@ -15,6 +15,7 @@
 //!   error codes, the C API for any MTA, and Exim's dlfunc and local_scan.
 
 pub mod capi;
+pub mod cdb;
 pub mod decide;
 pub mod exim;
 pub mod ffi;
@@ -25,4 +26,5 @@ pub mod policy;
 pub mod pyre;
 pub mod route;
 pub mod site;
+pub mod snapshot;
 pub mod store;

@@ -1,0 +1,392 @@
+//! D. J. Bernstein's constant database (cdb): a writer that builds the file
+//! in memory and a reader over any byte slice (e.g. a memory map).
+//!
+//! Layout, all integers unsigned 32-bit little-endian:
+//! - a 2048-byte header: 256 pairs `(pos, slots)`, one per hash table;
+//! - records `klen vlen key value`, from offset 2048;
+//! - 256 hash tables of `slots` pairs `(hash, record pos)`; an empty slot
+//!   has pos 0.
+//!
+//! The hash is `h = ((h << 5) + h) ^ c` from 5381; a key lives in table
+//! `h & 255`, probed linearly from slot `(h >> 8) % slots`. This is the
+//! format `cdbget`/`cdbdump`, tinycdb's `cdb`, Exim and Postfix read.
+//!
+//! The reader checks every offset against the slice: a truncated or hostile
+//! file gives [`CdbError`], never a panic or a read out of bounds. Lookups
+//! probe at most `slots` slots, so a table with no empty slot still ends.
+
+use std::ops::Range;
+
+/// Size of the header of 256 `(pos, slots)` pairs.
+pub const HEADER_LEN: usize = 2048;
+/// The largest cdb: every position is a 32-bit offset.
+pub const MAX_LEN: u64 = u32::MAX as u64;
+
+/// Why a cdb could not be built or read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CdbError {
+    /// The database would pass [`MAX_LEN`] bytes.
+    TooLarge,
+    /// An offset or length points outside the file, or the file is shorter
+    /// than its header.
+    Malformed(&'static str),
+}
+
+impl std::fmt::Display for CdbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CdbError::TooLarge => write!(f, "a cdb cannot exceed {MAX_LEN} bytes"),
+            CdbError::Malformed(what) => write!(f, "malformed cdb: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for CdbError {}
+
+impl From<CdbError> for std::io::Error {
+    fn from(e: CdbError) -> Self {
+        let kind = match e {
+            CdbError::TooLarge => std::io::ErrorKind::InvalidInput,
+            CdbError::Malformed(_) => std::io::ErrorKind::InvalidData,
+        };
+        std::io::Error::new(kind, e)
+    }
+}
+
+/// The cdb hash of a key.
+pub fn hash(key: &[u8]) -> u32 {
+    hash_from(5381, key)
+}
+
+fn hash_from(h: u32, bytes: &[u8]) -> u32 {
+    bytes
+        .iter()
+        .fold(h, |h, &c| (h.wrapping_shl(5).wrapping_add(h)) ^ c as u32)
+}
+
+/// Builds a cdb in memory; [`CdbWriter::finish`] returns the whole file.
+#[derive(Debug)]
+pub struct CdbWriter {
+    buf: Vec<u8>,
+    /// `(hash, record position)` of every record, in insertion order.
+    slots: Vec<(u32, u32)>,
+}
+
+impl Default for CdbWriter {
+    fn default() -> Self {
+        CdbWriter::new()
+    }
+}
+
+impl CdbWriter {
+    pub fn new() -> CdbWriter {
+        CdbWriter {
+            buf: vec![0; HEADER_LEN],
+            slots: Vec::new(),
+        }
+    }
+
+    /// Room for about `bytes` of records and `records` entries.
+    pub fn with_capacity(bytes: usize, records: usize) -> CdbWriter {
+        let mut buf = Vec::with_capacity(HEADER_LEN + bytes + records * 16);
+        buf.resize(HEADER_LEN, 0);
+        CdbWriter {
+            buf,
+            slots: Vec::with_capacity(records),
+        }
+    }
+
+    /// Append a record. Returns the file offset of its value. Keys may
+    /// repeat (a lookup finds the first).
+    pub fn add(&mut self, key: &[u8], value: &[u8]) -> Result<usize, CdbError> {
+        let pos = self.buf.len();
+        // Every record also costs one 8-byte slot pair at least twice over.
+        let after = pos as u64 + 8 + key.len() as u64 + value.len() as u64;
+        if after + 16 * (self.slots.len() as u64 + 1) > MAX_LEN {
+            return Err(CdbError::TooLarge);
+        }
+        self.buf
+            .extend_from_slice(&(key.len() as u32).to_le_bytes());
+        self.buf
+            .extend_from_slice(&(value.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(key);
+        let value_at = self.buf.len();
+        self.buf.extend_from_slice(value);
+        self.slots.push((hash(key), pos as u32));
+        Ok(value_at)
+    }
+
+    /// Records added so far.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Write the hash tables and the header; the complete file.
+    pub fn finish(self) -> Result<Vec<u8>, CdbError> {
+        let CdbWriter { mut buf, slots } = self;
+        let total = buf.len() as u64 + 16 * slots.len() as u64;
+        if total > MAX_LEN {
+            return Err(CdbError::TooLarge);
+        }
+        let mut counts = [0usize; 256];
+        for &(h, _) in &slots {
+            counts[(h & 255) as usize] += 1;
+        }
+        // Group records by table, keeping insertion order within each.
+        let mut start = [0usize; 256];
+        let mut acc = 0;
+        for i in 0..256 {
+            start[i] = acc;
+            acc += counts[i];
+        }
+        let mut grouped = vec![(0u32, 0u32); slots.len()];
+        let mut fill = start;
+        for &(h, p) in &slots {
+            let t = (h & 255) as usize;
+            grouped[fill[t]] = (h, p);
+            fill[t] += 1;
+        }
+        buf.reserve(16 * slots.len());
+        let mut table: Vec<(u32, u32)> = Vec::new();
+        for i in 0..256 {
+            let n = counts[i] * 2;
+            let table_pos = buf.len() as u32;
+            buf[i * 8..i * 8 + 4].copy_from_slice(&table_pos.to_le_bytes());
+            buf[i * 8 + 4..i * 8 + 8].copy_from_slice(&(n as u32).to_le_bytes());
+            if n == 0 {
+                continue;
+            }
+            table.clear();
+            table.resize(n, (0, 0));
+            for &(h, p) in &grouped[start[i]..start[i] + counts[i]] {
+                let mut s = (h >> 8) as usize % n;
+                while table[s].1 != 0 {
+                    s = (s + 1) % n;
+                }
+                table[s] = (h, p);
+            }
+            for &(h, p) in &table {
+                buf.extend_from_slice(&h.to_le_bytes());
+                buf.extend_from_slice(&p.to_le_bytes());
+            }
+        }
+        debug_assert_eq!(buf.len() as u64, total);
+        Ok(buf)
+    }
+}
+
+/// One record: the key and value as ranges of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordAt {
+    /// Offset of the record (its `klen`).
+    pub pos: usize,
+    pub key: Range<usize>,
+    pub value: Range<usize>,
+}
+
+/// A cdb read from a byte slice.
+#[derive(Debug, Clone, Copy)]
+pub struct Cdb<'a> {
+    data: &'a [u8],
+    /// End of the records: the first table's position.
+    eod: usize,
+}
+
+fn u32_at(data: &[u8], at: usize) -> Option<u32> {
+    let b = data.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+impl<'a> Cdb<'a> {
+    /// Check the header: every table lies inside the file, and the records
+    /// end (at table 0) between the header and the end of the file.
+    pub fn new(data: &'a [u8]) -> Result<Cdb<'a>, CdbError> {
+        if data.len() < HEADER_LEN {
+            return Err(CdbError::Malformed("shorter than the 2048-byte header"));
+        }
+        if data.len() as u64 > MAX_LEN {
+            return Err(CdbError::TooLarge);
+        }
+        for i in 0..256 {
+            let pos = u32_at(data, i * 8).unwrap_or(0) as u64;
+            let slots = u32_at(data, i * 8 + 4).unwrap_or(0) as u64;
+            if slots > 0 && (pos < HEADER_LEN as u64 || pos + slots * 8 > data.len() as u64) {
+                return Err(CdbError::Malformed("hash table outside the file"));
+            }
+        }
+        let eod = u32_at(data, 0).unwrap_or(0) as usize;
+        if eod < HEADER_LEN || eod > data.len() {
+            return Err(CdbError::Malformed("end of records outside the file"));
+        }
+        Ok(Cdb { data, eod })
+    }
+
+    /// A cdb whose header [`Cdb::new`] already accepted, with the end of
+    /// records it found. Reads stay bounds-checked all the same.
+    pub(crate) fn checked(data: &'a [u8], eod: usize) -> Cdb<'a> {
+        Cdb { data, eod }
+    }
+
+    /// The whole file.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// Where the records end and the hash tables begin.
+    pub fn end_of_records(&self) -> usize {
+        self.eod
+    }
+
+    /// The record at `pos`, which must lie wholly inside the file.
+    pub fn record_at(&self, pos: usize) -> Result<RecordAt, CdbError> {
+        let bad = CdbError::Malformed("record outside the file");
+        let klen = u32_at(self.data, pos).ok_or(bad.clone())? as usize;
+        let vlen = u32_at(self.data, pos + 4).ok_or(bad.clone())? as usize;
+        let kstart = pos + 8;
+        let vstart = kstart.checked_add(klen).ok_or(bad.clone())?;
+        let vend = vstart.checked_add(vlen).ok_or(bad.clone())?;
+        if vend > self.data.len() {
+            return Err(bad);
+        }
+        Ok(RecordAt {
+            pos,
+            key: kstart..vstart,
+            value: vstart..vend,
+        })
+    }
+
+    /// The value range of the first record with this key.
+    pub fn find(&self, key: &[u8]) -> Result<Option<Range<usize>>, CdbError> {
+        self.find_concat(key, b"")
+    }
+
+    /// The value range of the first record whose key is `prefix` followed
+    /// by `rest`, without building that key.
+    pub fn find_concat(
+        &self,
+        prefix: &[u8],
+        rest: &[u8],
+    ) -> Result<Option<Range<usize>>, CdbError> {
+        let h = hash_from(hash_from(5381, prefix), rest);
+        let t = (h & 255) as usize * 8;
+        let tpos = u32_at(self.data, t).unwrap_or(0) as usize;
+        let slots = u32_at(self.data, t + 4).unwrap_or(0) as usize;
+        if slots == 0 {
+            return Ok(None);
+        }
+        let mut s = (h >> 8) as usize % slots;
+        for _ in 0..slots {
+            let at = tpos + s * 8;
+            let (Some(sh), Some(rpos)) = (u32_at(self.data, at), u32_at(self.data, at + 4)) else {
+                return Err(CdbError::Malformed("hash table outside the file"));
+            };
+            if rpos == 0 {
+                return Ok(None);
+            }
+            if sh == h {
+                let r = self.record_at(rpos as usize)?;
+                let k = &self.data[r.key.clone()];
+                if k.len() == prefix.len() + rest.len()
+                    && k.starts_with(prefix)
+                    && &k[prefix.len()..] == rest
+                {
+                    return Ok(Some(r.value));
+                }
+            }
+            s += 1;
+            if s == slots {
+                s = 0;
+            }
+        }
+        Ok(None)
+    }
+
+    /// The value of the first record with this key.
+    pub fn get(&self, key: &[u8]) -> Result<Option<&'a [u8]>, CdbError> {
+        Ok(self.find(key)?.map(|r| &self.data[r]))
+    }
+
+    /// Every record in file order, as `cdbdump` lists them.
+    pub fn records(&self) -> Records<'a> {
+        Records {
+            cdb: *self,
+            pos: HEADER_LEN,
+            failed: false,
+        }
+    }
+}
+
+/// Iterator over the records of a [`Cdb`]; yields one error and stops if a
+/// record crosses the end of the records.
+#[derive(Debug, Clone)]
+pub struct Records<'a> {
+    cdb: Cdb<'a>,
+    pos: usize,
+    failed: bool,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<(&'a [u8], &'a [u8]), CdbError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.pos >= self.cdb.eod {
+            return None;
+        }
+        match self.cdb.record_at(self.pos) {
+            Ok(r) if r.value.end <= self.cdb.eod => {
+                self.pos = r.value.end;
+                let d = self.cdb.data;
+                Some(Ok((&d[r.key], &d[r.value])))
+            }
+            Ok(_) | Err(_) => {
+                self.failed = true;
+                Some(Err(CdbError::Malformed(
+                    "record crosses the end of records",
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_absent_keys() {
+        let mut w = CdbWriter::new();
+        for i in 0..1000u32 {
+            w.add(format!("k{i}").as_bytes(), &i.to_le_bytes()).unwrap();
+        }
+        w.add(b"", b"empty key").unwrap();
+        let file = w.finish().unwrap();
+        let c = Cdb::new(&file).unwrap();
+        for i in 0..1000u32 {
+            let v = c.get(format!("k{i}").as_bytes()).unwrap().unwrap();
+            assert_eq!(v, i.to_le_bytes());
+        }
+        assert_eq!(c.get(b"").unwrap(), Some(&b"empty key"[..]));
+        assert_eq!(c.get(b"k1000").unwrap(), None);
+        assert_eq!(c.records().count(), 1001);
+    }
+
+    #[test]
+    fn empty_database() {
+        let file = CdbWriter::new().finish().unwrap();
+        assert_eq!(file.len(), HEADER_LEN);
+        let c = Cdb::new(&file).unwrap();
+        assert_eq!(c.get(b"x").unwrap(), None);
+        assert_eq!(c.records().count(), 0);
+    }
+
+    #[test]
+    fn known_hash() {
+        // Values from the reference implementation.
+        assert_eq!(hash(b""), 5381);
+        assert_eq!(hash(b"a"), (5381u32 * 33) ^ 97);
+    }
+}

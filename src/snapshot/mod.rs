@@ -1,0 +1,531 @@
+//! Compiled snapshots: per list, a small file holding only what decisions
+//! need, written atomically and read through a memory map, so a new process
+//! answers its first member lookup without parsing `config.pck`.
+//!
+//! # Format
+//!
+//! A snapshot is a [cdb](crate::cdb) (readable with `cdbdump`, `cdbget`,
+//! tinycdb's `cdb -d`/`cdb -q`) whose records are, in file order:
+//!
+//! 1. `\0meta` (always the first record, at offset 2048), [`META_LEN`]
+//!    bytes, integers little-endian:
+//!
+//!    | offset | size | field |
+//!    | --- | --- | --- |
+//!    | 0 | 8 | magic `MMGSNAP\0` |
+//!    | 8 | 4 | format version ([`FORMAT_VERSION`]) |
+//!    | 12 | 4 | flags: bit 0 set when a source identity follows |
+//!    | 16 | 8 | source `config.pck` device |
+//!    | 24 | 8 | source inode |
+//!    | 32 | 8 | source size |
+//!    | 40 | 16 | source mtime, nanoseconds (signed) |
+//!    | 56 | 8 | number of member records |
+//!    | 64 | 8 | regular members (as counted in `config.pck`) |
+//!    | 72 | 8 | digest members |
+//!    | 80 | 8 | length of the whole file |
+//!    | 88 | 4 | CRC-32 (zlib's) of the whole file with these 4 bytes left out |
+//!
+//! 2. `\0policy`: every [`ListPolicy`] field but the members, in the
+//!    versioned encoding described in [`codec`].
+//! 3. One record per member, sorted: key `m:` + the address exactly as the
+//!    policy's member map holds it (Mailman stores them lower-cased), value
+//!    5 bytes: `user_options` (u32) and 1 for a digest member, else 0.
+//!
+//! Member passwords are never in a snapshot (a [`ListPolicy`] holds none);
+//! the list's hashed `password`, `mod_password` and `post_password` are.
+//!
+//! Opening checks the cdb header, the magic, the format version, the file
+//! length, the checksum and the policy record; lookups afterwards read one
+//! cdb slot chain. The checksum reads the whole file, most of the cost of
+//! opening a large snapshot; [`Verify::SkipChecksum`] leaves it out and
+//! keeps every other check. A snapshot must only be replaced by renaming a new file
+//! over it ([`write_snapshot`] does): a reader's mapping then keeps the old
+//! file's data. Truncating a mapped file in place would fault readers.
+
+pub mod codec;
+mod crc32;
+mod mmap;
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cdb::{Cdb, CdbError, CdbWriter, HEADER_LEN, MAX_LEN};
+use crate::policy::{ListPolicy, Member, MemberSource, Members};
+use crate::store::FileId;
+
+pub use crc32::{crc32, crc32_update};
+use mmap::Mmap;
+
+/// First bytes of the `\0meta` value.
+pub const MAGIC: [u8; 8] = *b"MMGSNAP\0";
+/// Version of the file layout (records, keys, meta). The policy record has
+/// its own, [`codec::POLICY_VERSION`].
+pub const FORMAT_VERSION: u32 = 1;
+/// Key of the meta record.
+pub const META_KEY: &[u8] = b"\0meta";
+/// Key of the policy record.
+pub const POLICY_KEY: &[u8] = b"\0policy";
+/// Prefix of member keys.
+pub const MEMBER_PREFIX: &[u8] = b"m:";
+/// Length of the meta value in this format version.
+pub const META_LEN: usize = 92;
+/// Offset of the checksum inside the meta value.
+pub const CHECKSUM_AT: usize = 88;
+/// Length of a member value.
+pub const MEMBER_VALUE_LEN: usize = 5;
+/// Mode of a new snapshot file (before the umask): it holds member
+/// addresses and the list's password hashes.
+pub const DEFAULT_MODE: u32 = 0o640;
+
+const FLAG_SOURCE: u32 = 1;
+
+/// Why a snapshot could not be opened.
+#[derive(Debug)]
+pub enum SnapshotError {
+    /// Opening, `stat` or `mmap` failed (e.g. `NotFound`, `PermissionDenied`).
+    Io(io::Error),
+    /// Over the 4 GiB a cdb can address.
+    TooLarge(u64),
+    /// A file, but not a snapshot: no `\0meta` record with the magic first.
+    NotASnapshot,
+    /// A snapshot of another format or policy-encoding version: rebuild it.
+    UnsupportedVersion { what: &'static str, found: u32 },
+    /// The stored checksum does not match the contents.
+    ChecksumMismatch { stored: u32, computed: u32 },
+    /// Truncated, or an offset, length or field that does not hold.
+    Corrupt(String),
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SnapshotError::Io(e) => write!(f, "snapshot: {e}"),
+            SnapshotError::TooLarge(n) => {
+                write!(f, "snapshot: {n} bytes is over the cdb limit of {MAX_LEN}")
+            }
+            SnapshotError::NotASnapshot => f.write_str("not a mailman-gate snapshot"),
+            SnapshotError::UnsupportedVersion { what, found } => {
+                write!(f, "snapshot: unsupported {what} version {found}")
+            }
+            SnapshotError::ChecksumMismatch { stored, computed } => write!(
+                f,
+                "snapshot: checksum mismatch (stored {stored:08x}, computed {computed:08x})"
+            ),
+            SnapshotError::Corrupt(what) => write!(f, "snapshot corrupt: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SnapshotError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for SnapshotError {
+    fn from(e: io::Error) -> Self {
+        SnapshotError::Io(e)
+    }
+}
+
+impl From<CdbError> for SnapshotError {
+    fn from(e: CdbError) -> Self {
+        match e {
+            CdbError::TooLarge => SnapshotError::TooLarge(MAX_LEN + 1),
+            CdbError::Malformed(what) => SnapshotError::Corrupt(what.to_owned()),
+        }
+    }
+}
+
+fn invalid(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, what)
+}
+
+/// The complete snapshot file for `policy`, as [`write_snapshot`] writes it.
+/// Fails (`InvalidInput`) only past the 4 GiB cdb limit.
+pub fn encode_snapshot(policy: &ListPolicy, source: Option<FileId>) -> io::Result<Vec<u8>> {
+    let members = policy.members.entries();
+    let policy_rec = codec::encode_policy(policy).map_err(invalid)?;
+    let member_bytes: usize = members.iter().map(|(a, _)| a.len() + 15).sum();
+    let mut w = CdbWriter::with_capacity(
+        META_LEN + policy_rec.len() + member_bytes + 32,
+        members.len() + 2,
+    );
+
+    let mut meta = Vec::with_capacity(META_LEN);
+    meta.extend_from_slice(&MAGIC);
+    meta.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    let id = source.unwrap_or(FileId {
+        dev: 0,
+        ino: 0,
+        size: 0,
+        mtime_ns: 0,
+    });
+    let flags = if source.is_some() { FLAG_SOURCE } else { 0 };
+    meta.extend_from_slice(&flags.to_le_bytes());
+    meta.extend_from_slice(&id.dev.to_le_bytes());
+    meta.extend_from_slice(&id.ino.to_le_bytes());
+    meta.extend_from_slice(&id.size.to_le_bytes());
+    meta.extend_from_slice(&id.mtime_ns.to_le_bytes());
+    meta.extend_from_slice(&(members.len() as u64).to_le_bytes());
+    meta.extend_from_slice(&(policy.regular_count as u64).to_le_bytes());
+    meta.extend_from_slice(&(policy.digest_count as u64).to_le_bytes());
+    let len_at = meta.len();
+    meta.extend_from_slice(&0u64.to_le_bytes()); // file length, set below
+    meta.extend_from_slice(&0u32.to_le_bytes()); // checksum, set below
+    debug_assert_eq!(meta.len(), META_LEN);
+
+    let meta_at = w.add(META_KEY, &meta)?;
+    w.add(POLICY_KEY, &policy_rec)?;
+    let mut value = [0u8; MEMBER_VALUE_LEN];
+    let mut key = Vec::with_capacity(64);
+    for (address, m) in &members {
+        key.clear();
+        key.extend_from_slice(MEMBER_PREFIX);
+        key.extend_from_slice(address.as_bytes());
+        value[..4].copy_from_slice(&m.options.to_le_bytes());
+        value[4] = m.digest as u8;
+        w.add(&key, &value)?;
+    }
+    let mut file = w.finish()?;
+
+    let len = file.len() as u64;
+    file[meta_at + len_at..meta_at + len_at + 8].copy_from_slice(&len.to_le_bytes());
+    let sum_at = meta_at + CHECKSUM_AT;
+    let sum = checksum(&file, sum_at);
+    file[sum_at..sum_at + 4].copy_from_slice(&sum.to_le_bytes());
+    Ok(file)
+}
+
+/// CRC-32 of `file` without the 4 bytes at `sum_at`.
+fn checksum(file: &[u8], sum_at: usize) -> u32 {
+    crc32_update(crc32(&file[..sum_at]), &file[sum_at + 4..])
+}
+
+/// `path` + `.tmp.<pid>`.
+fn temp_path(path: &Path) -> PathBuf {
+    let mut s = OsString::from(path.as_os_str());
+    s.push(format!(".tmp.{}", std::process::id()));
+    PathBuf::from(s)
+}
+
+/// Write a snapshot of `policy` to `path` atomically: a temporary
+/// `path.tmp.<pid>` (mode [`DEFAULT_MODE`] less the umask), `fsync`, then
+/// `rename` over `path`, and an `fsync` of the directory. A reader sees the
+/// old file or the new one, never a mixture.
+pub fn write_snapshot(policy: &ListPolicy, source: Option<FileId>, path: &Path) -> io::Result<()> {
+    write_snapshot_with_mode(policy, source, path, DEFAULT_MODE)
+}
+
+/// [`write_snapshot`] with the new file's mode (before the umask).
+pub fn write_snapshot_with_mode(
+    policy: &ListPolicy,
+    source: Option<FileId>,
+    path: &Path,
+    mode: u32,
+) -> io::Result<()> {
+    let bytes = encode_snapshot(policy, source)?;
+    let tmp = temp_path(path);
+    let written = (|| {
+        // A leftover from a crashed writer of the same pid goes; then
+        // O_EXCL: never write through a file or link found in its place.
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // Make the rename itself durable; some filesystems refuse to sync a
+    // directory, and the new file is in place either way.
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The members of an open snapshot, looked up in the mapped cdb.
+pub struct SnapshotMembers {
+    map: Arc<Mmap>,
+    eod: usize,
+    records: u64,
+}
+
+impl SnapshotMembers {
+    fn cdb(&self) -> Cdb<'_> {
+        Cdb::checked(self.map.as_slice(), self.eod)
+    }
+
+    /// Number of member records.
+    pub fn len(&self) -> u64 {
+        self.records
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+
+    /// The member with exactly this key, or why the record is unreadable.
+    pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, SnapshotError> {
+        let cdb = self.cdb();
+        match cdb.find_concat(MEMBER_PREFIX, lower_address.as_bytes())? {
+            None => Ok(None),
+            Some(r) => decode_member(&cdb.bytes()[r]).map(Some),
+        }
+    }
+}
+
+fn decode_member(v: &[u8]) -> Result<Member, SnapshotError> {
+    match v {
+        [a, b, c, d, digest @ (0 | 1)] => Ok(Member {
+            options: u32::from_le_bytes([*a, *b, *c, *d]),
+            digest: *digest == 1,
+        }),
+        _ => Err(SnapshotError::Corrupt("malformed member record".into())),
+    }
+}
+
+impl MemberSource for SnapshotMembers {
+    /// A record that does not decode (possible only if the file was changed
+    /// in place after it was opened) counts as absent.
+    fn get(&self, lower_address: &str) -> Option<Member> {
+        self.try_get(lower_address).ok().flatten()
+    }
+
+    fn entries(&self) -> Vec<(String, Member)> {
+        // Each member record takes at least 15 bytes: a hostile count
+        // cannot reserve more than the file could hold.
+        let most =
+            (self.map.as_slice().len() / (8 + MEMBER_PREFIX.len() + MEMBER_VALUE_LEN)) as u64;
+        let mut out = Vec::with_capacity(self.records.min(most) as usize);
+        for rec in self.cdb().records() {
+            let Ok((key, value)) = rec else { break };
+            let Some(address) = key.strip_prefix(MEMBER_PREFIX) else {
+                continue;
+            };
+            if let Ok(m) = decode_member(value) {
+                out.push((String::from_utf8_lossy(address).into_owned(), m));
+            }
+        }
+        out
+    }
+}
+
+impl std::fmt::Debug for SnapshotMembers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnapshotMembers")
+            .field("records", &self.records)
+            .field("map", &self.map)
+            .finish()
+    }
+}
+
+/// An open, verified snapshot.
+#[derive(Debug)]
+pub struct Snapshot {
+    policy: ListPolicy,
+    source: Option<FileId>,
+    members: Arc<SnapshotMembers>,
+    len: u64,
+}
+
+impl Snapshot {
+    /// The list's policy; `members` looks up the mapped file.
+    pub fn policy(&self) -> &ListPolicy {
+        &self.policy
+    }
+
+    /// The policy, keeping the mapping alive as long as its members are.
+    pub fn into_policy(self) -> ListPolicy {
+        self.policy
+    }
+
+    /// Identity of the `config.pck` this was compiled from, if recorded.
+    pub fn source(&self) -> Option<FileId> {
+        self.source
+    }
+
+    /// The member table.
+    pub fn members(&self) -> &Arc<SnapshotMembers> {
+        &self.members
+    }
+
+    /// Size of the snapshot file in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.len
+    }
+}
+
+/// How much [`open_snapshot_with`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verify {
+    /// Everything, including the checksum of the whole file (which reads
+    /// every page: most of the cost of opening a large snapshot).
+    #[default]
+    Full,
+    /// Everything but the checksum: the header, magic, versions, length and
+    /// policy record. Reads stay bounds-checked; damage to a member record
+    /// then shows only as that member being absent.
+    SkipChecksum,
+}
+
+/// Open and verify the snapshot at `path`: map it read-only, check the cdb
+/// header, magic, versions, length and checksum, and decode the policy.
+pub fn open_snapshot(path: &Path) -> Result<Snapshot, SnapshotError> {
+    open_snapshot_with(path, Verify::Full)
+}
+
+/// [`open_snapshot`], choosing whether to verify the checksum.
+pub fn open_snapshot_with(path: &Path, verify: Verify) -> Result<Snapshot, SnapshotError> {
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(SnapshotError::Io(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
+    let len = meta.len();
+    if len > MAX_LEN {
+        return Err(SnapshotError::TooLarge(len));
+    }
+    if len < (HEADER_LEN + 8 + META_KEY.len() + META_LEN) as u64 {
+        return Err(SnapshotError::Corrupt(format!(
+            "{len} bytes is too short for a snapshot"
+        )));
+    }
+    let map = Arc::new(Mmap::map(&file, len as usize)?);
+    drop(file);
+    let (policy, source, members) = check(&map, verify)?;
+    let members = Arc::new(SnapshotMembers {
+        map,
+        eod: members.0,
+        records: members.1,
+    });
+    let mut policy = policy;
+    policy.members = Members::External(members.clone());
+    Ok(Snapshot {
+        policy,
+        source,
+        members,
+        len,
+    })
+}
+
+fn u32_le(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn u64_le(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}
+
+type Verified = (ListPolicy, Option<FileId>, (usize, u64));
+
+/// Everything [`open_snapshot`] checks, on the mapped bytes.
+fn check(map: &Mmap, verify: Verify) -> Result<Verified, SnapshotError> {
+    let data = map.as_slice();
+    let cdb = Cdb::new(data)?;
+    let first = cdb.record_at(HEADER_LEN)?;
+    if &data[first.key.clone()] != META_KEY {
+        return Err(SnapshotError::NotASnapshot);
+    }
+    let meta = &data[first.value.clone()];
+    if meta.len() < 12 || meta[..8] != MAGIC {
+        return Err(SnapshotError::NotASnapshot);
+    }
+    let version = u32_le(meta, 8);
+    if version != FORMAT_VERSION {
+        return Err(SnapshotError::UnsupportedVersion {
+            what: "format",
+            found: version,
+        });
+    }
+    if meta.len() != META_LEN || first.value.end > cdb.end_of_records() {
+        return Err(SnapshotError::Corrupt(
+            "meta record of the wrong size".into(),
+        ));
+    }
+    let recorded_len = u64_le(meta, 80);
+    if recorded_len != data.len() as u64 {
+        return Err(SnapshotError::Corrupt(format!(
+            "file is {} bytes, written as {recorded_len}",
+            data.len()
+        )));
+    }
+    let sum_at = first.value.start + CHECKSUM_AT;
+    let stored = u32_le(meta, CHECKSUM_AT);
+    if verify == Verify::Full {
+        let computed = checksum(data, sum_at);
+        if stored != computed {
+            return Err(SnapshotError::ChecksumMismatch { stored, computed });
+        }
+    }
+
+    let flags = u32_le(meta, 12);
+    if flags & !FLAG_SOURCE != 0 {
+        return Err(SnapshotError::Corrupt(format!("unknown flags {flags:#x}")));
+    }
+    let source = (flags & FLAG_SOURCE != 0).then(|| {
+        let mut t = [0u8; 16];
+        t.copy_from_slice(&meta[40..56]);
+        FileId {
+            dev: u64_le(meta, 16),
+            ino: u64_le(meta, 24),
+            size: u64_le(meta, 32),
+            mtime_ns: i128::from_le_bytes(t),
+        }
+    });
+    let records = u64_le(meta, 56);
+
+    let Some(rec) = cdb.get(POLICY_KEY)? else {
+        return Err(SnapshotError::Corrupt("no policy record".into()));
+    };
+    let policy = codec::decode_policy(rec).map_err(|e| match e {
+        codec::DecodeError::Version(found) => SnapshotError::UnsupportedVersion {
+            what: "policy encoding",
+            found,
+        },
+        codec::DecodeError::Malformed(what) => SnapshotError::Corrupt(what),
+    })?;
+    if policy.regular_count as u64 != u64_le(meta, 64)
+        || policy.digest_count as u64 != u64_le(meta, 72)
+    {
+        return Err(SnapshotError::Corrupt(
+            "member counts differ between meta and policy".into(),
+        ));
+    }
+    Ok((policy, source, (cdb.end_of_records(), records)))
+}
+
+/// Snapshot writing and opening on one machine: `Send + Sync` as promised.
+#[allow(dead_code)]
+fn assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Snapshot>();
+    is::<SnapshotMembers>();
+}
