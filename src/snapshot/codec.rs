@@ -148,7 +148,7 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
         post_password,
         owner,
         moderator,
-        has_custom_pipeline,
+        pipeline,
     } = p;
     let mut e = Enc::default();
     e.u32(POLICY_VERSION);
@@ -204,7 +204,13 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
     e.opt_bytes(post_password)?;
     e.strings(owner)?;
     e.strings(moderator)?;
-    e.bool(*has_custom_pipeline);
+    match pipeline {
+        None => e.u8(0),
+        Some(names) => {
+            e.u8(1);
+            e.strings(names)?;
+        }
+    }
     Ok(e.0)
 }
 
@@ -377,7 +383,11 @@ pub fn decode_policy(data: &[u8]) -> Result<ListPolicy, DecodeError> {
         post_password: d.opt_bytes()?,
         owner: d.strings()?,
         moderator: d.strings()?,
-        has_custom_pipeline: d.bool()?,
+        pipeline: match d.u8()? {
+            0 => None,
+            1 => Some(d.strings()?),
+            _ => return d.fail("pipeline tag not 0 or 1"),
+        },
     };
     if d.at != data.len() {
         return d.fail("bytes left over");
