@@ -1,1 +1,1 @@
-//! capi (to be written)
+//! capi (being written)
