@@ -60,7 +60,7 @@ pub fn bytes_to_text(b: &[u8]) -> String {
 }
 
 /// One subscriber as the moderation step needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Member {
     /// In `digest_members` rather than `members`.
     pub digest: bool,
@@ -71,6 +71,40 @@ pub struct Member {
 impl Member {
     pub fn is_moderated(&self) -> bool {
         self.options & option_bits::MODERATE != 0
+    }
+}
+
+/// A membership table kept somewhere other than a parsed map (e.g. a
+/// memory-mapped snapshot): looked up without loading it whole.
+pub trait MemberSource: Send + Sync + std::fmt::Debug {
+    /// The member with this lower-cased address.
+    fn get(&self, lower_address: &str) -> Option<Member>;
+    /// Every member, in no particular order.
+    fn entries(&self) -> Vec<(String, Member)>;
+}
+
+/// The members of a list: regular and digest, keyed by lower-cased address.
+#[derive(Debug, Clone)]
+pub enum Members {
+    Parsed(HashMap<String, Member>),
+    External(std::sync::Arc<dyn MemberSource>),
+}
+
+impl Members {
+    pub fn get(&self, lower_address: &str) -> Option<Member> {
+        match self {
+            Members::Parsed(map) => map.get(lower_address).copied(),
+            Members::External(src) => src.get(lower_address),
+        }
+    }
+    /// Every member, sorted by address.
+    pub fn entries(&self) -> Vec<(String, Member)> {
+        let mut all = match self {
+            Members::Parsed(map) => map.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            Members::External(src) => src.entries(),
+        };
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
     }
 }
 
@@ -93,7 +127,7 @@ pub struct ListPolicy {
     pub preferred_language: String,
     pub data_version: i64,
     /// Lower-cased address → member. Regular members win over digest ones.
-    pub members: HashMap<String, Member>,
+    pub members: Members,
     pub regular_count: usize,
     pub digest_count: usize,
 
@@ -200,7 +234,7 @@ impl ListPolicy {
             host_name: String::new(),
             preferred_language: "en".into(),
             data_version: 0,
-            members: HashMap::new(),
+            members: Members::Parsed(HashMap::new()),
             regular_count: 0,
             digest_count: 0,
             default_member_moderation: false,
@@ -346,7 +380,7 @@ impl ListPolicy {
     }
 
     /// Look up a lower-cased address among regular and digest members.
-    pub fn member(&self, lower_address: &str) -> Option<&Member> {
+    pub fn member(&self, lower_address: &str) -> Option<Member> {
         self.members.get(lower_address)
     }
 
@@ -372,9 +406,10 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
             .collect(),
         None => HashMap::new(),
     };
+    let mut map = HashMap::new();
     for (attr, digest) in [("digest_members", true), ("members", false)] {
         let Some(dict) = root.get(attr) else { continue };
-        p.members.reserve(dict.len());
+        map.reserve(dict.len());
         for (key, _) in dict.items() {
             let Some(raw) = key.as_bytes() else { continue };
             let opts = options.get(raw).copied().unwrap_or(0);
@@ -386,7 +421,7 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
             } else {
                 p.regular_count += 1;
             }
-            p.members.insert(
+            map.insert(
                 address,
                 Member {
                     digest,
@@ -395,6 +430,7 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
             );
         }
     }
+    p.members = Members::Parsed(map);
 }
 
 fn header_filter_rule(v: Val<'_>) -> Option<HeaderFilterRule> {

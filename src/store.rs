@@ -139,19 +139,21 @@ pub struct LoadedList {
 /// Checks list names the way Mailman's `Utils.list_exists` does.
 #[derive(Debug, Clone)]
 pub struct NameRule {
-    class: PyRegex,
+    /// The site's class; None: Mailman's default `[-+_.=a-z0-9]`.
+    class: Option<PyRegex>,
 }
 
 impl NameRule {
     /// `chars` is the site's `ACCEPTABLE_LISTNAME_CHARACTERS` (a Python
-    /// regex, normally a character class). An invalid one falls back to
-    /// Mailman's default.
+    /// regex, normally a character class). One that does not compile falls
+    /// back to Mailman's default.
     pub fn new(chars: &str) -> NameRule {
-        let class = PyRegex::compile(chars, Flags::default())
-            .or_else(|_| PyRegex::compile(DEFAULT_LISTNAME_CHARACTERS, Flags::default()));
-        NameRule {
-            class: class.unwrap_or_else(|_| fallback_name_class()),
-        }
+        let class = if chars == DEFAULT_LISTNAME_CHARACTERS {
+            None
+        } else {
+            PyRegex::compile(chars, Flags::default()).ok()
+        };
+        NameRule { class }
     }
 
     /// Mailman removes every match of the class and calls the name hostile
@@ -167,16 +169,16 @@ impl NameRule {
         {
             return false;
         }
-        name.chars().all(|c| {
-            let mut buf = [0u8; 4];
-            matches!(self.class.match_start(c.encode_utf8(&mut buf)), Ok(true))
-        })
+        match &self.class {
+            None => name
+                .bytes()
+                .all(|b| matches!(b, b'-' | b'+' | b'_' | b'.' | b'=' | b'a'..=b'z' | b'0'..=b'9')),
+            Some(class) => name.chars().all(|c| {
+                let mut buf = [0u8; 4];
+                matches!(class.match_start(c.encode_utf8(&mut buf)), Ok(true))
+            }),
+        }
     }
-}
-
-fn fallback_name_class() -> PyRegex {
-    // Only reached if the regex module cannot compile Mailman's own default.
-    PyRegex::compile("[a-z0-9]", Flags::default()).expect("trivial class compiles")
 }
 
 impl Default for NameRule {

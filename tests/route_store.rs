@@ -33,7 +33,10 @@ fn every_kind_of_list_address() {
         ("test-bounces+alice=example.org", "bounces"),
         ("test-bounces+", "bounces"),
         ("test-confirm", "confirm"),
-        ("test-confirm+0123456789abcdef0123456789abcdef01234567", "confirm"),
+        (
+            "test-confirm+0123456789abcdef0123456789abcdef01234567",
+            "confirm",
+        ),
         ("test-join", "join"),
         ("test-leave", "leave"),
         ("test-owner", "owner"),
@@ -62,9 +65,15 @@ fn local_part_case_is_ignored_and_domain_is_the_lists_own() {
 #[test]
 fn wildcard_suffixes_match_at_their_leftmost_occurrence() {
     let s = store(Layout::Standard);
-    assert_eq!(r(&s, "test-bounces+x-owner", "example.com"), is("test", "bounces"));
+    assert_eq!(
+        r(&s, "test-bounces+x-owner", "example.com"),
+        is("test", "bounces")
+    );
     assert_eq!(r(&s, "test-confirm+abc-bounces+x", "example.com"), None);
-    assert_eq!(r(&s, "test-confirm+abc-owner", "example.com"), is("test", "confirm"));
+    assert_eq!(
+        r(&s, "test-confirm+abc-owner", "example.com"),
+        is("test", "confirm")
+    );
 }
 
 #[test]
@@ -106,15 +115,27 @@ fn cpanel_layout_names_lists_by_domain() {
     let s = store(Layout::Cpanel);
     assert_eq!(r(&s, "foo", "example.com"), is("foo_example.com", "post"));
     assert_eq!(r(&s, "FOO", "Example.COM"), is("foo_example.com", "post"));
-    assert_eq!(r(&s, "foo-request", "example.com"), is("foo_example.com", "request"));
-    assert_eq!(r(&s, "foo-bounces+a=b.org", "example.com"), is("foo_example.com", "bounces"));
+    assert_eq!(
+        r(&s, "foo-request", "example.com"),
+        is("foo_example.com", "request")
+    );
+    assert_eq!(
+        r(&s, "foo-bounces+a=b.org", "example.com"),
+        is("foo_example.com", "bounces")
+    );
     assert_eq!(r(&s, "foo", "other.org"), None);
     // A bare internal name holding '_' is taken as is.
-    assert_eq!(r(&s, "foo_example.com", "anything.org"), is("foo_example.com", "post"));
+    assert_eq!(
+        r(&s, "foo_example.com", "anything.org"),
+        is("foo_example.com", "post")
+    );
     // In the standard layout the cPanel directory is just a list name.
     let std = store(Layout::Standard);
     assert_eq!(r(&std, "foo", "example.com"), None);
-    assert_eq!(r(&std, "foo_example.com", "example.com"), is("foo_example.com", "post"));
+    assert_eq!(
+        r(&std, "foo_example.com", "example.com"),
+        is("foo_example.com", "post")
+    );
 }
 
 #[test]
@@ -159,7 +180,10 @@ fn cache_is_reused_until_mailman_saves_again() {
     let s = Store::new(&dir, Layout::Standard, NameRule::default());
     let a = s.load("test").unwrap();
     let b = s.load("test").unwrap();
-    assert!(std::sync::Arc::ptr_eq(&a, &b), "unchanged file: same cached policy");
+    assert!(
+        std::sync::Arc::ptr_eq(&a, &b),
+        "unchanged file: same cached policy"
+    );
     assert!(a.policy.member("carol@other.org").is_none());
 
     // Save the way Mailman does: write a tmp file, link the old one to
@@ -172,7 +196,10 @@ fn cache_is_reused_until_mailman_saves_again() {
     std::fs::rename(&tmp, list.join("config.pck")).unwrap();
 
     let c = s.load("test").unwrap();
-    assert!(!std::sync::Arc::ptr_eq(&a, &c), "a new generation is re-read");
+    assert!(
+        !std::sync::Arc::ptr_eq(&a, &c),
+        "a new generation is re-read"
+    );
     assert!(c.policy.member("carol@other.org").is_some());
     assert_eq!(c.source, Source::ConfigPck);
     let _ = std::fs::remove_dir_all(&dir);
@@ -190,6 +217,9 @@ fn missing_config_pck_uses_last_and_unreadable_is_an_error() {
     let s = Store::new(&dir, Layout::Standard, NameRule::default());
     let l = s.load("test").unwrap();
     assert!(matches!(&l.source, Source::ConfigPckLast { why } if why.contains("missing")));
-    assert!(matches!(s.load("weird"), Err(StoreError::Unreadable { .. })));
+    assert!(matches!(
+        s.load("weird"),
+        Err(StoreError::Unreadable { .. })
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 }

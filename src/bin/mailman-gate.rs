@@ -246,8 +246,11 @@ fn cmd_dump(a: &Args) -> Result<(), Fail> {
         Source::ConfigPck => "config.pck".to_owned(),
         Source::ConfigPckLast { why } => format!("config.pck.last ({why})"),
     };
-    let mut members: Vec<(&String, &mailman_gate::policy::Member)> = p.members.iter().collect();
-    members.sort_by(|a, b| a.0.cmp(b.0));
+    let members = if a.members {
+        p.members.entries()
+    } else {
+        Vec::new()
+    };
     if a.json {
         let mut parts: Vec<String> = vec![format!("\"source\": {}", js(&source))];
         parts.extend(
