@@ -8,21 +8,20 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The directory holding libmailman_gate.so of this build (built if
-/// missing).
+/// The directory holding libmailman_gate.so of this build profile
+/// (`cargo test` builds only the rlib, so the cdylib is brought up to date
+/// here; a no-op when it is).
 fn lib_dir() -> PathBuf {
     // target/<profile>/deps/capi_embed-<hash> -> target/<profile>
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    if !dir.join("libmailman_gate.so").exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(root()).args(["build", "--lib"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        assert!(cmd.status().unwrap().success(), "cargo build --lib");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root()).args(["build", "--quiet", "--lib"]);
+    if dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
     }
+    assert!(cmd.status().unwrap().success(), "cargo build --lib");
     assert!(dir.join("libmailman_gate.so").exists(), "no cdylib in {}", dir.display());
     dir
 }
