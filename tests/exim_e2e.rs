@@ -117,6 +117,17 @@ fn env() -> &'static Env {
         }
         assert!(b.status().unwrap().success());
 
+        // Trees of earlier runs whose process is gone.
+        for old in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+            let name = old.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("mailman-gate-e2e-") {
+                let pid: i32 = pid.parse().unwrap_or(0);
+                // SAFETY: kill with signal 0 only checks the pid exists.
+                if pid > 0 && unsafe { libc::kill(pid, 0) } != 0 {
+                    let _ = std::fs::remove_dir_all(old.path());
+                }
+            }
+        }
         let dir = std::env::temp_dir().join(format!("mailman-gate-e2e-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for d in ["spool", "log", "out", "mailman/lists"] {
