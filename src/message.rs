@@ -1,11 +1,47 @@
 //! A message as Mailman 2.1's Python `email` package sees it.
 //!
-//! API CONTRACT (implementation pending).
+//! The parser reproduces Python 2.7's `email.feedparser`: the same header
+//! block splitting, the same MIME tree (boundaries, preamble, epilogue,
+//! `message/*` and `message/delivery-status` sub-messages) and the same
+//! header values. On top of it sit the few facts Mailman's handlers read.
+//!
+//! **Byte mapping.** Python 2 handles message text as bytes. Every string
+//! this module returns that comes from the raw message (header values, the
+//! unixfrom address, a body password) maps each byte to the `char` with the
+//! same number (Latin-1), so the mapping round-trips and a byte-oriented
+//! pattern sees exactly what Python's `re` sees on a `str`. Use
+//! [`to_bytes`] to get the bytes back. [`Message::header_filter_text`] is
+//! the exception: it is real Unicode, as Mailman decodes it.
+
+mod addr;
+mod charsets;
+mod codec;
+
+use codec::Codec;
+use unicode_normalization::UnicodeNormalization;
+
+/// MIME nesting deeper than this is kept as an opaque body.
+const MAX_DEPTH: usize = 64;
 
 /// A parsed message. Parsing never fails: whatever Python's parser would
 /// make of the bytes, this makes of them too.
 #[derive(Debug, Clone, Default)]
-pub struct Message {}
+pub struct Message {
+    root: Part,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Part {
+    unixfrom: Option<String>,
+    headers: Vec<(String, String)>,
+    default_type: &'static str,
+    /// Sub-messages; non-empty exactly when Python's payload is a list.
+    children: Vec<Part>,
+    /// The string payload when there are no children.
+    payload: Vec<u8>,
+    preamble: Option<Vec<u8>>,
+    epilogue: Option<Vec<u8>>,
+}
 
 /// Parameters of MimeDel (`filter_content` and friends).
 #[derive(Debug, Clone, Default)]
@@ -28,62 +64,1349 @@ pub struct BodyApproval {
     pub unsafe_html: bool,
 }
 
+/// A Unicode normalisation form, Mailman's NORMALIZE_FORM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NormalForm {
+    Nfc,
+    #[default]
+    Nfkc,
+    Nfd,
+    Nfkd,
+}
+
+impl NormalForm {
+    pub fn parse(s: &str) -> Option<NormalForm> {
+        match s.to_ascii_uppercase().as_str() {
+            "NFC" => Some(NormalForm::Nfc),
+            "NFKC" => Some(NormalForm::Nfkc),
+            "NFD" => Some(NormalForm::Nfd),
+            "NFKD" => Some(NormalForm::Nfkd),
+            _ => None,
+        }
+    }
+    /// `unicodedata.normalize(form, text)`.
+    pub fn apply(self, text: &str) -> String {
+        match self {
+            NormalForm::Nfc => text.nfc().collect(),
+            NormalForm::Nfkc => text.nfkc().collect(),
+            NormalForm::Nfd => text.nfd().collect(),
+            NormalForm::Nfkd => text.nfkd().collect(),
+        }
+    }
+}
+
+/// Latin-1 view of bytes (one `char` per byte).
+pub fn latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| c as char).collect()
+}
+
+/// Inverse of the Latin-1 mapping; characters above U+00FF become `?`.
+pub fn to_bytes(s: &str) -> Vec<u8> {
+    s.chars()
+        .map(|c| if (c as u32) < 256 { c as u8 } else { b'?' })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Python 2 `str` helpers.
+
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+fn strip(b: &[u8]) -> &[u8] {
+    rstrip(lstrip(b))
+}
+
+fn lstrip(b: &[u8]) -> &[u8] {
+    let i = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    &b[i..]
+}
+
+fn rstrip(b: &[u8]) -> &[u8] {
+    let i = b.iter().rposition(|&c| !is_ws(c)).map_or(0, |i| i + 1);
+    &b[..i]
+}
+
+fn rstrip_nl(b: &[u8]) -> &[u8] {
+    let i = b
+        .iter()
+        .rposition(|&c| c != b'\r' && c != b'\n')
+        .map_or(0, |i| i + 1);
+    &b[..i]
+}
+
+fn split_ws(b: &[u8]) -> Vec<&[u8]> {
+    b.split(|&c| is_ws(c)).filter(|w| !w.is_empty()).collect()
+}
+
+/// `str.splitlines(True)`: line ends are `\n`, `\r\n` and `\r`.
+fn splitlines_keep(b: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\n' || b[i] == b'\r' {
+            let end = if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+                i + 2
+            } else {
+                i + 1
+            };
+            out.push(&b[start..end]);
+            start = end;
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    if start < b.len() {
+        out.push(&b[start..]);
+    }
+    out
+}
+
+/// `str.splitlines()` without the line ends.
+fn splitlines(b: &[u8]) -> Vec<&[u8]> {
+    splitlines_keep(b).into_iter().map(strip_eol).collect()
+}
+
+/// Remove one trailing `\r\n`, `\r` or `\n`.
+fn strip_eol(l: &[u8]) -> &[u8] {
+    if l.ends_with(b"\r\n") {
+        &l[..l.len() - 2]
+    } else if l.ends_with(b"\n") || l.ends_with(b"\r") {
+        &l[..l.len() - 1]
+    } else {
+        l
+    }
+}
+
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    if n.is_empty() {
+        return Some(0);
+    }
+    h.windows(n.len()).position(|w| w == n)
+}
+
+fn lower(b: &[u8]) -> Vec<u8> {
+    b.to_ascii_lowercase()
+}
+
+// ---------------------------------------------------------------------------
+// Header parameters (`email.message._parseparam`, `utils.decode_params`).
+
+#[derive(Debug, Clone)]
+enum ParamVal {
+    Plain(Vec<u8>),
+    /// RFC 2231: (charset, language, value).
+    Ext(Option<Vec<u8>>, Option<Vec<u8>>, Vec<u8>),
+}
+
+fn py_unquote(s: &[u8]) -> Vec<u8> {
+    if s.len() > 1 {
+        if s[0] == b'"' && s[s.len() - 1] == b'"' {
+            let inner = &s[1..s.len() - 1];
+            let a = replace(inner, b"\\\\", b"\\");
+            return replace(&a, b"\\\"", b"\"");
+        }
+        if s[0] == b'<' && s[s.len() - 1] == b'>' {
+            return s[1..s.len() - 1].to_vec();
+        }
+    }
+    s.to_vec()
+}
+
+fn py_quote(s: &[u8]) -> Vec<u8> {
+    let a = replace(s, b"\\", b"\\\\");
+    replace(&a, b"\"", b"\\\"")
+}
+
+fn replace(s: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn parseparam(value: &[u8]) -> Vec<Vec<u8>> {
+    let mut s = Vec::with_capacity(value.len() + 1);
+    s.push(b';');
+    s.extend_from_slice(value);
+    // Prefix counts of `"` and of `\"` pairs, for the quote-balance test.
+    let n = s.len();
+    let mut q = vec![0usize; n + 1];
+    let mut bq = vec![0usize; n + 1];
+    for i in 0..n {
+        q[i + 1] = q[i] + (s[i] == b'"') as usize;
+        bq[i + 1] = bq[i] + (i > 0 && s[i - 1] == b'\\' && s[i] == b'"') as usize;
+    }
+    let mut plist = Vec::new();
+    let mut st = 0;
+    while st < n && s[st] == b';' {
+        st += 1;
+        let next_semi = |from: usize| s[from..].iter().position(|&c| c == b';').map(|p| p + from);
+        let mut end = next_semi(st);
+        while let Some(e) = end {
+            if e <= st {
+                break;
+            }
+            // counts within s[st..e]; a `\"` pair must lie wholly inside.
+            let quotes = q[e] - q[st];
+            let pairs = bq[e] - bq[st + 1];
+            if (quotes - pairs) % 2 == 0 {
+                break;
+            }
+            end = next_semi(e + 1);
+        }
+        let end = end.unwrap_or(n);
+        let f = &s[st..end];
+        let item = if let Some(i) = f.iter().position(|&c| c == b'=') {
+            let mut t = lower(strip(&f[..i]));
+            t.push(b'=');
+            t.extend_from_slice(strip(&f[i + 1..]));
+            t
+        } else {
+            f.to_vec()
+        };
+        plist.push(strip(&item).to_vec());
+        st = end;
+    }
+    plist
+}
+
+fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// `^(\w+)\*((\d+)\*?)?$` → (name, number).
+fn rfc2231_name(name: &[u8]) -> Option<(Vec<u8>, Option<u64>)> {
+    let star = name.iter().position(|&c| c == b'*')?;
+    if star == 0 || !name[..star].iter().all(|&c| is_word(c)) {
+        return None;
+    }
+    let rest = &name[star + 1..];
+    if rest.is_empty() {
+        return Some((name[..star].to_vec(), None));
+    }
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let tail = &rest[digits..];
+    if !(tail.is_empty() || tail == b"*") {
+        return None;
+    }
+    let num = std::str::from_utf8(&rest[..digits])
+        .ok()?
+        .parse::<u64>()
+        .unwrap_or(u64::MAX);
+    Some((name[..star].to_vec(), Some(num)))
+}
+
+fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' && i + 2 < s.len() {
+            if let (Some(a), Some(b)) = (
+                (s[i + 1] as char).to_digit(16),
+                (s[i + 2] as char).to_digit(16),
+            ) {
+                out.push((a * 16 + b) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+/// `Message._get_params_preserve` on one header value.
+fn get_params(value: &[u8]) -> Vec<(Vec<u8>, ParamVal)> {
+    let mut params: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for p in parseparam(value) {
+        if let Some(i) = p.iter().position(|&c| c == b'=') {
+            params.push((strip(&p[..i]).to_vec(), strip(&p[i + 1..]).to_vec()));
+        } else {
+            params.push((strip(&p).to_vec(), Vec::new()));
+        }
+    }
+    let mut out = Vec::new();
+    let mut it = params.into_iter();
+    if let Some((n, v)) = it.next() {
+        out.push((n, ParamVal::Plain(v)));
+    }
+    type Cont = (Option<u64>, Vec<u8>, bool);
+    let mut groups: Vec<(Vec<u8>, Vec<Cont>)> = Vec::new();
+    for (name, value) in it {
+        let encoded = name.ends_with(b"*");
+        let value = py_unquote(&value);
+        if let Some((base, num)) = rfc2231_name(&name) {
+            match groups.iter_mut().find(|(n, _)| *n == base) {
+                Some((_, g)) => g.push((num, value, encoded)),
+                None => groups.push((base, vec![(num, value, encoded)])),
+            }
+        } else {
+            let mut q = vec![b'"'];
+            q.extend(py_quote(&value));
+            q.push(b'"');
+            out.push((name, ParamVal::Plain(q)));
+        }
+    }
+    for (name, mut conts) in groups {
+        conts.sort();
+        let mut joined = Vec::new();
+        let mut extended = false;
+        for (_, s, enc) in conts {
+            if enc {
+                joined.extend(percent_decode(&s));
+                extended = true;
+            } else {
+                joined.extend(s);
+            }
+        }
+        let value = py_quote(&joined);
+        if extended {
+            let parts: Vec<&[u8]> = value.splitn(3, |&c| c == b'\'').collect();
+            if parts.len() <= 2 {
+                let mut q = vec![b'"'];
+                q.extend(&value);
+                q.push(b'"');
+                out.push((name, ParamVal::Ext(None, None, q)));
+            } else {
+                let mut q = vec![b'"'];
+                q.extend(parts[2]);
+                q.push(b'"');
+                out.push((
+                    name,
+                    ParamVal::Ext(Some(parts[0].to_vec()), Some(parts[1].to_vec()), q),
+                ));
+            }
+        } else {
+            let mut q = vec![b'"'];
+            q.extend(value);
+            q.push(b'"');
+            out.push((name, ParamVal::Plain(q)));
+        }
+    }
+    out
+}
+
+/// `utils.collapse_rfc2231_value(get_param(...))` as bytes.
+fn collapse(v: ParamVal) -> Vec<u8> {
+    match v {
+        ParamVal::Plain(v) => py_unquote(&py_unquote(&v)),
+        ParamVal::Ext(cs, _, v) => {
+            let raw = py_unquote(&py_unquote(&v));
+            let cs = cs
+                .filter(|c| !c.is_empty())
+                .map(|c| latin1(&c))
+                .unwrap_or_else(|| "us-ascii".into());
+            match codec::lookup(&cs) {
+                Some(c) => to_bytes(&codec::decode_replace(&raw, c)),
+                None => py_unquote(&raw),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The feed parser.
+
+enum Eof {
+    Blank,
+    Boundary(Vec<u8>),
+}
+
+/// `boundaryre.match(line)` → Some((is_end, has_linesep)).
+fn boundary_match(line: &[u8], sep: &[u8]) -> Option<(bool, bool)> {
+    let rest = line.strip_prefix(sep)?;
+    let ws_eol = |r: &[u8]| -> Option<bool> {
+        let r = &r[r.iter().take_while(|&&c| c == b' ' || c == b'\t').count()..];
+        match r {
+            b"" => Some(false),
+            b"\n" | b"\r" | b"\r\n" => Some(true),
+            _ => None,
+        }
+    };
+    if let Some(r) = rest.strip_prefix(b"--") {
+        if let Some(ls) = ws_eol(r) {
+            return Some((true, ls));
+        }
+    }
+    ws_eol(rest).map(|ls| (false, ls))
+}
+
+fn header_line(line: &[u8]) -> bool {
+    if line.starts_with(b"From ") || line.starts_with(b" ") || line.starts_with(b"\t") {
+        return true;
+    }
+    let n = line
+        .iter()
+        .take_while(|&&c| (0x21..=0x39).contains(&c) || (0x3b..=0x7e).contains(&c))
+        .count();
+    n > 0 && line.get(n) == Some(&b':')
+}
+
+fn starts_nl(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b'\r') | Some(b'\n'))
+}
+
+struct Feed<'a> {
+    lines: Vec<&'a [u8]>,
+    pos: usize,
+    back: Vec<&'a [u8]>,
+    eof: Vec<Eof>,
+}
+
+impl<'a> Feed<'a> {
+    fn readline(&mut self) -> &'a [u8] {
+        let line = if let Some(l) = self.back.pop() {
+            l
+        } else if self.pos < self.lines.len() {
+            self.pos += 1;
+            self.lines[self.pos - 1]
+        } else {
+            return b"";
+        };
+        for m in self.eof.iter().rev() {
+            let hit = match m {
+                Eof::Blank => starts_nl(line),
+                Eof::Boundary(sep) => boundary_match(line, sep).is_some(),
+            };
+            if hit {
+                self.back.push(line);
+                return b"";
+            }
+        }
+        line
+    }
+
+    fn unread(&mut self, l: &'a [u8]) {
+        self.back.push(l);
+    }
+
+    fn rest(&mut self) -> Vec<u8> {
+        let mut v = Vec::new();
+        loop {
+            let l = self.readline();
+            if l.is_empty() {
+                return v;
+            }
+            v.extend_from_slice(l);
+        }
+    }
+
+    fn parse_headers(&mut self, part: &mut Part, lines: &[&'a [u8]]) {
+        let mut last: Option<&[u8]> = None;
+        let mut value: Vec<u8> = Vec::new();
+        for (lineno, &line) in lines.iter().enumerate() {
+            if line[0] == b' ' || line[0] == b'\t' {
+                if last.is_some() {
+                    value.extend_from_slice(line);
+                }
+                continue;
+            }
+            if let Some(h) = last.take() {
+                let v = &value[..value.len().saturating_sub(1)];
+                part.headers.push((latin1(h), latin1(rstrip_nl(v))));
+                value.clear();
+            }
+            if line.starts_with(b"From ") {
+                if lineno == 0 {
+                    part.unixfrom = Some(latin1(strip_eol(line)));
+                    continue;
+                } else if lineno == lines.len() - 1 {
+                    self.unread(line);
+                    return;
+                } else {
+                    continue;
+                }
+            }
+            let Some(i) = line.iter().position(|&c| c == b':') else {
+                continue;
+            };
+            last = Some(&line[..i]);
+            value = lstrip(&line[i + 1..]).to_vec();
+        }
+        if let Some(h) = last {
+            part.headers.push((latin1(h), latin1(rstrip_nl(&value))));
+        }
+    }
+
+    fn parsegen(&mut self, depth: usize, default_type: &'static str) -> Part {
+        let mut part = Part {
+            default_type,
+            ..Part::default()
+        };
+        let mut hl = Vec::new();
+        loop {
+            let line = self.readline();
+            if line.is_empty() {
+                break;
+            }
+            if !header_line(line) {
+                if !starts_nl(line) {
+                    self.unread(line);
+                }
+                break;
+            }
+            hl.push(line);
+        }
+        self.parse_headers(&mut part, &hl);
+        let ctype = part.content_type();
+        let main = ctype.split('/').next().unwrap_or("").to_string();
+        if depth >= MAX_DEPTH {
+            part.payload = self.rest();
+            return part;
+        }
+        if ctype == "message/delivery-status" {
+            loop {
+                self.eof.push(Eof::Blank);
+                let child = self.parsegen(depth + 1, "text/plain");
+                part.children.push(child);
+                self.eof.pop();
+                self.readline();
+                let line = self.readline();
+                if line.is_empty() {
+                    break;
+                }
+                self.unread(line);
+            }
+            return part;
+        }
+        if main == "message" {
+            let child = self.parsegen(depth + 1, "text/plain");
+            part.children.push(child);
+            return part;
+        }
+        if main == "multipart" {
+            self.multipart(&mut part, depth, &ctype);
+            return part;
+        }
+        part.payload = self.rest();
+        part
+    }
+
+    fn multipart(&mut self, part: &mut Part, depth: usize, ctype: &str) {
+        let Some(boundary) = part.get_boundary() else {
+            part.payload = self.rest();
+            return;
+        };
+        let child_default = if ctype == "multipart/digest" {
+            "message/rfc822"
+        } else {
+            "text/plain"
+        };
+        let mut sep = b"--".to_vec();
+        sep.extend_from_slice(&boundary);
+        let mut capturing = true;
+        let mut preamble: Vec<&[u8]> = Vec::new();
+        let mut linesep = false;
+        loop {
+            let line = self.readline();
+            if line.is_empty() {
+                break;
+            }
+            match boundary_match(line, &sep) {
+                Some((true, ls)) => {
+                    linesep = ls;
+                    break;
+                }
+                Some((false, _)) => {
+                    if capturing {
+                        if let Some(last) = preamble.last_mut() {
+                            *last = strip_eol(last);
+                            part.preamble = Some(preamble.concat());
+                        }
+                        capturing = false;
+                        self.unread(line);
+                        continue;
+                    }
+                    loop {
+                        let l = self.readline();
+                        if boundary_match(l, &sep).is_none() {
+                            self.unread(l);
+                            break;
+                        }
+                    }
+                    self.eof.push(Eof::Boundary(sep.clone()));
+                    let mut child = self.parsegen(depth + 1, child_default);
+                    trim_last(&mut child);
+                    self.eof.pop();
+                    part.children.push(child);
+                }
+                None => preamble.push(line),
+            }
+        }
+        if capturing {
+            part.payload = preamble.concat();
+            part.epilogue = Some(Vec::new());
+            self.rest();
+            return;
+        }
+        let mut epi: Vec<u8> = Vec::new();
+        let mut first = !linesep;
+        loop {
+            let l = self.readline();
+            if l.is_empty() {
+                break;
+            }
+            if first {
+                let k = if l.starts_with(b"\r\n") {
+                    2
+                } else if starts_nl(l) {
+                    1
+                } else {
+                    0
+                };
+                epi.extend_from_slice(&l[k..]);
+                first = false;
+            } else {
+                epi.extend_from_slice(l);
+            }
+        }
+        part.epilogue = Some(epi);
+    }
+}
+
+/// The newline before a boundary belongs to the boundary: strip it from the
+/// last message the sub-parse created.
+fn trim_last(p: &mut Part) {
+    let mut cur = p;
+    loop {
+        if cur.maintype() != "multipart" && !cur.children.is_empty() {
+            cur = cur.children.last_mut().unwrap();
+        } else {
+            break;
+        }
+    }
+    if cur.maintype() == "multipart" {
+        if let Some(e) = cur.epilogue.take() {
+            if !e.is_empty() {
+                cur.epilogue = Some(strip_eol(&e).to_vec());
+            }
+        }
+    } else if cur.children.is_empty() {
+        let n = strip_eol(&cur.payload).len();
+        cur.payload.truncate(n);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Part accessors.
+
+impl Part {
+    fn get_raw(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn content_type(&self) -> String {
+        let Some(v) = self.get_raw("content-type") else {
+            return self.default_type.to_string();
+        };
+        let b = to_bytes(v);
+        let main = match b.iter().position(|&c| c == b';') {
+            Some(i) => &b[..i],
+            None => &b[..],
+        };
+        let ct = lower(strip(main));
+        if ct.iter().filter(|&&c| c == b'/').count() != 1 {
+            return "text/plain".into();
+        }
+        latin1(&ct)
+    }
+
+    fn maintype(&self) -> String {
+        let ct = self.content_type();
+        ct.split('/').next().unwrap_or("").to_string()
+    }
+
+    fn get_param(&self, name: &str, header: &str) -> Option<ParamVal> {
+        let v = self.get_raw(header)?;
+        get_params(&to_bytes(v))
+            .into_iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| match v {
+                ParamVal::Plain(v) => ParamVal::Plain(py_unquote(&v)),
+                ParamVal::Ext(c, l, v) => ParamVal::Ext(c, l, py_unquote(&v)),
+            })
+    }
+
+    fn get_boundary(&self) -> Option<Vec<u8>> {
+        let v = self.get_param("boundary", "content-type")?;
+        Some(rstrip(&collapse(v)).to_vec())
+    }
+
+    fn walk<'s>(&'s self, out: &mut Vec<&'s Part>) {
+        out.push(self);
+        for c in &self.children {
+            c.walk(out);
+        }
+    }
+
+    /// `get_payload(decode=True)` of a non-multipart part.
+    fn decoded(&self) -> Vec<u8> {
+        let cte = self
+            .get_raw("content-transfer-encoding")
+            .map(|v| v.to_ascii_lowercase())
+            .unwrap_or_default();
+        match cte.as_str() {
+            "quoted-printable" => codec::a2b_qp(&self.payload),
+            "base64" => {
+                if self.payload.is_empty() {
+                    Vec::new()
+                } else {
+                    codec::a2b_base64(&self.payload).unwrap_or_else(|_| self.payload.clone())
+                }
+            }
+            _ => self.payload.clone(),
+        }
+    }
+
+    /// MimeDel's `get_file_ext`.
+    fn file_ext(&self) -> Vec<u8> {
+        let mut filename = match self.get_param("filename", "content-disposition") {
+            Some(v) => strip(&collapse(v)).to_vec(),
+            None => match self.get_param("name", "content-type") {
+                Some(v) => strip(&collapse(v)).to_vec(),
+                None => Vec::new(),
+            },
+        };
+        if filename.is_empty() {
+            filename = match self.get_param("name", "content-type") {
+                Some(ParamVal::Plain(v)) => v,
+                Some(ParamVal::Ext(_, _, v)) => v,
+                None => Vec::new(),
+            };
+        }
+        if filename.is_empty() {
+            return Vec::new();
+        }
+        let one = oneline_utf8(&filename);
+        let ext = splitext(&one);
+        if ext.len() > 1 {
+            lower(&ext[1..])
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+fn splitext(p: &[u8]) -> &[u8] {
+    let sep = p
+        .iter()
+        .rposition(|&c| c == b'/')
+        .map_or(-1, |i| i as isize);
+    let dot = match p.iter().rposition(|&c| c == b'.') {
+        Some(d) => d as isize,
+        None => return b"",
+    };
+    if dot > sep {
+        let mut i = (sep + 1) as usize;
+        while (i as isize) < dot {
+            if p[i] != b'.' {
+                return &p[dot as usize..];
+            }
+            i += 1;
+        }
+    }
+    b""
+}
+
+// ---------------------------------------------------------------------------
+// RFC 2047 (`email.header.decode_header`).
+
+struct Ew {
+    start: usize,
+    end: usize,
+    charset: (usize, usize),
+    enc: u8,
+    text: (usize, usize),
+}
+
+/// Successive matches of `email.header.ecre` in `s`.
+fn ecre_all(s: &[u8]) -> Vec<Ew> {
+    let n = s.len();
+    // next_term[k]: smallest t >= k where "?=" starts and is followed by
+    // space, tab, newline or the end; next_nl[k]: next '\n' at or after k.
+    let mut next_term = vec![usize::MAX; n + 1];
+    let mut next_nl = vec![usize::MAX; n + 1];
+    for k in (0..n).rev() {
+        next_nl[k] = if s[k] == b'\n' { k } else { next_nl[k + 1] };
+        let term = s[k] == b'?'
+            && k + 1 < n
+            && s[k + 1] == b'='
+            && (k + 2 == n || matches!(s[k + 2], b' ' | b'\t' | b'\n'));
+        next_term[k] = if term { k } else { next_term[k + 1] };
+    }
+    let mut next_q = vec![usize::MAX; n + 1];
+    for k in (0..n).rev() {
+        next_q[k] = if s[k] == b'?' { k } else { next_q[k + 1] };
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < n {
+        if s[i] == b'=' && s[i + 1] == b'?' {
+            let j = next_q[i + 2];
+            if j != usize::MAX
+                && j + 2 < n
+                && matches!(s[j + 1], b'q' | b'Q' | b'b' | b'B')
+                && s[j + 2] == b'?'
+            {
+                let t = next_term[j + 3];
+                if t != usize::MAX && t < next_nl[j + 3] {
+                    out.push(Ew {
+                        start: i,
+                        end: t + 2,
+                        charset: (i + 2, j),
+                        enc: s[j + 1].to_ascii_lowercase(),
+                        text: (j + 3, t),
+                    });
+                    i = t + 2;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+type Decoded = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// `email.header.decode_header`; `Err` is `HeaderParseError`.
+fn decode_header(h: &[u8]) -> Result<Decoded, ()> {
+    if ecre_all(h).is_empty() {
+        return Ok(vec![(h.to_vec(), None)]);
+    }
+    let mut out: Decoded = Vec::new();
+    for line in splitlines(h) {
+        let ms = ecre_all(line);
+        if ms.is_empty() {
+            out.push((line.to_vec(), None));
+            continue;
+        }
+        let mut pos = 0;
+        let mut it = ms.into_iter();
+        loop {
+            let m = it.next();
+            let un_end = m.as_ref().map_or(line.len(), |m| m.start);
+            let unenc = strip(&line[pos..un_end]);
+            if !unenc.is_empty() {
+                match out.last_mut() {
+                    Some((t, None)) => {
+                        t.push(b' ');
+                        t.extend_from_slice(unenc);
+                    }
+                    _ => out.push((unenc.to_vec(), None)),
+                }
+            }
+            let Some(m) = m else { break };
+            let cs = lower(&line[m.charset.0..m.charset.1]);
+            let text = &line[m.text.0..m.text.1];
+            let dec = if m.enc == b'q' {
+                codec::q_header_decode(text)
+            } else {
+                let mut t = text.to_vec();
+                let pad = t.len() % 4;
+                if pad != 0 {
+                    t.extend_from_slice(&b"==="[..4 - pad]);
+                }
+                if t.is_empty() {
+                    t
+                } else {
+                    codec::a2b_base64(&t)?
+                }
+            };
+            match out.last_mut() {
+                Some((t, Some(c))) if *c == cs => t.extend_from_slice(&dec),
+                _ => out.push((dec, Some(cs))),
+            }
+            pos = m.end;
+        }
+    }
+    Ok(out)
+}
+
+/// Mailman's `Utils.oneline(s, 'utf-8')` as bytes.
+fn oneline_utf8(s: &[u8]) -> Vec<u8> {
+    let raw = || splitlines(s).concat();
+    let Ok(chunks) = decode_header(s) else {
+        return raw();
+    };
+    let mut u = String::new();
+    let mut lastcs: Option<Vec<u8>> = None;
+    let mut first = true;
+    for (bytes, cs) in chunks {
+        let cs = cs.unwrap_or_else(|| b"us-ascii".to_vec());
+        let ascii_like = |c: &Option<Vec<u8>>| c.as_deref().is_none_or(|c| c == b"us-ascii");
+        let mut nextcs = Some(cs.clone());
+        if !first {
+            if !ascii_like(&lastcs) {
+                if ascii_like(&nextcs) {
+                    u.push(' ');
+                    nextcs = None;
+                }
+            } else if !ascii_like(&nextcs) {
+                u.push(' ');
+            }
+        }
+        first = false;
+        lastcs = nextcs;
+        let Some(c) = codec::lookup(&latin1(&cs)) else {
+            return raw();
+        };
+        match codec::decode_strict(&bytes, c) {
+            Some(t) => u.push_str(&t),
+            None => return raw(),
+        }
+    }
+    let joined: String = u.lines_py().concat();
+    joined.into_bytes()
+}
+
+trait PyLines {
+    fn lines_py(&self) -> Vec<&str>;
+}
+
+impl PyLines for String {
+    /// `unicode.splitlines()` (line boundaries of Python 2's unicode type).
+    fn lines_py(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut it = self.char_indices().peekable();
+        while let Some((i, c)) = it.next() {
+            let brk = matches!(
+                c,
+                '\n' | '\r'
+                    | '\x0b'
+                    | '\x0c'
+                    | '\x1c'
+                    | '\x1d'
+                    | '\x1e'
+                    | '\u{85}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+            );
+            if brk {
+                out.push(&self[start..i]);
+                let mut end = i + c.len_utf8();
+                if c == '\r' {
+                    if let Some(&(j, '\n')) = it.peek() {
+                        it.next();
+                        end = j + 1;
+                    }
+                }
+                start = end;
+            }
+        }
+        if start < self.len() {
+            out.push(&self[start..]);
+        }
+        out
+    }
+}
+
+/// SpamDetect's `getDecodedHeaders` for one part.
+fn decoded_headers(p: &Part, form: NormalForm, out: &mut String) {
+    for (h, v) in &p.headers {
+        let raw = to_bytes(v);
+        // re.sub('\n\s', ' ', v)
+        let mut unf = Vec::with_capacity(raw.len());
+        let mut i = 0;
+        while i < raw.len() {
+            if raw[i] == b'\n' && i + 1 < raw.len() && is_ws(raw[i + 1]) {
+                unf.push(b' ');
+                i += 2;
+            } else {
+                unf.push(raw[i]);
+                i += 1;
+            }
+        }
+        let frags = decode_header(&unf).unwrap_or_else(|_| vec![(raw.clone(), None)]);
+        let mut u = String::new();
+        for (frag, cs) in frags {
+            let cs = cs
+                .filter(|c| !c.is_empty())
+                .map(|c| latin1(&c))
+                .unwrap_or_else(|| "us-ascii".into());
+            let c = codec::lookup(&cs).unwrap_or(Codec::Latin1);
+            u.push_str(&codec::decode_replace(&frag, c));
+        }
+        out.push_str(h);
+        out.push_str(": ");
+        out.push_str(&form.apply(&u));
+        out.push('\n');
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Approve helpers.
+
+fn approve_name(name: &[u8]) -> bool {
+    matches!(
+        lower(name).as_slice(),
+        b"approve" | b"approved" | b"x-approve" | b"x-approved"
+    )
+}
+
+/// `re.search(name + ':(\xA0|\s|&nbsp;)*' + re.escape(pw), text)`.
+fn approve_pattern_found(text: &[u8], name: &[u8], pw: &[u8]) -> bool {
+    let mut head = name.to_vec();
+    head.push(b':');
+    let mut from = 0;
+    while let Some(p) = find(&text[from..], &head) {
+        let mut k = from + p + head.len();
+        loop {
+            if text[k..].starts_with(pw) {
+                return true;
+            }
+            if k < text.len() && (text[k] == 0xa0 || is_ws(text[k])) {
+                k += 1;
+            } else if text[k..].starts_with(b"&nbsp;") {
+                k += 6;
+            } else {
+                break;
+            }
+        }
+        from += p + 1;
+    }
+    false
+}
+
+/// `re.sub('(?s)<.*?>', '', text)`.
+fn strip_tags(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'<' {
+            if let Some(j) = text[i + 1..].iter().position(|&c| c == b'>') {
+                i += j + 2;
+                continue;
+            }
+            out.extend_from_slice(&text[i..]);
+            break;
+        }
+        out.push(text[i]);
+        i += 1;
+    }
+    out
+}
+
+const ADMIN_COMMANDS: &[(&[u8], usize, usize)] = &[
+    (b"confirm", 1, 1),
+    (b"help", 0, 0),
+    (b"info", 0, 0),
+    (b"lists", 0, 0),
+    (b"options", 0, 0),
+    (b"password", 2, 2),
+    (b"remove", 0, 0),
+    (b"set", 3, 3),
+    (b"subscribe", 0, 3),
+    (b"unsubscribe", 0, 1),
+    (b"who", 0, 1),
+];
+
+fn admin_args(word: &[u8]) -> Option<(usize, usize)> {
+    ADMIN_COMMANDS
+        .iter()
+        .find(|(w, _, _)| *w == word)
+        .map(|&(_, a, b)| (a, b))
+}
+
+/// Lines as `StringIO(payload)` yields them (split after `\n` only).
+fn stringio_lines(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    b.split_inclusive(|&c| c == b'\n')
+}
+
+// ---------------------------------------------------------------------------
+
 impl Message {
     /// Parse raw message bytes (headers, blank line, body; the body may be absent).
     pub fn parse(raw: &[u8]) -> Message {
-        let _ = raw;
-        Message {}
+        let mut feed = Feed {
+            lines: splitlines_keep(raw),
+            pos: 0,
+            back: Vec::new(),
+            eof: Vec::new(),
+        };
+        let root = feed.parsegen(0, "text/plain");
+        Message { root }
     }
+
+    fn parts(&self) -> Vec<&Part> {
+        let mut v = Vec::new();
+        self.root.walk(&mut v);
+        v
+    }
+
+    /// The MIME tree in walk order: (content type, string payload length
+    /// or -1 for a list payload, preamble, epilogue). For diagnostics.
+    #[doc(hidden)]
+    pub fn structure(&self) -> Vec<(String, i64, Option<String>, Option<String>)> {
+        self.parts()
+            .iter()
+            .map(|p| {
+                (
+                    p.content_type(),
+                    if p.children.is_empty() {
+                        p.payload.len() as i64
+                    } else {
+                        -1
+                    },
+                    p.preamble.as_deref().map(latin1),
+                    p.epilogue.as_deref().map(latin1),
+                )
+            })
+            .collect()
+    }
+
+    /// The whole unixfrom line (without its line end), if any.
+    pub fn unixfrom(&self) -> Option<&str> {
+        self.root.unixfrom.as_deref()
+    }
+
     /// The address on a leading `From ` (unixfrom) line, if any.
     pub fn unixfrom_address(&self) -> Option<&str> {
-        None
+        let u = self.root.unixfrom.as_deref()?;
+        u.split([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+            .filter(|w| !w.is_empty())
+            .nth(1)
     }
+
     /// All values of a top-level header, in order (case-insensitive name), as `msg.get_all` returns them.
     pub fn get_all(&self, name: &str) -> Vec<&str> {
-        let _ = name;
-        Vec::new()
+        self.root
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
+
     /// The first value, as `msg.get` / `msg[name]` returns it.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.get_all(name).into_iter().next()
     }
+
+    /// All top-level headers (name, value) in order, as `msg.items()`.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.root.headers
+    }
+
     /// `msg.get_content_type()` of the top level (lower-case, default text/plain).
     pub fn content_type(&self) -> String {
-        "text/plain".into()
+        self.root.content_type()
     }
-    /// SpamDetect's header text: every header of every part, decoded and NFKC-normalised.
-    pub fn header_filter_text(&self, list_charset: &str) -> String {
-        let _ = list_charset;
-        String::new()
+
+    /// SpamDetect's header text: every header of every part, decoded and
+    /// normalised to the site's NORMALIZE_FORM (NFKC by default). Each line
+    /// is `Name: value` followed by `\n`. The list charset does not
+    /// influence it (Mailman passes it but does not use it).
+    pub fn header_filter_text(&self, form: NormalForm) -> String {
+        let mut out = String::new();
+        for p in self.parts() {
+            decoded_headers(p, form, &mut out);
+        }
+        out
     }
-    /// Approve.py's body password search.
+
+    /// Approve.py's body password search. `None` when one of the headers
+    /// Approved, Approve, X-Approved, X-Approve is present (Mailman then
+    /// does not look at the body) or when the body has no password line.
     pub fn body_approval(&self) -> Option<BodyApproval> {
-        None
+        if ["approved", "approve", "x-approved", "x-approve"]
+            .iter()
+            .any(|h| self.get(h).is_some())
+        {
+            return None;
+        }
+        let parts = self.parts();
+        let (idx, first) = parts
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.content_type() == "text/plain")?;
+        if !first.children.is_empty() {
+            return None;
+        }
+        let body = first.decoded();
+        let lines = splitlines(&body);
+        let mut lineno = 0;
+        let mut line: &[u8] = b"";
+        for (n, l) in lines.iter().enumerate() {
+            lineno = n;
+            line = l;
+            if !strip(l).is_empty() {
+                break;
+            }
+        }
+        let i = line.iter().position(|&c| c == b':')?;
+        let name = &line[..i];
+        if !approve_name(name) {
+            return None;
+        }
+        let pw = lstrip(&line[i + 1..]).to_vec();
+        let mut rest: Vec<&[u8]> = lines.clone();
+        rest.remove(lineno);
+        let first_text = rest.join(&b'\n');
+        let mut unsafe_html = false;
+        for (k, p) in parts.iter().enumerate() {
+            if p.maintype() != "text" || !p.children.is_empty() {
+                continue;
+            }
+            let text = if k == idx {
+                first_text.clone()
+            } else {
+                p.decoded()
+            };
+            if approve_pattern_found(&text, name, &pw) {
+                continue;
+            }
+            if approve_pattern_found(&strip_tags(&text), name, &pw) {
+                unsafe_html = true;
+                break;
+            }
+        }
+        Some(BodyApproval {
+            password: latin1(&pw),
+            unsafe_html,
+        })
     }
+
     /// `Utils.is_administrivia(msg)` with DEFAULT_MAIL_COMMANDS_MAX_LINES = `max_lines`.
     pub fn is_administrivia(&self, max_lines: usize) -> bool {
-        let _ = max_lines;
+        let mut linecnt = 0;
+        let mut lines: Vec<&[u8]> = Vec::new();
+        'walk: for p in self.parts() {
+            if !p.children.is_empty() {
+                continue;
+            }
+            for line in stringio_lines(&p.payload) {
+                if line == b"-- " {
+                    break 'walk;
+                }
+                if !strip(line).is_empty() {
+                    linecnt += 1;
+                }
+                if linecnt > max_lines {
+                    return false;
+                }
+                lines.push(line);
+            }
+        }
+        let body = lines.join(&b'\n');
+        if admin_args(&lower(strip(&body))).is_some() {
+            return true;
+        }
+        let subject = self.get("subject").map(to_bytes).unwrap_or_default();
+        let mut check: Vec<&[u8]> = lines.iter().take(5).copied().collect();
+        check.push(&subject);
+        for line in check {
+            if strip(line).is_empty() {
+                continue;
+            }
+            let words: Vec<Vec<u8>> = split_ws(line).into_iter().map(lower).collect();
+            let Some((lo, hi)) = admin_args(&words[0]) else {
+                continue;
+            };
+            let n = words.len() - 1;
+            if lo <= n && n <= hi {
+                if words[0] == b"set" && words[2] != b"on" && words[2] != b"off" {
+                    continue;
+                }
+                return true;
+            }
+        }
         false
     }
+
     /// Hold.py's body size measure, in bytes.
     pub fn body_size(&self) -> usize {
-        0
+        self.parts()
+            .iter()
+            .map(|p| {
+                let body = if p.children.is_empty() {
+                    p.payload.len()
+                } else {
+                    0
+                };
+                body + p.preamble.as_ref().map_or(0, Vec::len)
+                    + p.epilogue.as_ref().map_or(0, Vec::len)
+            })
+            .sum()
     }
+
     /// MimeDel: `Some(reason)` when Mailman would dispose of the message.
+    /// Type and extension lists are compared exactly (Mailman compares them
+    /// as stored); content rewriting after the checks never disposes.
     pub fn mime_filter_disposal(&self, filter: &MimeFilter) -> Option<&'static str> {
-        let _ = filter;
+        if let Some(reason) = filter_reason(&self.root, filter) {
+            return Some(reason);
+        }
+        if !self.root.children.is_empty() && !keep_after_filter(&self.root, filter) {
+            return Some("After content filtering, the message was empty");
+        }
         None
     }
+}
+
+/// MimeDel's type and file-extension tests on one part, in Mailman's order.
+fn filter_reason(p: &Part, f: &MimeFilter) -> Option<&'static str> {
+    let ctype = p.content_type();
+    let mtype = p.maintype();
+    let has = |l: &[String], s: &str| l.iter().any(|x| x == s);
+    if has(&f.filter_mime_types, &ctype) || has(&f.filter_mime_types, &mtype) {
+        return Some("The message's content type was explicitly disallowed");
+    }
+    let passes = has(&f.pass_mime_types, &ctype) || has(&f.pass_mime_types, &mtype);
+    if !f.pass_mime_types.is_empty() && !passes {
+        return Some("The message's content type was not explicitly allowed");
+    }
+    let fext = latin1(&p.file_ext());
+    if !fext.is_empty() {
+        if has(&f.filter_filename_extensions, &fext) {
+            return Some("The message's file extension was explicitly disallowed");
+        }
+        if !f.pass_filename_extensions.is_empty() && !has(&f.pass_filename_extensions, &fext) {
+            return Some("The message's file extension was not explicitly allowed");
+        }
+    }
+    None
+}
+
+/// MimeDel's `filter_parts`: false when every sub-part was thrown away.
+fn keep_after_filter(p: &Part, f: &MimeFilter) -> bool {
+    if p.children.is_empty() {
+        return true;
+    }
+    p.children
+        .iter()
+        .any(|sub| keep_after_filter(sub, f) && filter_reason(sub, f).is_none())
 }
 
 /// `email.Utils.getaddresses(values)` of Python 2.7: (realname, address) pairs.
 pub fn getaddresses(values: &[&str]) -> Vec<(String, String)> {
-    let _ = values;
-    Vec::new()
+    addr::address_list(&values.join(", "))
 }
 
 /// `email.Utils.parseaddr(value)` of Python 2.7.
 pub fn parseaddr(value: &str) -> (String, String) {
-    let _ = value;
-    (String::new(), String::new())
+    addr::address_list(value)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
 }

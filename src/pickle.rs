@@ -662,7 +662,7 @@ impl<'d> Machine<'d> {
             at: 0,
             op: 0,
             lim: *lim,
-            nodes: arena((d.len() / 16).clamp(16, lim.max_nodes.max(16))),
+            nodes: arena((d.len() / 24).clamp(16, lim.max_nodes.clamp(16, 1 << 23))),
             stack: Vec::with_capacity(64),
             marks: Vec::with_capacity(16),
             memo: Vec::new(),

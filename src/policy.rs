@@ -292,7 +292,7 @@ impl ListPolicy {
         let mut p = ListPolicy::with_defaults(internal_name);
         let a = Attrs(root);
 
-        a.text("real_name", &mut p.real_name);
+        a.display_text("real_name", &mut p.real_name);
         a.text("host_name", &mut p.host_name);
         a.text("preferred_language", &mut p.preferred_language);
         a.int("data_version", &mut p.data_version);
@@ -415,7 +415,7 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
             let opts = options.get(raw).copied().unwrap_or(0);
             // Keys are stored lower-cased by Mailman and looked up as they
             // are: a hand-edited upper-case key never matches, as in Mailman.
-            let address = bytes_to_text(raw);
+            let address = crate::message::latin1(raw);
             if digest {
                 p.digest_count += 1;
             } else {
@@ -448,6 +448,17 @@ fn to_pystr(v: Val<'_>) -> Option<PyStr> {
     }
 }
 
+/// A string as the matching steps compare it: a `str`'s bytes one char
+/// each (the message view maps header bytes the same way), a `unicode` as
+/// its text.
+fn matching_text(v: Val<'_>) -> Option<String> {
+    match v.node() {
+        Node::Bytes(_) => v.as_bytes().map(crate::message::latin1),
+        Node::Text(_) => v.as_str_lossy().map(|s| s.into_owned()),
+        _ => None,
+    }
+}
+
 /// Typed access to the root dict; a value of the wrong type keeps the default.
 struct Attrs<'a>(Val<'a>);
 
@@ -463,8 +474,14 @@ impl Attrs<'_> {
         }
     }
     fn text(&self, name: &str, out: &mut String) {
-        if let Some(s) = self.0.get(name).and_then(|v| v.as_str_lossy()) {
-            *out = s.into_owned();
+        if let Some(s) = self.0.get(name).and_then(matching_text) {
+            *out = s;
+        }
+    }
+    /// For texts shown to people: a `str` read as UTF-8 when it is valid.
+    fn display_text(&self, name: &str, out: &mut String) {
+        if let Some(s) = self.0.get(name).and_then(to_pystr) {
+            *out = s.to_text();
         }
     }
     fn pystr(&self, name: &str, out: &mut PyStr) {
@@ -475,10 +492,7 @@ impl Attrs<'_> {
     fn strings(&self, name: &str, out: &mut Vec<String>) {
         if let Some(v) = self.0.get(name) {
             if matches!(v.node(), Node::List(_) | Node::Tuple(_)) {
-                *out = v
-                    .elements()
-                    .filter_map(|e| e.as_str_lossy().map(|s| s.into_owned()))
-                    .collect();
+                *out = v.elements().filter_map(matching_text).collect();
             }
         }
     }

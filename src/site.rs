@@ -15,6 +15,7 @@
 //! known_spammer = X-Spam-Status: ^Yes     # KNOWN_SPAMMERS entry (repeatable)
 //! mail_commands_max_lines = 25            # DEFAULT_MAIL_COMMANDS_MAX_LINES
 //! archive_html_sanitizer = 1              # ARCHIVE_HTML_SANITIZER
+//! normalize_form = NFKC                   # NORMALIZE_FORM
 //! on_hold = accept                        # accept | defer | reject
 //! on_unknown_list = reject                # reject | accept
 //! separate_submissions = yes              # one Mailman recipient per message
@@ -22,6 +23,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::message::NormalForm;
 use crate::store::{Layout, NameRule, Store, DEFAULT_LISTNAME_CHARACTERS};
 
 /// Default location of the configuration file.
@@ -57,6 +59,8 @@ pub struct Site {
     pub known_spammers: Vec<(String, String)>,
     pub mail_commands_max_lines: usize,
     pub archive_html_sanitizer: i64,
+    /// NORMALIZE_FORM for header_filter_rules.
+    pub normalize_form: NormalForm,
     pub on_hold: OnHold,
     pub reject_unknown_list: bool,
     pub separate_submissions: bool,
@@ -78,6 +82,7 @@ impl Default for Site {
             known_spammers: Vec::new(),
             mail_commands_max_lines: 25,
             archive_html_sanitizer: 1,
+            normalize_form: NormalForm::Nfkc,
             on_hold: OnHold::Accept,
             reject_unknown_list: true,
             separate_submissions: true,
@@ -184,6 +189,9 @@ impl Site {
                 }
                 "archive_html_sanitizer" => {
                     site.archive_html_sanitizer = value.parse().map_err(|_| bad("a number"))?
+                }
+                "normalize_form" => {
+                    site.normalize_form = NormalForm::parse(value).ok_or_else(|| bad("NFC, NFKC, NFD or NFKD"))?
                 }
                 "on_hold" => {
                     site.on_hold = match value {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use mailman_gate::decide::{decide, Action, Delivery, OtherLists, Verdict};
 use mailman_gate::message::Message;
-use mailman_gate::policy::{HeaderFilterRule, ListPolicy, PyStr};
+use mailman_gate::policy::{HeaderFilterRule, ListPolicy, Member, Members, PyStr};
 use mailman_gate::route::Kind;
 use mailman_gate::site::{SenderHeader, Site};
 use mailman_gate::store::{Layout, NameRule, Store};
@@ -37,8 +37,12 @@ fn pystr(v: &Value) -> PyStr {
     }
 }
 
+/// As the library reads matching attributes: a `str`'s bytes one char each.
 fn text(v: &Value) -> String {
-    pystr(v).to_text()
+    match pystr(v) {
+        PyStr::Bytes(b) => mailman_gate::message::latin1(&b),
+        PyStr::Text(t) => t,
+    }
 }
 
 fn int(v: &Value) -> i64 {
@@ -116,10 +120,22 @@ fn apply(p: &mut ListPolicy, name: &str, v: &Value) {
         "password" => p.password = password(v),
         "mod_password" => p.mod_password = password(v),
         "post_password" => p.post_password = password(v),
-        "real_name" => p.real_name = text(v),
+        "real_name" => p.real_name = pystr(v).to_text(),
         "host_name" => p.host_name = text(v),
         "preferred_language" => p.preferred_language = text(v),
         "default_member_moderation" => p.default_member_moderation = flag(v),
+        "members" => {
+            // Regular members replaced; digest members stay, as with setattr.
+            let mut map: HashMap<String, Member> =
+                p.members.entries().into_iter().filter(|(_, m)| m.digest).collect();
+            for (addr, _) in v.as_object().expect("a dict") {
+                map.insert(addr.clone(), Member { digest: false, options: 0 });
+            }
+            p.members = Members::Parsed(map);
+        }
+        "pipeline" => p.has_custom_pipeline = true,
+        // Auto-responses never change the outcome.
+        "autorespond_postings" | "autoresponse_postings_text" => {}
         other => panic!("the oracle test does not know attribute {other:?}"),
     }
 }
@@ -148,6 +164,9 @@ fn apply_site(site: &mut Site, name: &str, v: &Value) {
         "USE_ENVELOPE_SENDER" => site.use_envelope_sender = flag(v),
         "DEFAULT_MAIL_COMMANDS_MAX_LINES" => site.mail_commands_max_lines = int(v) as usize,
         "ARCHIVE_HTML_SANITIZER" => site.archive_html_sanitizer = int(v),
+        "NORMALIZE_FORM" => {
+            site.normalize_form = mailman_gate::message::NormalForm::parse(&text(v)).expect("a form")
+        }
         other => panic!("the oracle test does not know site setting {other:?}"),
     }
 }

@@ -1,7 +1,8 @@
 //! Cross-check of the pickle reader against CPython's unpickler.
 //!
-//! Every fixture, and synthetic lists of 10, 1,000 and 100,000 members
-//! (both memo styles, both dialects), is loaded by `python3` through
+//! Every fixture, the edge cases of `tests/pickle/edge.json`, and synthetic
+//! lists of 10, 1,000 and 100,000 members (both memo styles, both dialects,
+//! protocols 0-2 for the smaller ones), is loaded by `python3` through
 //! `tools/pickle_canon.py` and by [`parse`]; both render the same canonical
 //! JSON (see `Pickle::to_canonical_json`) and must agree byte for byte.
 //!
@@ -130,6 +131,29 @@ fn matches_cpython() {
                 }
                 jobs.push(Job { make, files });
             }
+        }
+    }
+    // Edge cases (tests/pickle/edge.json): escapes, surrogates, longs,
+    // floats, sharing, odd keys, old- and new-style instances, batching.
+    let edge = root().join("tests/pickle/edge.json");
+    for memo in ["py27", "py26"] {
+        for proto in 0..=2u8 {
+            let f = dir.join(format!("edge-{memo}-p{proto}.pck"));
+            let mut c = py("py2pickle.py");
+            c.arg("build")
+                .arg(&edge)
+                .args(["--memo", memo, "--protocol", &proto.to_string(), "-o"])
+                .arg(&f);
+            let mut make = vec![c];
+            let mut files = vec![f.clone()];
+            if proto == 1 {
+                let f3 = dir.join(format!("edge-{memo}-py3.pck"));
+                let mut c = py("pickle_py3dialect.py");
+                c.arg(&f).arg(&f3);
+                make.push(c);
+                files.push(f3);
+            }
+            jobs.push(Job { make, files });
         }
     }
     // The real Mailman files, and their Python 3 dialect.

@@ -52,10 +52,23 @@ class _Loaded:
         self.state = state
 
 
+_LOADED = {}
+
+
+def _reconstructor(cls, base, state):
+    return cls.__new__(cls)
+
+
 class Py2Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
-        cls = type(name, (_Loaded,), {'_mod': module, '_name': name})
-        return cls
+        if (module, name) == ('copy_reg', '_reconstructor'):
+            return _reconstructor
+        if (module, name) == ('__builtin__', 'object'):
+            return object
+        key = (module, name)
+        if key not in _LOADED:
+            _LOADED[key] = type(name, (_Loaded,), {'_mod': module, '_name': name})
+        return _LOADED[key]
 
 
 def convert(x, memo):
@@ -77,11 +90,14 @@ def convert(x, memo):
         memo[id(x)] = r
         for k, v in x.items():
             r[convert(k, memo)] = convert(v, memo)
+    elif isinstance(x, type) and issubclass(x, _Loaded):
+        r = real_class(x._mod, x._name)
     elif isinstance(x, _Loaded):
         cls = real_class(type(x)._mod, type(x)._name)
         r = cls.__new__(cls)
         memo[id(x)] = r
-        state = convert(x.state, memo) if x.state is not None else {}
+        state = getattr(x, "state", None)
+        state = {} if state is None else convert(state, memo)
         if isinstance(state, dict):
             r.__dict__.update(state)
     else:

@@ -7,9 +7,10 @@ use super::{text, Ctx, Step, StepResult, Stop};
 
 const APPROVAL_HEADERS: [&str; 4] = ["approved", "approve", "x-approved", "x-approve"];
 
-/// Bytes of a header value as Mailman hashes them (Python 2 `str`).
+/// Bytes of a header value as Mailman hashes them (Python 2 `str`): the
+/// message view maps each byte to one character.
 fn value_bytes(value: &str) -> Vec<u8> {
-    value.as_bytes().to_vec()
+    crate::message::to_bytes(value)
 }
 
 /// Which of the list's passwords `password` is (poster, moderator, admin).

@@ -1,8 +1,6 @@
 //! SpamDetect: DMARC (only what can be known without DNS), member
 //! verbosity (cannot be known), KNOWN_SPAMMERS and header_filter_rules.
 
-use unicode_normalization::UnicodeNormalization;
-
 use super::patterns::{compile, get_pattern, NoOtherLists, PatternHit, IGNORECASE};
 use super::{text, Ctx, Step, StepResult, Stop};
 use crate::policy::PyStr;
@@ -228,7 +226,8 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
         return Ok(());
     }
     let charset = list_charset(&p.preferred_language);
-    let headers = ctx.msg.header_filter_text(charset);
+    let form = ctx.site.normalize_form;
+    let headers = ctx.msg.header_filter_text(form);
     let flags = Flags {
         ignorecase: true,
         multiline: true,
@@ -256,7 +255,7 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
                     xml_to_unicode(&decode_pattern_bytes(&bytes, charset))
                 }
             };
-            let pattern: String = pattern.nfkc().collect();
+            let pattern = form.apply(&pattern);
             match compile(&pattern, flags) {
                 Ok(re) => match re.search(&headers) {
                     Ok(m) => mo = Some(m),

@@ -1,0 +1,292 @@
+//! RFC 2822 address-list parsing with the exact behaviour of Python 2.7's
+//! `email._parseaddr.AddrlistClass` (used by `email.utils.getaddresses` and
+//! `parseaddr`). Works on characters; with the crate's Latin-1 mapping of
+//! raw header bytes, one character is one byte, as in Python 2.
+
+const SPECIALS: &str = "()<>@,:;.\"[]";
+const LWS: &str = " \t";
+const FWS: &str = " \t\r\n";
+const ATOMENDS: &str = "()<>@,:;.\"[] \t\r\n";
+const PHRASEENDS: &str = "()<>@,:;\"[] \t\r\n";
+/// Nested comments deeper than this are read as plain text, to bound the
+/// recursion on hostile input.
+const MAX_COMMENT_DEPTH: usize = 200;
+/// Groups nested deeper than this are not opened (Python itself fails with
+/// a recursion error long before such depths).
+const MAX_GROUP_DEPTH: usize = 200;
+
+struct Addrlist {
+    f: Vec<char>,
+    pos: usize,
+    comments: Vec<String>,
+    depth: usize,
+}
+
+fn is_in(c: char, set: &str) -> bool {
+    set.contains(c)
+}
+
+fn quote(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+impl Addrlist {
+    fn cur(&self) -> char {
+        self.f[self.pos]
+    }
+    fn more(&self) -> bool {
+        self.pos < self.f.len()
+    }
+
+    fn gotonext(&mut self) {
+        while self.more() {
+            let c = self.cur();
+            if is_in(c, " \t\n\r") {
+                self.pos += 1;
+            } else if c == '(' {
+                let c = self.getcomment(0);
+                self.comments.push(c);
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn getaddrlist(&mut self) -> Vec<(String, String)> {
+        let mut result = Vec::new();
+        while self.more() {
+            let before = self.pos;
+            let ad = self.getaddress();
+            if ad.is_empty() {
+                result.push((String::new(), String::new()));
+            } else {
+                result.extend(ad);
+            }
+            if self.pos == before {
+                // Cannot happen for the algorithm as written; guards the loop.
+                self.pos += 1;
+            }
+        }
+        result
+    }
+
+    fn getaddress(&mut self) -> Vec<(String, String)> {
+        self.comments.clear();
+        self.gotonext();
+        let oldpos = self.pos;
+        let oldcl = self.comments.clone();
+        let plist = self.getphraselist();
+        self.gotonext();
+        let mut ret = Vec::new();
+        if !self.more() {
+            if let Some(p) = plist.first() {
+                ret.push((self.comments.join(" "), p.clone()));
+            }
+        } else if is_in(self.cur(), ".@") {
+            self.pos = oldpos;
+            self.comments = oldcl;
+            let spec = self.getaddrspec();
+            ret.push((self.comments.join(" "), spec));
+        } else if self.cur() == ':' && self.depth < MAX_GROUP_DEPTH {
+            self.depth += 1;
+            self.pos += 1;
+            while self.more() {
+                self.gotonext();
+                if self.more() && self.cur() == ';' {
+                    self.pos += 1;
+                    break;
+                }
+                let sub = self.getaddress();
+                ret.extend(sub);
+            }
+            self.depth -= 1;
+        } else if self.cur() == '<' {
+            let route = self.getrouteaddr();
+            if !self.comments.is_empty() {
+                ret.push((
+                    format!("{} ({})", plist.join(" "), self.comments.join(" ")),
+                    route,
+                ));
+            } else {
+                ret.push((plist.join(" "), route));
+            }
+        } else if let Some(p) = plist.first() {
+            ret.push((self.comments.join(" "), p.clone()));
+        } else if is_in(self.cur(), SPECIALS) {
+            self.pos += 1;
+        }
+        self.gotonext();
+        if self.more() && self.cur() == ',' {
+            self.pos += 1;
+        }
+        ret
+    }
+
+    fn getrouteaddr(&mut self) -> String {
+        let mut expectroute = false;
+        self.pos += 1;
+        self.gotonext();
+        let mut adlist = String::new();
+        while self.more() {
+            if expectroute {
+                self.getdomain();
+                expectroute = false;
+            } else if self.cur() == '>' {
+                self.pos += 1;
+                break;
+            } else if self.cur() == '@' {
+                self.pos += 1;
+                expectroute = true;
+            } else if self.cur() == ':' {
+                self.pos += 1;
+            } else {
+                adlist = self.getaddrspec();
+                self.pos += 1;
+                break;
+            }
+            self.gotonext();
+        }
+        adlist
+    }
+
+    fn getaddrspec(&mut self) -> String {
+        let mut aslist = String::new();
+        self.gotonext();
+        while self.more() {
+            let c = self.cur();
+            if c == '.' {
+                aslist.push('.');
+                self.pos += 1;
+            } else if c == '"' {
+                let q = self.getdelimited('"', "\"\r", false, 0);
+                aslist.push('"');
+                aslist.push_str(&quote(&q));
+                aslist.push('"');
+            } else if is_in(c, ATOMENDS) {
+                break;
+            } else {
+                aslist.push_str(&self.getatom(ATOMENDS));
+            }
+            self.gotonext();
+        }
+        if !self.more() || self.cur() != '@' {
+            return aslist;
+        }
+        aslist.push('@');
+        self.pos += 1;
+        self.gotonext();
+        let domain = self.getdomain();
+        if domain.is_empty() {
+            return String::new();
+        }
+        aslist + &domain
+    }
+
+    fn getdomain(&mut self) -> String {
+        let mut sd = String::new();
+        while self.more() {
+            let c = self.cur();
+            if is_in(c, LWS) {
+                self.pos += 1;
+            } else if c == '(' {
+                let cm = self.getcomment(0);
+                self.comments.push(cm);
+            } else if c == '[' {
+                let d = self.getdelimited('[', "]\r", false, 0);
+                sd.push('[');
+                sd.push_str(&d);
+                sd.push(']');
+            } else if c == '.' {
+                self.pos += 1;
+                sd.push('.');
+            } else if c == '@' {
+                return String::new();
+            } else if is_in(c, ATOMENDS) {
+                break;
+            } else {
+                sd.push_str(&self.getatom(ATOMENDS));
+            }
+        }
+        sd
+    }
+
+    fn getdelimited(&mut self, begin: char, ends: &str, comments: bool, depth: usize) -> String {
+        if !self.more() || self.cur() != begin {
+            return String::new();
+        }
+        let mut s = String::new();
+        let mut quote = false;
+        self.pos += 1;
+        while self.more() {
+            let c = self.cur();
+            if quote {
+                s.push(c);
+                quote = false;
+            } else if is_in(c, ends) {
+                self.pos += 1;
+                break;
+            } else if comments && c == '(' && depth < MAX_COMMENT_DEPTH {
+                let inner = self.getcomment(depth + 1);
+                s.push_str(&inner);
+                continue;
+            } else if c == '\\' {
+                quote = true;
+            } else {
+                s.push(c);
+            }
+            self.pos += 1;
+        }
+        s
+    }
+
+    fn getcomment(&mut self, depth: usize) -> String {
+        self.getdelimited('(', ")\r", true, depth)
+    }
+
+    fn getatom(&mut self, ends: &str) -> String {
+        let mut s = String::new();
+        while self.more() {
+            let c = self.cur();
+            if is_in(c, ends) {
+                break;
+            }
+            s.push(c);
+            self.pos += 1;
+        }
+        s
+    }
+
+    fn getphraselist(&mut self) -> Vec<String> {
+        let mut plist = Vec::new();
+        while self.more() {
+            let c = self.cur();
+            if is_in(c, FWS) {
+                self.pos += 1;
+            } else if c == '"' {
+                plist.push(self.getdelimited('"', "\"\r", false, 0));
+            } else if c == '(' {
+                let cm = self.getcomment(0);
+                self.comments.push(cm);
+            } else if is_in(c, PHRASEENDS) {
+                break;
+            } else {
+                plist.push(self.getatom(PHRASEENDS));
+            }
+        }
+        plist
+    }
+}
+
+/// `_AddressList(field).addresslist`.
+pub(crate) fn address_list(field: &str) -> Vec<(String, String)> {
+    if field.is_empty() {
+        return Vec::new();
+    }
+    let mut a = Addrlist {
+        f: field.chars().collect(),
+        pos: 0,
+        comments: Vec::new(),
+        depth: 0,
+    };
+    a.getaddrlist()
+}

@@ -1,0 +1,111 @@
+//! Hostile input: the message view never panics and stays fast.
+
+use mailman_gate::message::{getaddresses, parseaddr, Message, MimeFilter};
+use std::time::{Duration, Instant};
+
+fn exercise(raw: &[u8]) -> Duration {
+    let t = Instant::now();
+    let m = Message::parse(raw);
+    let _ = m.get_all("from");
+    let _ = m.unixfrom_address();
+    let _ = m.content_type();
+    let _ = m.header_filter_text(mailman_gate::message::NormalForm::Nfkc);
+    let _ = m.body_approval();
+    let _ = m.is_administrivia(25);
+    let _ = m.body_size();
+    let f = MimeFilter {
+        filter_mime_types: vec!["image".into()],
+        pass_filename_extensions: vec!["txt".into()],
+        ..MimeFilter::default()
+    };
+    let _ = m.mime_filter_disposal(&f);
+    for v in m.get_all("to") {
+        let _ = getaddresses(&[v]);
+        let _ = parseaddr(v);
+    }
+    t.elapsed()
+}
+
+fn limit() -> Duration {
+    // Generous for unoptimised test builds on a shared machine.
+    Duration::from_secs(10)
+}
+
+#[test]
+fn deep_multipart_nesting() {
+    let mut raw = b"From: a@x\n".to_vec();
+    for i in 0..5000 {
+        raw.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n").as_bytes(),
+        );
+    }
+    raw.extend_from_slice(b"\nleaf\n");
+    assert!(exercise(&raw) < limit());
+    let mut raw = b"From: a@x\n".to_vec();
+    for _ in 0..5000 {
+        raw.extend_from_slice(b"Content-Type: message/rfc822\n\n");
+    }
+    assert!(exercise(&raw) < limit());
+}
+
+#[test]
+fn many_addresses_and_comments() {
+    let mut to = String::from("To: ");
+    for i in 0..10000 {
+        to.push_str(&format!("u{i}@example.com, \"N, {i}\" <n{i}@x>, "));
+    }
+    let raw = format!("From: a@x\n{to}\n\nbody\n");
+    assert!(exercise(raw.as_bytes()) < limit());
+    let deep = "(".repeat(100_000);
+    assert!(exercise(format!("To: {deep}a@x\n\n").as_bytes()) < limit());
+    let v = "g: ".repeat(20_000);
+    let t = Instant::now();
+    let _ = getaddresses(&[&v]);
+    assert!(t.elapsed() < limit());
+}
+
+#[test]
+fn nuls_invalid_utf8_and_big_bodies() {
+    let mut raw = b"From: \x00\xff\xfe <a@x>\nSubject: =?utf-8?b?\xff\xff?= \x00\n".to_vec();
+    raw.extend_from_slice(b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n");
+    raw.extend(std::iter::repeat_n(b'A', 10 * 1024 * 1024));
+    let m = Message::parse(&raw);
+    assert_eq!(m.body_size(), 10 * 1024 * 1024);
+    assert!(exercise(&raw) < limit());
+    let mut qp = b"Content-Transfer-Encoding: quoted-printable\n\nApproved: ".to_vec();
+    qp.extend(std::iter::repeat_n(b'=', 1024 * 1024));
+    assert!(exercise(&qp) < limit());
+}
+
+#[test]
+fn pathological_headers() {
+    // Many ';' inside an open quote (quadratic in a naive parameter parser).
+    let mut ct = b"Content-Type: multipart/mixed; boundary=\"".to_vec();
+    ct.extend(std::iter::repeat_n(b';', 200_000));
+    ct.extend_from_slice(b"\n\nx\n");
+    assert!(exercise(&ct) < limit());
+    // Many almost-encoded-words.
+    let subj = format!("Subject: {}\n\n", "=?a?q?x".repeat(50_000));
+    assert!(exercise(subj.as_bytes()) < limit());
+    // Many boundary-like lines and CR-only line ends.
+    let mut raw = b"Content-Type: multipart/mixed; boundary=b\n\n".to_vec();
+    for _ in 0..100_000 {
+        raw.extend_from_slice(b"--b\r");
+    }
+    assert!(exercise(&raw) < limit());
+    let headers = "X-A: b\n".repeat(100_000);
+    assert!(exercise(headers.as_bytes()) < limit());
+    for raw in [
+        &b""[..],
+        b"\n",
+        b"\r",
+        b":",
+        b" ",
+        b"From ",
+        b"From",
+        b"--",
+        b"\xff",
+    ] {
+        exercise(raw);
+    }
+}
