@@ -102,7 +102,13 @@ pub fn wrap(text: &str) -> String {
             _ => '?',
         })
         .collect();
-    for para in clean.split('\n') {
+    // Mailman's texts come pre-wrapped: a single newline is a soft break,
+    // a blank line separates paragraphs (each starts a new reply line).
+    let paras: Vec<String> = clean
+        .split("\n\n")
+        .map(|p| p.split('\n').collect::<Vec<_>>().join(" "))
+        .collect();
+    for para in &paras {
         let mut cur = String::new();
         for word in para.split(' ').filter(|w| !w.is_empty()) {
             let mut word = word;
@@ -275,7 +281,16 @@ pub fn log_line(list: &str, kind: Kind, a: &Answer, v: Option<&Verdict>) -> Stri
             s.push_str(" shunted");
         }
         if let Some(r) = &v.reason {
-            s.push_str(&format!(" reason={:?}", r.lines().next().unwrap_or("")));
+            let mut r = r.split_whitespace().collect::<Vec<_>>().join(" ");
+            if r.len() > 300 {
+                let mut cut = 300;
+                while !r.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                r.truncate(cut);
+                r.push_str("...");
+            }
+            s.push_str(&format!(" reason={r:?}"));
         }
     }
     if let Answer::Error(t) = a {
@@ -301,7 +316,12 @@ mod tests {
     }
 
     #[test]
-    fn wrap_keeps_paragraphs_and_width() {
+    fn wrap_reflows_and_keeps_paragraphs() {
+        let w = wrap("Your message has been rejected, probably\nbecause you are not subscribed.\n\nSecond.");
+        assert_eq!(
+            w,
+            "Your message has been rejected, probably because you are not subscribed.\nSecond."
+        );
         let long = "word ".repeat(40);
         let w = wrap(&format!("First line.\n\n{long}"));
         let lines: Vec<&str> = w.split('\n').collect();
@@ -318,7 +338,7 @@ mod tests {
         assert_eq!(wrap(""), "Refused");
         let long = "x".repeat(200);
         assert!(wrap(&long).split('\n').all(|l| l.len() <= WRAP_WIDTH));
-        let many = "line\n".repeat(100);
+        let many = "line\n\n".repeat(100);
         assert_eq!(wrap(&many).split('\n').count(), MAX_LINES);
     }
 
