@@ -1,1 +1,0 @@
-//! exim (to be written)

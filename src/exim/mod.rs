@@ -1,0 +1,315 @@
+//! Exim's side: `${dlfunc}` entry points for the RCPT and DATA ACLs, and
+//! `local_scan()` for Debian's `local_scan_path`.
+//!
+//! Nothing here decides anything about Mailman: it marshals Exim's data,
+//! calls [`crate::gate::Gate`] through [`crate::ffi::smtp`], and formats
+//! the answer.
+//!
+//! # dlfunc ABI
+//! `int fn(uschar **yield, int argc, uschar *argv[])`. Every function
+//! returns `OK` (0) with a short token in `*yield`; never `FAIL_FORCED`
+//! (an ACL treats it as true), never a failure code for a decision. The
+//! token lives in library memory (so Exim sees it as untainted) until the
+//! next call on the thread. Never call with 8 arguments (Exim 4.96 crashes
+//! at exactly 8); these take at most 6.
+//!
+//! ## `mailman_gate_rcpt{CONFIG}{LOCAL_PART}{DOMAIN}{MAILMAN_DOMAIN}{RCOUNT}{PREVIOUS}`
+//! - `CONFIG`: configuration file (empty: `/etc/mailman-gate.conf`).
+//! - `MAILMAN_DOMAIN`: `yes` when `DOMAIN` is one of Mailman's domains
+//!   (an address there that is no list is refused under
+//!   `on_unknown_list = reject`).
+//! - `RCOUNT`: `$recipients_count`, recipients accepted so far.
+//! - `PREVIOUS`: the token this function gave for an earlier accepted
+//!   list recipient of the same message (the recipe keeps it in
+//!   `$acl_m_mailman_gate`), or empty.
+//!
+//! Tokens: `list <name> <kind> <domain>` (a Mailman address: keep the token
+//! for DATA), `notlist`, `reject <text>` (no such list), `defer <text>`
+//! (separate submissions), `error <text>` (could not tell: treat as
+//! `notlist`, the text is logged).
+//!
+//! ## `mailman_gate_data{CONFIG}{LIST_TOKEN}{SPOOL_DIRECTORY}`
+//! - `LIST_TOKEN`: the `list ...` token from RCPT.
+//! - `SPOOL_DIRECTORY`: `$spool_directory`; the body is read from the
+//!   message's `-D` spool file there (`$message_body` is cut at 500
+//!   bytes). Empty: asked from Exim.
+//!
+//! The envelope sender, the recipient count and the complete header block
+//! (walking `header_list`, which has no 64 KiB cap) come from Exim itself.
+//!
+//! Tokens: `accept`, `hold` (accept: Mailman holds it), `discard`,
+//! `reject <text>`, `defer <text>`, `notlist`, `error <text>` (could not
+//! decide: accept). `<text>` may hold newlines: Exim's `message =` turns
+//! them into a multi-line reply.
+//!
+//! ## `mailman_gate_version{}`
+//! The library version, to check which file Exim loaded.
+
+pub mod local_scan;
+pub mod spool;
+pub mod sys;
+
+use std::cell::RefCell;
+use std::ffi::{c_int, CStr, CString};
+use std::path::Path;
+
+use crate::ffi::smtp::{self, Answer, RcptAnswer, RcptContext};
+use crate::ffi::{boundary, gates, take_panic_message};
+
+/// `OK` from `local_scan.h`.
+pub const EXIM_OK: c_int = 0;
+
+thread_local! {
+    /// The last token returned, valid until the next call.
+    static YIELD: RefCell<CString> = RefCell::new(CString::default());
+}
+
+/// Keep `token` in library memory and point `*y` at it.
+///
+/// # Safety
+/// `y` is NULL or valid for one pointer write.
+unsafe fn set_yield(y: *mut *mut u8, token: &str) {
+    let c = crate::ffi::c_text(token);
+    YIELD.with(|cell| {
+        *cell.borrow_mut() = c;
+        if !y.is_null() {
+            *y = cell.borrow().as_ptr() as *mut u8;
+        }
+    });
+}
+
+/// The arguments as (lossy) strings.
+///
+/// # Safety
+/// `argv` holds `argc` NUL-terminated strings (or is NULL with argc 0).
+unsafe fn args(argc: c_int, argv: *const *const u8) -> Vec<String> {
+    if argv.is_null() || argc <= 0 {
+        return Vec::new();
+    }
+    (0..argc as usize)
+        .map(|i| {
+            let p = *argv.add(i);
+            if p.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr(p as *const std::ffi::c_char)
+                    .to_string_lossy()
+                    .into_owned()
+            }
+        })
+        .collect()
+}
+
+/// Run one dlfunc body inside the panic boundary and hand its token to
+/// Exim. Always returns OK: an internal failure is the token `error ...`,
+/// which the recipes treat as accept, and a log line.
+unsafe fn dlfunc(
+    y: *mut *mut u8,
+    argc: c_int,
+    argv: *const *const u8,
+    name: &str,
+    body: fn(&[String]) -> String,
+) -> c_int {
+    let token = boundary(None, || {
+        // SAFETY: as this function's contract.
+        let a = unsafe { args(argc, argv) };
+        Some(body(&a))
+    });
+    let token = token.unwrap_or_else(|| {
+        let why = take_panic_message().unwrap_or_else(|| "unknown".into());
+        sys::log(&format!("{name}: internal error (accepting): {why}"));
+        "error internal error".to_owned()
+    });
+    set_yield(y, &token);
+    EXIM_OK
+}
+
+fn arg(a: &[String], i: usize) -> &str {
+    a.get(i).map(String::as_str).unwrap_or("")
+}
+
+fn config_path(a: &[String]) -> Option<&Path> {
+    let p = arg(a, 0);
+    (!p.is_empty()).then(|| Path::new(p))
+}
+
+fn yes(s: &str) -> bool {
+    matches!(s.trim().to_ascii_lowercase().as_str(), "yes" | "true" | "1" | "on")
+}
+
+/// The RCPT stage; see the module documentation.
+pub fn rcpt(a: &[String]) -> String {
+    let gate = match gates(config_path(a)) {
+        Ok(g) => g,
+        Err(e) => {
+            sys::log(&format!("configuration: {e} (accepting)"));
+            return format!("error {e}");
+        }
+    };
+    let (local_part, domain) = (arg(a, 1), arg(a, 2));
+    let cx = RcptContext {
+        mailman_domain: yes(arg(a, 3)),
+        accepted_before: arg(a, 4).trim().parse().unwrap_or(0),
+        list_before: smtp::parse_list_token(arg(a, 5)).is_some(),
+    };
+    let answer = smtp::rcpt_answer(&gate, local_part, domain, cx);
+    if let RcptAnswer::Refuse(Answer::Error(t)) = &answer {
+        sys::log(&format!("{t} (accepting)"));
+    }
+    answer.token()
+}
+
+/// The DATA stage; see the module documentation.
+pub fn data(a: &[String]) -> String {
+    let Some((list, kind)) = smtp::parse_list_token(arg(a, 1)) else {
+        return "notlist".into();
+    };
+    let gate = match gates(config_path(a)) {
+        Ok(g) => g,
+        Err(e) => {
+            sys::log(&format!("configuration: {e} (accepting)"));
+            return format!("error {e}");
+        }
+    };
+    let answer = match message_from_exim(arg(a, 2)) {
+        Err(e) => {
+            let a = Answer::Error(e);
+            sys::log(&smtp::log_line(&list, kind, &a, None));
+            return a.token();
+        }
+        Ok((sender, raw, rcount)) => {
+            let (ans, verdict) =
+                smtp::data_answer(&gate, &list, kind, Some(&sender), &raw, rcount);
+            if ans != Answer::Accept {
+                sys::log(&smtp::log_line(&list, kind, &ans, verdict.as_ref()));
+            }
+            ans
+        }
+    };
+    answer.token()
+}
+
+/// Envelope sender, the raw message (headers from `header_list`, a blank
+/// line, the body from the spool) and the recipient count.
+fn message_from_exim(spool_arg: &str) -> Result<(String, Vec<u8>, usize), String> {
+    let headers = sys::header_block().ok_or("not running inside Exim")?;
+    let sender = sys::sender_address().unwrap_or_default();
+    let rcount = sys::recipients_count().unwrap_or(1);
+    let id = sys::message_id().ok_or("no message id")?;
+    let spool = if spool_arg.is_empty() {
+        sys::expand(c"$spool_directory").ok_or("cannot expand $spool_directory")?
+    } else {
+        spool_arg.to_owned()
+    };
+    let body = spool::body_from_spool(Path::new(&spool), &id)
+        .map_err(|e| format!("cannot read the message body from the spool: {e}"))?;
+    let mut raw = headers;
+    raw.push(b'\n');
+    raw.extend_from_slice(&body);
+    Ok((sender, raw, rcount))
+}
+
+fn version(_: &[String]) -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// RCPT ACL entry point.
+///
+/// # Safety
+/// Called by Exim's `${dlfunc}` with its documented arguments.
+#[no_mangle]
+pub unsafe extern "C" fn mailman_gate_rcpt(
+    y: *mut *mut u8,
+    argc: c_int,
+    argv: *const *const u8,
+) -> c_int {
+    dlfunc(y, argc, argv, "rcpt", rcpt)
+}
+
+/// DATA ACL entry point.
+///
+/// # Safety
+/// Called by Exim's `${dlfunc}` with its documented arguments.
+#[no_mangle]
+pub unsafe extern "C" fn mailman_gate_data(
+    y: *mut *mut u8,
+    argc: c_int,
+    argv: *const *const u8,
+) -> c_int {
+    dlfunc(y, argc, argv, "data", data)
+}
+
+/// The library version.
+///
+/// # Safety
+/// Called by Exim's `${dlfunc}` with its documented arguments.
+#[no_mangle]
+pub unsafe extern "C" fn mailman_gate_version(
+    y: *mut *mut u8,
+    argc: c_int,
+    argv: *const *const u8,
+) -> c_int {
+    dlfunc(y, argc, argv, "version", version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    unsafe fn call(
+        f: unsafe extern "C" fn(*mut *mut u8, c_int, *const *const u8) -> c_int,
+        a: &[&str],
+    ) -> (c_int, String) {
+        let owned: Vec<CString> = a.iter().map(|s| CString::new(*s).unwrap()).collect();
+        let mut ptrs: Vec<*const u8> = owned.iter().map(|c| c.as_ptr() as *const u8).collect();
+        ptrs.push(std::ptr::null());
+        let mut y: *mut u8 = std::ptr::null_mut();
+        let rc = f(&mut y, a.len() as c_int, ptrs.as_ptr());
+        assert!(!y.is_null());
+        let s = CStr::from_ptr(y as *const std::ffi::c_char)
+            .to_string_lossy()
+            .into_owned();
+        (rc, s)
+    }
+
+    #[test]
+    fn version_token() {
+        let (rc, s) = unsafe { call(mailman_gate_version, &[]) };
+        assert_eq!((rc, s.as_str()), (EXIM_OK, env!("CARGO_PKG_VERSION")));
+    }
+
+    #[test]
+    fn bad_config_fails_open() {
+        let (rc, s) = unsafe {
+            call(
+                mailman_gate_rcpt,
+                &["/nonexistent/mailman-gate.conf", "test", "example.com", "yes", "0", ""],
+            )
+        };
+        assert_eq!(rc, EXIM_OK);
+        assert!(s.starts_with("error "), "{s}");
+    }
+
+    #[test]
+    fn data_without_a_list_token_is_notlist() {
+        let (rc, s) = unsafe { call(mailman_gate_data, &["", "", ""]) };
+        assert_eq!((rc, s.as_str()), (EXIM_OK, "notlist"));
+    }
+
+    #[test]
+    fn data_outside_exim_is_an_error_token() {
+        let dir = std::env::temp_dir().join(format!("mg-exim-data-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("c.conf");
+        std::fs::write(&conf, format!("lists_dir = {}\n", dir.display())).unwrap();
+        let (rc, s) = unsafe {
+            call(
+                mailman_gate_data,
+                &[conf.to_str().unwrap(), "list test post example.com", "/var/spool/exim4"],
+            )
+        };
+        assert_eq!(rc, EXIM_OK);
+        assert!(s.starts_with("error "), "{s}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,139 @@
+//! The message body from Exim's spool `-D` file.
+//!
+//! The file starts with one line, `<message-id>-D\n`; the body follows as
+//! received (dot-stuffing removed, line ends `\n`). Its offset differs
+//! between Exim versions (19 before 4.97, 26 after), so it is found by
+//! reading from the start, never by a fixed offset. The file is complete
+//! and flushed by the time the DATA ACL and `local_scan()` run.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+
+/// At most this many bytes of the -D file are read; a longer body is cut
+/// (every Mailman size limit is far below it).
+pub const MAX_SPOOL_BYTES: u64 = 64 << 20;
+
+/// Whether `id` looks like an Exim message id (so it can go in a path).
+pub fn valid_message_id(id: &str) -> bool {
+    (16..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Where the -D file of `id` may be: `input/` and, with
+/// `split_spool_directory`, `input/<6th character>/`.
+pub fn candidates(spool_dir: &Path, id: &str) -> Vec<PathBuf> {
+    let input = spool_dir.join("input");
+    let mut v = vec![input.join(format!("{id}-D"))];
+    if let Some(c) = id.get(5..6) {
+        v.push(input.join(c).join(format!("{id}-D")));
+    }
+    v
+}
+
+/// The body from the spool directory of a message being received.
+pub fn body_from_spool(spool_dir: &Path, id: &str) -> io::Result<Vec<u8>> {
+    if !valid_message_id(id) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad message id"));
+    }
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no -D file");
+    for p in candidates(spool_dir, id) {
+        match File::open(&p) {
+            Ok(f) => {
+                let mut data = Vec::new();
+                f.take(MAX_SPOOL_BYTES).read_to_end(&mut data)?;
+                return strip_id_line(data, Some(id));
+            }
+            Err(e) => last = io::Error::new(e.kind(), format!("{}: {e}", p.display())),
+        }
+    }
+    Err(last)
+}
+
+/// The body from the -D file open on `fd` (as `local_scan()` gets it),
+/// read with `pread` from offset 0 so the descriptor's position is left
+/// as Exim set it.
+pub fn body_from_fd(fd: RawFd, id: Option<&str>) -> io::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut off: u64 = 0;
+    while off < MAX_SPOOL_BYTES {
+        // SAFETY: pread into a buffer we own, on a descriptor Exim owns.
+        let n = unsafe {
+            libc::pread(
+                fd,
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+                off as libc::off_t,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            break;
+        }
+        data.extend_from_slice(&buf[..n as usize]);
+        off += n as u64;
+    }
+    strip_id_line(data, id)
+}
+
+/// Drop the `<id>-D` line, checking it names `id` when given.
+pub fn strip_id_line(mut data: Vec<u8>, id: Option<&str>) -> io::Result<Vec<u8>> {
+    let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_owned());
+    let nl = data
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| bad("no id line in -D file"))?;
+    let line = &data[..nl];
+    if !line.ends_with(b"-D") {
+        return Err(bad("-D file does not start with its id line"));
+    }
+    if let Some(id) = id {
+        if &line[..line.len() - 2] != id.as_bytes() {
+            return Err(bad("-D file belongs to another message"));
+        }
+    }
+    data.drain(..=nl);
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "1xVZND-00037b-1U";
+
+    #[test]
+    fn strips_the_id_line() {
+        let d = format!("{ID}-D\nbody line\n.\n").into_bytes();
+        assert_eq!(strip_id_line(d, Some(ID)).unwrap(), b"body line\n.\n");
+        let d = format!("{ID}-D\n").into_bytes();
+        assert_eq!(strip_id_line(d, Some(ID)).unwrap(), b"");
+        let d = b"1xVZND-00037b-XX-D\nx\n".to_vec();
+        assert!(strip_id_line(d, Some(ID)).is_err());
+        assert!(strip_id_line(b"garbage".to_vec(), None).is_err());
+    }
+
+    #[test]
+    fn reads_spool_and_fd_alike() {
+        let dir = std::env::temp_dir().join(format!("mg-spool-{}", std::process::id()));
+        // split spool: input/<6th char>/<id>-D
+        let sub = dir.join("input").join("D");
+        std::fs::create_dir_all(&sub).unwrap();
+        let body = "hello\nworld\n".repeat(10000);
+        std::fs::write(sub.join(format!("{ID}-D")), format!("{ID}-D\n{body}")).unwrap();
+        assert_eq!(body_from_spool(&dir, ID).unwrap(), body.as_bytes());
+        let f = File::open(sub.join(format!("{ID}-D"))).unwrap();
+        use std::os::fd::AsRawFd;
+        assert_eq!(body_from_fd(f.as_raw_fd(), Some(ID)).unwrap(), body.as_bytes());
+        assert!(body_from_spool(&dir, "../../etc/passwd").is_err());
+        assert!(body_from_spool(&dir, "1xVZND-00037b-ZZ").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

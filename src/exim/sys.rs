@@ -1,0 +1,183 @@
+//! Exim's exported globals and functions, resolved at run time with
+//! `dlsym(RTLD_DEFAULT, ...)` so that nothing links against them (a test
+//! binary has no Exim to resolve them against). Only what `local_scan.h`
+//! documents is used, and only for reading, plus `log_write`.
+//!
+//! Layouts follow Exim 4.94 to 4.99 (`local_scan.h`): `header_line`,
+//! `recipient_item`.
+
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
+
+/// `header_line` from `local_scan.h`.
+#[repr(C)]
+pub struct HeaderLine {
+    pub next: *mut HeaderLine,
+    /// `'*'`: deleted.
+    pub htype: c_int,
+    pub slen: c_int,
+    /// The whole header line(s), ending in `\n`; NULL for Exim's
+    /// placeholder.
+    pub text: *mut u8,
+}
+
+/// The leading fields of `recipient_item` from `local_scan.h` (4.94 to
+/// 4.99: address, pno, errors_to, orcpt, dsn_flags, and with
+/// EXPERIMENTAL_BRIGHTMAIL a bmi_optin). Only `address` is read, through
+/// the element size below, which is right for Debian's builds.
+#[repr(C)]
+pub struct RecipientItem {
+    pub address: *mut u8,
+    pub pno: c_int,
+    pub errors_to: *mut u8,
+    pub orcpt: *mut u8,
+    pub dsn_flags: c_int,
+}
+
+/// `LOG_MAIN` from `local_scan.h`.
+pub const LOG_MAIN: c_int = 1;
+
+type LogWrite = unsafe extern "C" fn(c_uint, c_int, *const c_char, ...);
+type ExpandString = unsafe extern "C" fn(*const u8) -> *mut u8;
+
+fn sym(name: &CStr) -> *mut c_void {
+    // SAFETY: dlsym with a valid NUL-terminated name.
+    unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+}
+
+/// Whether this process is Exim (its local_scan API is exported).
+pub fn in_exim() -> bool {
+    !sym(c"header_list").is_null() && !sym(c"log_write").is_null()
+}
+
+/// Write one line to Exim's main log (in `-bh` mode: to stderr as
+/// `LOG:`). Outside Exim this does nothing.
+pub fn log(line: &str) {
+    let f = sym(c"log_write");
+    if f.is_null() {
+        return;
+    }
+    let text = crate::ffi::c_text(&format!("mailman-gate: {line}"));
+    // SAFETY: log_write(selector, flags, format, ...) as exported by Exim;
+    // "%s" with one C string.
+    unsafe {
+        let f: LogWrite = std::mem::transmute::<*mut c_void, LogWrite>(f);
+        f(0, LOG_MAIN, c"%s".as_ptr(), text.as_ptr());
+    }
+}
+
+unsafe fn read_ptr<T>(name: &CStr) -> Option<*mut T> {
+    let p = sym(name) as *const *mut T;
+    if p.is_null() {
+        None
+    } else {
+        Some(*p)
+    }
+}
+
+unsafe fn c_bytes(p: *const u8) -> Option<Vec<u8>> {
+    if p.is_null() {
+        None
+    } else {
+        Some(CStr::from_ptr(p as *const c_char).to_bytes().to_vec())
+    }
+}
+
+/// The whole header block as received (Exim's own `Received:` included),
+/// walking `header_list`, which has no size cap; deleted headers are left
+/// out. None outside Exim.
+pub fn header_block() -> Option<Vec<u8>> {
+    // SAFETY: header_list is Exim's list of header_line; it is only read,
+    // from the thread Exim calls us on.
+    unsafe {
+        let mut h = read_ptr::<HeaderLine>(c"header_list")?;
+        let mut out = Vec::new();
+        while !h.is_null() {
+            let hl = &*h;
+            if !hl.text.is_null() && hl.htype != b'*' as c_int && hl.slen > 0 {
+                out.extend_from_slice(std::slice::from_raw_parts(hl.text, hl.slen as usize));
+            }
+            h = hl.next;
+        }
+        Some(out)
+    }
+}
+
+/// The envelope sender (`""` for the null sender). None outside Exim.
+pub fn sender_address() -> Option<String> {
+    // SAFETY: sender_address is Exim's NUL-terminated string or NULL.
+    unsafe {
+        let p = read_ptr::<u8>(c"sender_address")?;
+        Some(String::from_utf8_lossy(&c_bytes(p).unwrap_or_default()).into_owned())
+    }
+}
+
+/// The current message id. None outside Exim or before there is one.
+pub fn message_id() -> Option<String> {
+    // SAFETY: message_id is Exim's NUL-terminated string or NULL.
+    unsafe {
+        let p = read_ptr::<u8>(c"message_id")?;
+        let b = c_bytes(p)?;
+        (!b.is_empty()).then(|| String::from_utf8_lossy(&b).into_owned())
+    }
+}
+
+/// Accepted envelope recipients so far.
+pub fn recipients_count() -> Option<usize> {
+    let p = sym(c"recipients_count") as *const c_int;
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: recipients_count is Exim's int.
+    Some(unsafe { *p }.max(0) as usize)
+}
+
+/// The envelope recipients (`recipients_list[0..recipients_count]`).
+pub fn recipients() -> Option<Vec<String>> {
+    let n = recipients_count()?;
+    // SAFETY: recipients_list holds recipients_count items of Exim's
+    // recipient_item.
+    unsafe {
+        let list = read_ptr::<RecipientItem>(c"recipients_list")?;
+        if list.is_null() {
+            return Some(Vec::new());
+        }
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let item = &*list.add(i);
+            if let Some(b) = c_bytes(item.address) {
+                out.push(String::from_utf8_lossy(&b).into_owned());
+            }
+        }
+        Some(out)
+    }
+}
+
+/// `expand_string(text)`: None outside Exim or when the expansion fails.
+pub fn expand(text: &CStr) -> Option<String> {
+    let f = sym(c"expand_string");
+    if f.is_null() {
+        return None;
+    }
+    // SAFETY: expand_string(const uschar *) as exported by Exim; the result
+    // lives in Exim's pool and is copied at once.
+    unsafe {
+        let f: ExpandString = std::mem::transmute::<*mut c_void, ExpandString>(f);
+        let r = f(text.as_ptr() as *const u8);
+        c_bytes(r).map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_exim_everything_is_absent() {
+        assert!(!in_exim());
+        assert!(header_block().is_none());
+        assert!(sender_address().is_none());
+        assert!(recipients().is_none());
+        assert!(expand(c"$spool_directory").is_none());
+        log("not logged anywhere");
+    }
+}

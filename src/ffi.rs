@@ -1,1 +1,0 @@
-//! ffi (to be written)

@@ -1,0 +1,528 @@
+//! End to end with the real Exim (Debian's exim4-daemon-heavy): the
+//! shipped recipe `examples/exim/exim.conf`, with only its paths
+//! substituted, driving the built cdylib on copies of the fixture lists.
+//!
+//! - `exim -bh` sessions: every SMTP outcome of the policy table.
+//! - A real daemon on 127.0.0.1 driven by swaks, delivering to a pipe that
+//!   records deliveries: nothing refused is delivered, nothing accepted
+//!   is lost.
+//! - The same verdicts from `local_scan()` through `local_scan_path`.
+//!
+//! Needs root and exim4/swaks. Without them the tests are skipped with a
+//! message, unless CI=true, where that is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const EXIM: &str = "/usr/sbin/exim4";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether the environment can run these tests; panics under CI=true.
+fn available() -> bool {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let mut missing = Vec::new();
+    if !Path::new(EXIM).exists() {
+        missing.push("exim4 (apt-get install exim4-daemon-heavy)".to_owned());
+    }
+    if Command::new("swaks").arg("--version").output().is_err() {
+        missing.push("swaks".to_owned());
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        missing.push("root".to_owned());
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!("Exim end-to-end tests need: {}", missing.join(", "));
+    assert!(!ci, "{msg}");
+    eprintln!("skipped: {msg}");
+    false
+}
+
+/// The temp tree: lib, config files, lists, spool, log, recorder.
+struct Env {
+    dir: PathBuf,
+    conf: PathBuf,
+    ls_conf: PathBuf,
+}
+
+fn run(cmd: &mut Command) -> std::process::Output {
+    let o = cmd.output().expect("command runs");
+    assert!(o.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    run(Command::new("cp").arg("-a").arg(from).arg(to));
+}
+
+/// The shipped exim.conf with the paths (and only the paths) replaced.
+fn recipe(env_dir: &Path, lib: &Path, gate_conf: &Path) -> String {
+    let text = std::fs::read_to_string(root().join("examples/exim/exim.conf")).unwrap();
+    let subst = [
+        ("MAILMAN_GATE_LIB", lib.display().to_string()),
+        ("MAILMAN_GATE_CONFIG", gate_conf.display().to_string()),
+        ("MAILMAN_HOME", env_dir.join("mailman").display().to_string()),
+        ("MAILMAN_WRAP", env_dir.join("record.sh").display().to_string()),
+        ("MAILMAN_USER", "Debian-exim".to_owned()),
+        ("MAILMAN_GROUP", "Debian-exim".to_owned()),
+    ];
+    let mut out = String::new();
+    let mut seen = 0;
+    for line in text.lines() {
+        let mut line = line.to_owned();
+        for (m, v) in &subst {
+            if line.starts_with(&format!("{m} ")) && line.contains('=') {
+                line = format!("{m} = {v}");
+                seen += 1;
+            }
+        }
+        if line.starts_with("domainlist mailman_domains") {
+            line = "domainlist mailman_domains = example.com : lists.example".into();
+            seen += 1;
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    assert_eq!(seen, subst.len() + 1, "every path macro of the recipe was substituted");
+    // Where this test keeps Exim's files, and test-only settings.
+    format!(
+        "primary_hostname = mx.test.example\n\
+         spool_directory = {d}/spool\n\
+         log_file_path = {d}/log/%slog\n\
+         tls_advertise_hosts =\n\
+         deliver_drop_privilege = true\n\
+         {out}",
+        d = env_dir.display()
+    )
+}
+
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| {
+        // The cdylib of this build profile, brought up to date.
+        let exe = std::env::current_exe().unwrap();
+        let target = exe.parent().unwrap().parent().unwrap().to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut b = Command::new(cargo);
+        b.current_dir(root()).args(["build", "--quiet", "--lib"]);
+        if target.file_name().is_some_and(|n| n == "release") {
+            b.arg("--release");
+        }
+        assert!(b.status().unwrap().success());
+
+        // Trees of earlier runs whose process is gone.
+        for old in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+            let name = old.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("mailman-gate-e2e-") {
+                let pid: i32 = pid.parse().unwrap_or(0);
+                // SAFETY: kill with signal 0 only checks the pid exists.
+                if pid > 0 && unsafe { libc::kill(pid, 0) } != 0 {
+                    let _ = std::fs::remove_dir_all(old.path());
+                }
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("mailman-gate-e2e-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for d in ["spool", "log", "out", "mailman/lists"] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        let lib = dir.join("libmailman_gate.so");
+        std::fs::copy(target.join("libmailman_gate.so"), &lib).unwrap();
+        for l in std::fs::read_dir(root().join("tests/fixtures/lists")).unwrap() {
+            copy_dir(&l.unwrap().path(), &dir.join("mailman/lists"));
+        }
+        for l in std::fs::read_dir(root().join("tests/exim/lists")).unwrap() {
+            copy_dir(&l.unwrap().path(), &dir.join("mailman/lists"));
+        }
+        std::fs::copy(root().join("tests/exim/record.sh"), dir.join("record.sh")).unwrap();
+        let gate_conf = dir.join("mailman-gate.conf");
+        std::fs::write(
+            &gate_conf,
+            format!("lists_dir = {}\n", dir.join("mailman/lists").display()),
+        )
+        .unwrap();
+        run(Command::new("chmod").args(["-R", "a+rX"]).arg(&dir));
+        run(Command::new("chown")
+            .args(["-R", "Debian-exim:Debian-exim"])
+            .arg(dir.join("spool"))
+            .arg(dir.join("log"))
+            .arg(dir.join("out")));
+
+        let conf = dir.join("exim.conf");
+        std::fs::write(&conf, recipe(&dir, &lib, &gate_conf)).unwrap();
+
+        // local_scan instead of the DATA ACL call: the recipe's optional
+        // local_scan_path line enabled, the DATA hook left out.
+        let main_ls =
+            std::fs::read_to_string(root().join("examples/exim/conf.d/main/05_mailman-gate_local_scan"))
+                .unwrap();
+        let ls_line = main_ls
+            .lines()
+            .find(|l| l.starts_with("#local_scan_path"))
+            .unwrap()
+            .trim_start_matches('#')
+            .replace("MAILMAN_GATE_LIB", &lib.display().to_string());
+        let base = std::fs::read_to_string(&conf).unwrap();
+        let hook = "  require acl = acl_mailman_gate_data\n";
+        assert!(base.contains(hook));
+        let ls = format!("{ls_line}\n{}", base.replacen(hook, "", 1));
+        let ls_conf = dir.join("exim-local-scan.conf");
+        std::fs::write(&ls_conf, ls).unwrap();
+        for c in [&conf, &ls_conf] {
+            run(Command::new(EXIM).arg("-C").arg(c).arg("-bV"));
+        }
+        Env { dir, conf, ls_conf }
+    })
+}
+
+/// One SMTP envelope and message.
+struct Msg<'a> {
+    from: &'a str,
+    to: &'a [&'a str],
+    headers: String,
+    body: &'a str,
+}
+
+fn msg<'a>(from: &'a str, to: &'a [&'a str], header_from: &str, subject: &str) -> Msg<'a> {
+    Msg {
+        from,
+        to,
+        headers: format!(
+            "From: {header_from}\nTo: {}\nSubject: {subject}\nMessage-ID: <{}.{subject}@client.example>\n",
+            to[0],
+            std::process::id()
+        )
+        .replace(' ', " "),
+        body: "Hello list.\n",
+    }
+}
+
+/// Run one `exim -bh` session; returns (SMTP replies, log lines).
+fn bh(conf: &Path, m: &Msg) -> (Vec<String>, Vec<String>) {
+    let mut s = format!("EHLO client.example\r\nMAIL FROM:<{}>\r\n", m.from);
+    for t in m.to {
+        s.push_str(&format!("RCPT TO:<{t}>\r\n"));
+    }
+    s.push_str("DATA\r\n");
+    s.push_str(&m.headers.replace('\n', "\r\n"));
+    s.push_str("\r\n");
+    s.push_str(&m.body.replace('\n', "\r\n"));
+    s.push_str(".\r\nQUIT\r\n");
+    let mut child = Command::new(EXIM)
+        .arg("-C")
+        .arg(conf)
+        .args(["-bh", "127.0.0.1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let replies = out
+        .lines()
+        .filter(|l| l.len() >= 3 && l.as_bytes()[..3].iter().all(u8::is_ascii_digit))
+        .map(str::to_owned)
+        .collect();
+    let logs = err
+        .lines()
+        .chain(out.lines())
+        .filter(|l| l.starts_with("LOG: "))
+        .map(str::to_owned)
+        .collect();
+    (replies, logs)
+}
+
+/// The final reply code and text of the DATA phase (the reply after 354),
+/// or of the last RCPT when DATA was never reached.
+fn data_reply(replies: &[String]) -> String {
+    let pos = replies.iter().position(|r| r.starts_with("354"));
+    let tail: Vec<&String> = match pos {
+        Some(p) => replies[p + 1..].iter().collect(),
+        None => replies.iter().collect(),
+    };
+    // Everything up to the 221 closing line.
+    tail.into_iter()
+        .take_while(|r| !r.starts_with("221"))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The reply text of `data_reply` without codes, lines joined by spaces.
+fn text(reply: &str) -> String {
+    reply
+        .lines()
+        .map(|l| l.get(4..).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn rcpt_replies(replies: &[String], n: usize) -> Vec<String> {
+    // EHLO's multi-line reply, MAIL, then n RCPT replies.
+    let after_ehlo = replies
+        .iter()
+        .position(|r| r.starts_with("250 ") && r.contains("Hello") || r.starts_with("250 HELP"))
+        .expect("EHLO reply");
+    replies[after_ehlo + 2..after_ehlo + 2 + n].to_vec()
+}
+
+fn show(r: &[String], l: &[String]) -> String {
+    format!("replies:\n{}\nlog:\n{}", r.join("\n"), l.join("\n"))
+}
+
+#[test]
+fn exim_bh_outcomes() {
+    if !available() {
+        return;
+    }
+    let e = env();
+    let c = &e.conf;
+
+    // A member's post: 250.
+    let (r, l) = bh(c, &msg("alice@example.com", &["test@example.com"], "alice@example.com", "member"));
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+
+    // A non-member on a list that rejects non-members: 550 after DATA with
+    // Mailman's text.
+    let (r, l) = bh(c, &msg("out@elsewhere.example", &["strict@example.com"], "out@elsewhere.example", "nonmember"));
+    let d = data_reply(&r);
+    assert!(d.starts_with("550"), "{}", show(&r, &l));
+    assert!(text(&d).contains("the list's policy is to prohibit non-members from posting to it"), "{}", show(&r, &l));
+
+    // A moderated member with the reject action: 550 with the list's notice.
+    let (r, l) = bh(c, &msg("bob@example.com", &["strict@example.com"], "bob@example.com", "moderated"));
+    let d = data_reply(&r);
+    assert!(d.starts_with("550"), "{}", show(&r, &l));
+    assert!(text(&d).contains("Moderated members of the Strict list may not post"), "{}", show(&r, &l));
+
+    // A held post (non-member, hold policy): 250 by default, logged.
+    let (r, l) = bh(c, &msg("out@elsewhere.example", &["test@example.com"], "out@elsewhere.example", "held"));
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+    assert!(l.iter().any(|x| x.contains("list=test kind=post answer=hold")), "{}", show(&r, &l));
+
+    // discard_these_nonmembers: 250 and Exim discards.
+    let (r, l) = bh(c, &msg("discard@foo.org", &["test@example.com"], "discard@foo.org", "discard"));
+    assert!(data_reply(&r).starts_with("250"), "{}", show(&r, &l));
+    assert!(l.iter().any(|x| x.contains("mailman-gate: discarded")), "{}", show(&r, &l));
+
+    // An unknown list in a Mailman domain: 550 at RCPT.
+    let (r, l) = bh(c, &msg("alice@example.com", &["nosuchlist@example.com"], "alice@example.com", "unknown"));
+    let rc = rcpt_replies(&r, 1);
+    assert!(rc[0].starts_with("550 No such mailing list"), "{}", show(&r, &l));
+
+    // -request: accepted without moderation, even from a non-member.
+    let (r, l) = bh(c, &msg("out@elsewhere.example", &["strict-request@example.com"], "out@elsewhere.example", "request"));
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+    assert!(!l.iter().any(|x| x.contains("mailman-gate")), "{}", show(&r, &l));
+
+    // A second recipient after a list recipient: 451.
+    let (r, l) = bh(c, &msg("alice@example.com", &["test@example.com", "other@example.com"], "alice@example.com", "two"));
+    let rc = rcpt_replies(&r, 2);
+    assert!(rc[0].starts_with("250"), "{}", show(&r, &l));
+    assert!(rc[1].starts_with("451 Please make each Mailman delivery in a separate submission"), "{}", show(&r, &l));
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+
+    // corrupt config.pck, good .last: decided from .last (bob is held).
+    let (r, l) = bh(c, &msg("bob@example.com", &["corrupt@example.com"], "bob@example.com", "corrupt"));
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+    assert!(l.iter().any(|x| x.contains("list=corrupt kind=post answer=hold")), "{}", show(&r, &l));
+
+    // broken (both files corrupt): never a 5xx, and the log says why.
+    let (r, l) = bh(c, &msg("out@elsewhere.example", &["broken@example.com"], "out@elsewhere.example", "broken"));
+    assert!(!r.iter().any(|x| x.starts_with('5')), "{}", show(&r, &l));
+    assert!(l.iter().any(|x| x.contains("mailman-gate") && x.contains("broken")), "{}", show(&r, &l));
+
+    // A header block over 64 KiB: the From: after 70 KiB of X- headers
+    // decides (Exim's $message_headers would have cut it off).
+    let mut big = msg("out@elsewhere.example", &["strict@example.com"], "x", "big");
+    let filler: String = (0..900)
+        .map(|i| format!("X-Filler-{i:04}: {}\n", "f".repeat(64)))
+        .collect();
+    assert!(filler.len() > 70 * 1024);
+    big.headers = format!(
+        "{filler}From: alice@example.com\nTo: strict@example.com\nSubject: big\n"
+    );
+    let (r, l) = bh(c, &big);
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+    // ...and the same with a non-member From is refused.
+    big.headers = big.headers.replace("From: alice@example.com", "From: out@elsewhere.example");
+    let (r, l) = bh(c, &big);
+    assert!(data_reply(&r).starts_with("550"), "{}", show(&r, &l));
+}
+
+#[test]
+fn exim_local_scan_outcomes() {
+    if !available() {
+        return;
+    }
+    let e = env();
+    let c = &e.ls_conf;
+    let (r, l) = bh(c, &msg("alice@example.com", &["strict@example.com"], "alice@example.com", "ls-member"));
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+    let (r, l) = bh(c, &msg("out@elsewhere.example", &["strict@example.com"], "out@elsewhere.example", "ls-nonmember"));
+    let d = data_reply(&r);
+    assert!(d.starts_with("550"), "{}", show(&r, &l));
+    assert!(text(&d).contains("the list's policy is to prohibit non-members from posting to it"), "{}", show(&r, &l));
+    assert!(l.iter().any(|x| x.contains("rejected by local_scan()")), "{}", show(&r, &l));
+    let (r, l) = bh(c, &msg("out@elsewhere.example", &["test@example.com"], "out@elsewhere.example", "ls-held"));
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+    let (r, l) = bh(c, &msg("bob@example.com", &["strict@example.com"], "bob@example.com", "ls-moderated"));
+    let d = data_reply(&r);
+    assert!(d.starts_with("550"), "{}", show(&r, &l));
+    assert!(text(&d).contains("Moderated members of the Strict list may not post"), "{}", show(&r, &l));
+    // discard: local_scan removes every recipient; Exim accepts and drops.
+    let (r, l) = bh(c, &msg("discard@foo.org", &["test@example.com"], "discard@foo.org", "ls-discard"));
+    assert!(data_reply(&r).starts_with("250"), "{}", show(&r, &l));
+    assert!(l.iter().any(|x| x.contains("local_scan: list=test kind=post answer=discard")), "{}", show(&r, &l));
+    let (r, l) = bh(c, &msg("out@elsewhere.example", &["broken@example.com"], "out@elsewhere.example", "ls-broken"));
+    assert!(!r.iter().any(|x| x.starts_with('5')), "{}", show(&r, &l));
+}
+
+/// swaks against a daemon; returns its transcript.
+fn swaks(port: u16, from: &str, to: &str, header_from: &str, subject: &str) -> String {
+    let o = Command::new("swaks")
+        .args(["--server", &format!("127.0.0.1:{port}")])
+        .args(["--helo", "client.example", "--from", from, "--to", to])
+        .args(["--header", &format!("From: {header_from}")])
+        .args(["--header", &format!("Subject: {subject}")])
+        .args(["--body", "Hello list."])
+        .args(["--timeout", "20"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn exim_daemon_delivers_only_accepted_posts() {
+    if !available() {
+        return;
+    }
+    let e = env();
+    let port = 20000 + (std::process::id() % 20000) as u16;
+    let pidfile = e.dir.join("exim.pid");
+    run(Command::new(EXIM)
+        .arg("-C")
+        .arg(&e.conf)
+        .args(["-bd", "-oX", &port.to_string(), "-oP"])
+        .arg(&pidfile));
+    let start = Instant::now();
+    while !pidfile.exists() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    struct Kill(i32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            // SAFETY: signalling the daemon this test started.
+            unsafe { libc::kill(self.0, libc::SIGTERM) };
+        }
+    }
+    let _kill = Kill(pid);
+
+    // (to, from, subject, accepted?, delivered?)
+    let cases = [
+        ("test@example.com", "alice@example.com", "d-member", true, true),
+        ("strict@example.com", "out@elsewhere.example", "d-nonmember", false, false),
+        ("strict@example.com", "bob@example.com", "d-moderated", false, false),
+        ("test@example.com", "out@elsewhere.example", "d-held", true, true),
+        ("test@example.com", "discard@foo.org", "d-discard", true, false),
+        ("strict-request@example.com", "out@elsewhere.example", "d-request", true, true),
+        ("nosuchlist@example.com", "alice@example.com", "d-unknown", false, false),
+    ];
+    for (to, from, subject, accepted, _) in cases {
+        let t = swaks(port, from, to, from, subject);
+        let ok = t.contains("<-  250 OK id=");
+        assert_eq!(ok, accepted, "{subject}: {t}");
+        if !accepted {
+            assert!(t.contains("<** 550"), "{subject}: {t}");
+        }
+    }
+    // Deliveries happen in the background: wait for the expected ones.
+    let expected: Vec<&str> = cases.iter().filter(|c| c.4).map(|c| c.2).collect();
+    let out = e.dir.join("out");
+    let delivered = || -> Vec<String> {
+        std::fs::read_dir(&out)
+            .unwrap()
+            .filter_map(|f| {
+                let p = f.ok()?.path();
+                if p.extension().is_some_and(|x| x == "tmp") {
+                    return None;
+                }
+                let t = std::fs::read_to_string(&p).ok()?;
+                t.lines()
+                    .find_map(|l| l.strip_prefix("Subject: "))
+                    .map(str::to_owned)
+            })
+            .collect()
+    };
+    let start = Instant::now();
+    while delivered().iter().filter(|s| expected.contains(&s.as_str())).count() < expected.len()
+        && start.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut got = delivered();
+    got.sort();
+    let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(got, want, "exactly the accepted, non-discarded posts were delivered");
+}
+
+#[test]
+fn recipe_blocks_match_the_split_snippets() {
+    let conf = std::fs::read_to_string(root().join("examples/exim/exim.conf")).unwrap();
+    for f in [
+        "conf.d/acl/50_mailman-gate",
+        "conf.d/router/450_mailman-gate_mailman",
+        "conf.d/transport/30_mailman-gate_mailman",
+    ] {
+        let snippet = std::fs::read_to_string(root().join("examples/exim").join(f)).unwrap();
+        assert!(conf.contains(&snippet), "exim.conf does not contain {f} verbatim");
+    }
+    // Never 8 dlfunc arguments (Exim 4.96 crashes).
+    for f in ["exim.conf", "conf.d/acl/50_mailman-gate"] {
+        let t = std::fs::read_to_string(root().join("examples/exim").join(f)).unwrap();
+        for call in t.split("${dlfunc").skip(1) {
+            if !call.starts_with('{') {
+                continue; // "${dlfunc}" in a comment
+            }
+            // Depth 1 is inside `${dlfunc ... }`; each `{` there opens a group.
+            let mut depth = 1;
+            let mut groups = 0;
+            for ch in call.chars() {
+                match ch {
+                    '{' => {
+                        if depth == 1 {
+                            groups += 1;
+                        }
+                        depth += 1;
+                    }
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // file, function, then the arguments.
+            assert!(groups - 2 <= 7, "a dlfunc call with {} arguments in {f}", groups - 2);
+            assert!(groups >= 2, "a malformed dlfunc call in {f}");
+        }
+    }
+}
