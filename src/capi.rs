@@ -21,7 +21,7 @@ use std::ptr;
 
 use crate::decide::{Action, Verdict};
 use crate::ffi::smtp::verdict_answer;
-use crate::ffi::{boundary, c_text, opt_str, req_str, take_panic_message, mg_result, Error};
+use crate::ffi::{boundary, c_text, mg_result, opt_str, req_str, take_panic_message, Error};
 use crate::gate::Gate;
 use crate::route::{Kind, Route};
 use crate::site::Site;
@@ -184,7 +184,12 @@ pub unsafe extern "C" fn mg_gate_open_lists(
             layout,
             ..Site::default()
         };
-        put(out, Some(mg_gate { gate: Gate::new(site) }))
+        put(
+            out,
+            Some(mg_gate {
+                gate: Gate::new(site),
+            }),
+        )
     })
 }
 
@@ -474,14 +479,16 @@ mod tests {
         assert_eq!(rc, mg_result::Config);
         assert!(g.is_null());
         assert!(s(mg_last_error()).contains("/nonexistent/x.conf"));
-        assert_eq!(s(mg_result_text(rc)), "configuration file missing or invalid");
+        assert_eq!(
+            s(mg_result_text(rc)),
+            "configuration file missing or invalid"
+        );
         let rc = unsafe { mg_gate_open_lists(ptr::null(), ptr::null(), &mut g) };
         assert_eq!(rc, mg_result::NullArgument);
         let rc = unsafe { mg_gate_open_lists(c"/tmp".as_ptr(), c"weird".as_ptr(), &mut g) };
         assert_eq!(rc, mg_result::InvalidArgument);
-        let rc = unsafe {
-            mg_gate_route(ptr::null(), c"a".as_ptr(), c"b".as_ptr(), ptr::null_mut())
-        };
+        let rc =
+            unsafe { mg_gate_route(ptr::null(), c"a".as_ptr(), c"b".as_ptr(), ptr::null_mut()) };
         assert_eq!(rc, mg_result::NullArgument);
         assert_eq!(s(mg_version()), env!("CARGO_PKG_VERSION"));
         assert_eq!(s(mg_action_name(mg_action::Discard)), "discard");
@@ -505,6 +512,7 @@ mod tests {
         let v = Verdict {
             action: Action::Reject,
             step: Some(crate::decide::Step::Moderate),
+            notice: None,
             reason: Some("Go away".into()),
             shunted: false,
             trace: vec!["Moderate: x".into()],

@@ -22,7 +22,11 @@ fn lib_dir() -> PathBuf {
         cmd.arg("--release");
     }
     assert!(cmd.status().unwrap().success(), "cargo build --lib");
-    assert!(dir.join("libmailman_gate.so").exists(), "no cdylib in {}", dir.display());
+    assert!(
+        dir.join("libmailman_gate.so").exists(),
+        "no cdylib in {}",
+        dir.display()
+    );
     dir
 }
 
@@ -67,22 +71,29 @@ fn embed_example_routes_and_decides() {
     // Routing.
     let (code, out, err) = run(&exe, &[lists, "Test-Request", "example.com"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("route: list=test kind=request domain=example.com"), "{out}{err}");
+    assert!(
+        out.contains("route: list=test kind=request domain=example.com"),
+        "{out}{err}"
+    );
     let (code, out, _) = run(&exe, &[lists, "nosuchlist", "example.com"]);
     assert_eq!(code, 0);
     assert!(out.contains("is not a Mailman address"), "{out}");
 
     // A member's post is accepted; a moderated member's is held.
     let post = |from: &str| {
-        format!(
-            "From: {from}\nTo: test@example.com\nSubject: hello\nMessage-ID: <1@x>\n\nHello.\n"
-        )
+        format!("From: {from}\nTo: test@example.com\nSubject: hello\nMessage-ID: <1@x>\n\nHello.\n")
     };
     let m1 = tmp.join("embed-alice.eml");
     std::fs::write(&m1, post("alice@example.com")).unwrap();
     let (code, out, err) = run(
         &exe,
-        &[lists, "test", "example.com", "alice@example.com", m1.to_str().unwrap()],
+        &[
+            lists,
+            "test",
+            "example.com",
+            "alice@example.com",
+            m1.to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("action: accept"), "{out}");
@@ -93,7 +104,13 @@ fn embed_example_routes_and_decides() {
     std::fs::write(&m2, post("bob@example.com")).unwrap();
     let (code, out, err) = run(
         &exe,
-        &[lists, "test", "example.com", "bob@example.com", m2.to_str().unwrap()],
+        &[
+            lists,
+            "test",
+            "example.com",
+            "bob@example.com",
+            m2.to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("action: hold"), "{out}");
@@ -103,7 +120,13 @@ fn embed_example_routes_and_decides() {
     // The broken list: an error code with its text, not a crash.
     let (code, out, err) = run(
         &exe,
-        &[lists, "broken", "example.com", "alice@example.com", m1.to_str().unwrap()],
+        &[
+            lists,
+            "broken",
+            "example.com",
+            "alice@example.com",
+            m1.to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("list files are corrupt (8)"), "{err}");

@@ -54,7 +54,11 @@ struct Env {
 
 fn run(cmd: &mut Command) -> std::process::Output {
     let o = cmd.output().expect("command runs");
-    assert!(o.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     o
 }
 
@@ -68,8 +72,14 @@ fn recipe(env_dir: &Path, lib: &Path, gate_conf: &Path) -> String {
     let subst = [
         ("MAILMAN_GATE_LIB", lib.display().to_string()),
         ("MAILMAN_GATE_CONFIG", gate_conf.display().to_string()),
-        ("MAILMAN_HOME", env_dir.join("mailman").display().to_string()),
-        ("MAILMAN_WRAP", env_dir.join("record.sh").display().to_string()),
+        (
+            "MAILMAN_HOME",
+            env_dir.join("mailman").display().to_string(),
+        ),
+        (
+            "MAILMAN_WRAP",
+            env_dir.join("record.sh").display().to_string(),
+        ),
         ("MAILMAN_USER", "Debian-exim".to_owned()),
         ("MAILMAN_GROUP", "Debian-exim".to_owned()),
     ];
@@ -90,7 +100,11 @@ fn recipe(env_dir: &Path, lib: &Path, gate_conf: &Path) -> String {
         out.push_str(&line);
         out.push('\n');
     }
-    assert_eq!(seen, subst.len() + 1, "every path macro of the recipe was substituted");
+    assert_eq!(
+        seen,
+        subst.len() + 1,
+        "every path macro of the recipe was substituted"
+    );
     // Where this test keeps Exim's files, and test-only settings.
     format!(
         "primary_hostname = mx.test.example\n\
@@ -160,9 +174,10 @@ fn env() -> &'static Env {
 
         // local_scan instead of the DATA ACL call: the recipe's optional
         // local_scan_path line enabled, the DATA hook left out.
-        let main_ls =
-            std::fs::read_to_string(root().join("examples/exim/conf.d/main/05_mailman-gate_local_scan"))
-                .unwrap();
+        let main_ls = std::fs::read_to_string(
+            root().join("examples/exim/conf.d/main/05_mailman-gate_local_scan"),
+        )
+        .unwrap();
         let ls_line = main_ls
             .lines()
             .find(|l| l.starts_with("#local_scan_path"))
@@ -292,58 +307,177 @@ fn exim_bh_outcomes() {
     let c = &e.conf;
 
     // A member's post: 250.
-    let (r, l) = bh(c, &msg("alice@example.com", &["test@example.com"], "alice@example.com", "member"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "alice@example.com",
+            &["test@example.com"],
+            "alice@example.com",
+            "member",
+        ),
+    );
     assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
 
     // A non-member on a list that rejects non-members: 550 after DATA with
     // Mailman's text.
-    let (r, l) = bh(c, &msg("out@elsewhere.example", &["strict@example.com"], "out@elsewhere.example", "nonmember"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "out@elsewhere.example",
+            &["strict@example.com"],
+            "out@elsewhere.example",
+            "nonmember",
+        ),
+    );
     let d = data_reply(&r);
     assert!(d.starts_with("550"), "{}", show(&r, &l));
-    assert!(text(&d).contains("the list's policy is to prohibit non-members from posting to it"), "{}", show(&r, &l));
+    assert!(
+        text(&d).contains("the list's policy is to prohibit non-members from posting to it"),
+        "{}",
+        show(&r, &l)
+    );
 
     // A moderated member with the reject action: 550 with the list's notice.
-    let (r, l) = bh(c, &msg("bob@example.com", &["strict@example.com"], "bob@example.com", "moderated"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "bob@example.com",
+            &["strict@example.com"],
+            "bob@example.com",
+            "moderated",
+        ),
+    );
     let d = data_reply(&r);
     assert!(d.starts_with("550"), "{}", show(&r, &l));
-    assert!(text(&d).contains("Moderated members of the Strict list may not post"), "{}", show(&r, &l));
+    assert!(
+        text(&d).contains("Moderated members of the Strict list may not post"),
+        "{}",
+        show(&r, &l)
+    );
 
     // A held post (non-member, hold policy): 250 by default, logged.
-    let (r, l) = bh(c, &msg("out@elsewhere.example", &["test@example.com"], "out@elsewhere.example", "held"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "out@elsewhere.example",
+            &["test@example.com"],
+            "out@elsewhere.example",
+            "held",
+        ),
+    );
     assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
-    assert!(l.iter().any(|x| x.contains("list=test kind=post answer=hold")), "{}", show(&r, &l));
+    assert!(
+        l.iter()
+            .any(|x| x.contains("list=test kind=post answer=hold")),
+        "{}",
+        show(&r, &l)
+    );
 
     // discard_these_nonmembers: 250 and Exim discards.
-    let (r, l) = bh(c, &msg("discard@foo.org", &["test@example.com"], "discard@foo.org", "discard"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "discard@foo.org",
+            &["test@example.com"],
+            "discard@foo.org",
+            "discard",
+        ),
+    );
     assert!(data_reply(&r).starts_with("250"), "{}", show(&r, &l));
-    assert!(l.iter().any(|x| x.contains("mailman-gate: discarded")), "{}", show(&r, &l));
+    assert!(
+        l.iter().any(|x| x.contains("mailman-gate: discarded")),
+        "{}",
+        show(&r, &l)
+    );
 
     // An unknown list in a Mailman domain: 550 at RCPT.
-    let (r, l) = bh(c, &msg("alice@example.com", &["nosuchlist@example.com"], "alice@example.com", "unknown"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "alice@example.com",
+            &["nosuchlist@example.com"],
+            "alice@example.com",
+            "unknown",
+        ),
+    );
     let rc = rcpt_replies(&r, 1);
-    assert!(rc[0].starts_with("550 No such mailing list"), "{}", show(&r, &l));
+    assert!(
+        rc[0].starts_with("550 No such mailing list"),
+        "{}",
+        show(&r, &l)
+    );
 
     // -request: accepted without moderation, even from a non-member.
-    let (r, l) = bh(c, &msg("out@elsewhere.example", &["strict-request@example.com"], "out@elsewhere.example", "request"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "out@elsewhere.example",
+            &["strict-request@example.com"],
+            "out@elsewhere.example",
+            "request",
+        ),
+    );
     assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
-    assert!(!l.iter().any(|x| x.contains("mailman-gate")), "{}", show(&r, &l));
+    assert!(
+        !l.iter().any(|x| x.contains("mailman-gate")),
+        "{}",
+        show(&r, &l)
+    );
 
     // A second recipient after a list recipient: 451.
-    let (r, l) = bh(c, &msg("alice@example.com", &["test@example.com", "other@example.com"], "alice@example.com", "two"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "alice@example.com",
+            &["test@example.com", "other@example.com"],
+            "alice@example.com",
+            "two",
+        ),
+    );
     let rc = rcpt_replies(&r, 2);
     assert!(rc[0].starts_with("250"), "{}", show(&r, &l));
-    assert!(rc[1].starts_with("451 Please make each Mailman delivery in a separate submission"), "{}", show(&r, &l));
+    assert!(
+        rc[1].starts_with("451 Please make each Mailman delivery in a separate submission"),
+        "{}",
+        show(&r, &l)
+    );
     assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
 
     // corrupt config.pck, good .last: decided from .last (bob is held).
-    let (r, l) = bh(c, &msg("bob@example.com", &["corrupt@example.com"], "bob@example.com", "corrupt"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "bob@example.com",
+            &["corrupt@example.com"],
+            "bob@example.com",
+            "corrupt",
+        ),
+    );
     assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
-    assert!(l.iter().any(|x| x.contains("list=corrupt kind=post answer=hold")), "{}", show(&r, &l));
+    assert!(
+        l.iter()
+            .any(|x| x.contains("list=corrupt kind=post answer=hold")),
+        "{}",
+        show(&r, &l)
+    );
 
     // broken (both files corrupt): never a 5xx, and the log says why.
-    let (r, l) = bh(c, &msg("out@elsewhere.example", &["broken@example.com"], "out@elsewhere.example", "broken"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "out@elsewhere.example",
+            &["broken@example.com"],
+            "out@elsewhere.example",
+            "broken",
+        ),
+    );
     assert!(!r.iter().any(|x| x.starts_with('5')), "{}", show(&r, &l));
-    assert!(l.iter().any(|x| x.contains("mailman-gate") && x.contains("broken")), "{}", show(&r, &l));
+    assert!(
+        l.iter()
+            .any(|x| x.contains("mailman-gate") && x.contains("broken")),
+        "{}",
+        show(&r, &l)
+    );
 
     // A header block over 64 KiB: the From: after 70 KiB of X- headers
     // decides (Exim's $message_headers would have cut it off).
@@ -352,13 +486,14 @@ fn exim_bh_outcomes() {
         .map(|i| format!("X-Filler-{i:04}: {}\n", "f".repeat(64)))
         .collect();
     assert!(filler.len() > 70 * 1024);
-    big.headers = format!(
-        "{filler}From: alice@example.com\nTo: strict@example.com\nSubject: big\n"
-    );
+    big.headers =
+        format!("{filler}From: alice@example.com\nTo: strict@example.com\nSubject: big\n");
     let (r, l) = bh(c, &big);
     assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
     // ...and the same with a non-member From is refused.
-    big.headers = big.headers.replace("From: alice@example.com", "From: out@elsewhere.example");
+    big.headers = big
+        .headers
+        .replace("From: alice@example.com", "From: out@elsewhere.example");
     let (r, l) = bh(c, &big);
     assert!(data_reply(&r).starts_with("550"), "{}", show(&r, &l));
 }
@@ -370,24 +505,89 @@ fn exim_local_scan_outcomes() {
     }
     let e = env();
     let c = &e.ls_conf;
-    let (r, l) = bh(c, &msg("alice@example.com", &["strict@example.com"], "alice@example.com", "ls-member"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "alice@example.com",
+            &["strict@example.com"],
+            "alice@example.com",
+            "ls-member",
+        ),
+    );
     assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
-    let (r, l) = bh(c, &msg("out@elsewhere.example", &["strict@example.com"], "out@elsewhere.example", "ls-nonmember"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "out@elsewhere.example",
+            &["strict@example.com"],
+            "out@elsewhere.example",
+            "ls-nonmember",
+        ),
+    );
     let d = data_reply(&r);
     assert!(d.starts_with("550"), "{}", show(&r, &l));
-    assert!(text(&d).contains("the list's policy is to prohibit non-members from posting to it"), "{}", show(&r, &l));
-    assert!(l.iter().any(|x| x.contains("rejected by local_scan()")), "{}", show(&r, &l));
-    let (r, l) = bh(c, &msg("out@elsewhere.example", &["test@example.com"], "out@elsewhere.example", "ls-held"));
+    assert!(
+        text(&d).contains("the list's policy is to prohibit non-members from posting to it"),
+        "{}",
+        show(&r, &l)
+    );
+    assert!(
+        l.iter().any(|x| x.contains("rejected by local_scan()")),
+        "{}",
+        show(&r, &l)
+    );
+    let (r, l) = bh(
+        c,
+        &msg(
+            "out@elsewhere.example",
+            &["test@example.com"],
+            "out@elsewhere.example",
+            "ls-held",
+        ),
+    );
     assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
-    let (r, l) = bh(c, &msg("bob@example.com", &["strict@example.com"], "bob@example.com", "ls-moderated"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "bob@example.com",
+            &["strict@example.com"],
+            "bob@example.com",
+            "ls-moderated",
+        ),
+    );
     let d = data_reply(&r);
     assert!(d.starts_with("550"), "{}", show(&r, &l));
-    assert!(text(&d).contains("Moderated members of the Strict list may not post"), "{}", show(&r, &l));
+    assert!(
+        text(&d).contains("Moderated members of the Strict list may not post"),
+        "{}",
+        show(&r, &l)
+    );
     // discard: local_scan removes every recipient; Exim accepts and drops.
-    let (r, l) = bh(c, &msg("discard@foo.org", &["test@example.com"], "discard@foo.org", "ls-discard"));
+    let (r, l) = bh(
+        c,
+        &msg(
+            "discard@foo.org",
+            &["test@example.com"],
+            "discard@foo.org",
+            "ls-discard",
+        ),
+    );
     assert!(data_reply(&r).starts_with("250"), "{}", show(&r, &l));
-    assert!(l.iter().any(|x| x.contains("local_scan: list=test kind=post answer=discard")), "{}", show(&r, &l));
-    let (r, l) = bh(c, &msg("out@elsewhere.example", &["broken@example.com"], "out@elsewhere.example", "ls-broken"));
+    assert!(
+        l.iter()
+            .any(|x| x.contains("local_scan: list=test kind=post answer=discard")),
+        "{}",
+        show(&r, &l)
+    );
+    let (r, l) = bh(
+        c,
+        &msg(
+            "out@elsewhere.example",
+            &["broken@example.com"],
+            "out@elsewhere.example",
+            "ls-broken",
+        ),
+    );
     assert!(!r.iter().any(|x| x.starts_with('5')), "{}", show(&r, &l));
 }
 
@@ -422,7 +622,11 @@ fn exim_daemon_delivers_only_accepted_posts() {
     while !pidfile.exists() && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     struct Kill(i32);
     impl Drop for Kill {
         fn drop(&mut self) {
@@ -434,13 +638,55 @@ fn exim_daemon_delivers_only_accepted_posts() {
 
     // (to, from, subject, accepted?, delivered?)
     let cases = [
-        ("test@example.com", "alice@example.com", "d-member", true, true),
-        ("strict@example.com", "out@elsewhere.example", "d-nonmember", false, false),
-        ("strict@example.com", "bob@example.com", "d-moderated", false, false),
-        ("test@example.com", "out@elsewhere.example", "d-held", true, true),
-        ("test@example.com", "discard@foo.org", "d-discard", true, false),
-        ("strict-request@example.com", "out@elsewhere.example", "d-request", true, true),
-        ("nosuchlist@example.com", "alice@example.com", "d-unknown", false, false),
+        (
+            "test@example.com",
+            "alice@example.com",
+            "d-member",
+            true,
+            true,
+        ),
+        (
+            "strict@example.com",
+            "out@elsewhere.example",
+            "d-nonmember",
+            false,
+            false,
+        ),
+        (
+            "strict@example.com",
+            "bob@example.com",
+            "d-moderated",
+            false,
+            false,
+        ),
+        (
+            "test@example.com",
+            "out@elsewhere.example",
+            "d-held",
+            true,
+            true,
+        ),
+        (
+            "test@example.com",
+            "discard@foo.org",
+            "d-discard",
+            true,
+            false,
+        ),
+        (
+            "strict-request@example.com",
+            "out@elsewhere.example",
+            "d-request",
+            true,
+            true,
+        ),
+        (
+            "nosuchlist@example.com",
+            "alice@example.com",
+            "d-unknown",
+            false,
+            false,
+        ),
     ];
     for (to, from, subject, accepted, _) in cases {
         let t = swaks(port, from, to, from, subject);
@@ -469,7 +715,11 @@ fn exim_daemon_delivers_only_accepted_posts() {
             .collect()
     };
     let start = Instant::now();
-    while delivered().iter().filter(|s| expected.contains(&s.as_str())).count() < expected.len()
+    while delivered()
+        .iter()
+        .filter(|s| expected.contains(&s.as_str()))
+        .count()
+        < expected.len()
         && start.elapsed() < Duration::from_secs(30)
     {
         std::thread::sleep(Duration::from_millis(200));
@@ -479,7 +729,10 @@ fn exim_daemon_delivers_only_accepted_posts() {
     got.sort();
     let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
     want.sort();
-    assert_eq!(got, want, "exactly the accepted, non-discarded posts were delivered");
+    assert_eq!(
+        got, want,
+        "exactly the accepted, non-discarded posts were delivered"
+    );
 }
 
 #[test]
@@ -491,7 +744,10 @@ fn recipe_blocks_match_the_split_snippets() {
         "conf.d/transport/30_mailman-gate_mailman",
     ] {
         let snippet = std::fs::read_to_string(root().join("examples/exim").join(f)).unwrap();
-        assert!(conf.contains(&snippet), "exim.conf does not contain {f} verbatim");
+        assert!(
+            conf.contains(&snippet),
+            "exim.conf does not contain {f} verbatim"
+        );
     }
     // Never 8 dlfunc arguments (Exim 4.96 crashes).
     for f in ["exim.conf", "conf.d/acl/50_mailman-gate"] {
@@ -521,7 +777,11 @@ fn recipe_blocks_match_the_split_snippets() {
                 }
             }
             // file, function, then the arguments.
-            assert!(groups - 2 <= 7, "a dlfunc call with {} arguments in {f}", groups - 2);
+            assert!(
+                groups - 2 <= 7,
+                "a dlfunc call with {} arguments in {f}",
+                groups - 2
+            );
             assert!(groups >= 2, "a malformed dlfunc call in {f}");
         }
     }

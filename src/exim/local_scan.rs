@@ -206,8 +206,14 @@ mod tests {
         assert_eq!(outcome(&Answer::Hold).code, LOCAL_SCAN_ACCEPT);
         assert_eq!(outcome(&Answer::Error("x".into())).code, LOCAL_SCAN_ACCEPT);
         let r = outcome(&Answer::Reject("no\nway".into()));
-        assert_eq!((r.code, r.text.as_deref()), (LOCAL_SCAN_REJECT, Some("no\nway")));
-        assert_eq!(outcome(&Answer::Defer("later".into())).code, LOCAL_SCAN_TEMPREJECT);
+        assert_eq!(
+            (r.code, r.text.as_deref()),
+            (LOCAL_SCAN_REJECT, Some("no\nway"))
+        );
+        assert_eq!(
+            outcome(&Answer::Defer("later".into())).code,
+            LOCAL_SCAN_TEMPREJECT
+        );
         assert!(outcome(&Answer::Discard).drop_all);
         assert_eq!(split_address("a@b@c.example"), ("a@b", "c.example"));
     }

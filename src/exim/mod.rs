@@ -134,7 +134,10 @@ fn config_path(a: &[String]) -> Option<&Path> {
 }
 
 fn yes(s: &str) -> bool {
-    matches!(s.trim().to_ascii_lowercase().as_str(), "yes" | "true" | "1" | "on")
+    matches!(
+        s.trim().to_ascii_lowercase().as_str(),
+        "yes" | "true" | "1" | "on"
+    )
 }
 
 /// The RCPT stage; see the module documentation.
@@ -178,8 +181,7 @@ pub fn data(a: &[String]) -> String {
             return a.token();
         }
         Ok((sender, raw, rcount)) => {
-            let (ans, verdict) =
-                smtp::data_answer(&gate, &list, kind, Some(&sender), &raw, rcount);
+            let (ans, verdict) = smtp::data_answer(&gate, &list, kind, Some(&sender), &raw, rcount);
             if ans != Answer::Accept {
                 sys::log(&smtp::log_line(&list, kind, &ans, verdict.as_ref()));
             }
@@ -283,7 +285,14 @@ mod tests {
         let (rc, s) = unsafe {
             call(
                 mailman_gate_rcpt,
-                &["/nonexistent/mailman-gate.conf", "test", "example.com", "yes", "0", ""],
+                &[
+                    "/nonexistent/mailman-gate.conf",
+                    "test",
+                    "example.com",
+                    "yes",
+                    "0",
+                    "",
+                ],
             )
         };
         assert_eq!(rc, EXIM_OK);
@@ -305,7 +314,11 @@ mod tests {
         let (rc, s) = unsafe {
             call(
                 mailman_gate_data,
-                &[conf.to_str().unwrap(), "list test post example.com", "/var/spool/exim4"],
+                &[
+                    conf.to_str().unwrap(),
+                    "list test post example.com",
+                    "/var/spool/exim4",
+                ],
             )
         };
         assert_eq!(rc, EXIM_OK);

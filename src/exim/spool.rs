@@ -34,7 +34,10 @@ pub fn candidates(spool_dir: &Path, id: &str) -> Vec<PathBuf> {
 /// The body from the spool directory of a message being received.
 pub fn body_from_spool(spool_dir: &Path, id: &str) -> io::Result<Vec<u8>> {
     if !valid_message_id(id) {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad message id"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "bad message id",
+        ));
     }
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no -D file");
     for p in candidates(spool_dir, id) {
@@ -131,7 +134,10 @@ mod tests {
         assert_eq!(body_from_spool(&dir, ID).unwrap(), body.as_bytes());
         let f = File::open(sub.join(format!("{ID}-D"))).unwrap();
         use std::os::fd::AsRawFd;
-        assert_eq!(body_from_fd(f.as_raw_fd(), Some(ID)).unwrap(), body.as_bytes());
+        assert_eq!(
+            body_from_fd(f.as_raw_fd(), Some(ID)).unwrap(),
+            body.as_bytes()
+        );
         assert!(body_from_spool(&dir, "../../etc/passwd").is_err());
         assert!(body_from_spool(&dir, "1xVZND-00037b-ZZ").is_err());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -248,7 +248,10 @@ mod tests {
         assert_eq!(mg_result::Ok as i32, 0);
         assert_eq!(mg_result::Corrupt as i32, 8);
         assert_eq!(mg_result::Panic as i32, 9);
-        assert_eq!(mg_result::NoSuchList.text().to_str().unwrap(), "no such list");
+        assert_eq!(
+            mg_result::NoSuchList.text().to_str().unwrap(),
+            "no such list"
+        );
     }
 
     #[test]

@@ -156,7 +156,8 @@ pub fn verdict_answer(site: &Site, v: &Verdict) -> Answer {
     match v.action {
         Action::Accept => Answer::Accept,
         Action::Discard => Answer::Discard,
-        Action::Reject => Answer::Reject(wrap(reason)),
+        // The notice Mailman would mail the sender, reflowed for SMTP.
+        Action::Reject => Answer::Reject(wrap(v.notice.as_deref().unwrap_or(reason))),
         Action::Hold => match site.on_hold {
             OnHold::Accept => Answer::Hold,
             OnHold::Defer => Answer::Defer(wrap(&format!(
@@ -309,6 +310,7 @@ mod tests {
             action,
             step: Some(Step::Moderate),
             reason: reason.map(str::to_owned),
+            notice: None,
             shunted: false,
             trace: vec![],
             caveats: vec![],
@@ -317,7 +319,9 @@ mod tests {
 
     #[test]
     fn wrap_reflows_and_keeps_paragraphs() {
-        let w = wrap("Your message has been rejected, probably\nbecause you are not subscribed.\n\nSecond.");
+        let w = wrap(
+            "Your message has been rejected, probably\nbecause you are not subscribed.\n\nSecond.",
+        );
         assert_eq!(
             w,
             "Your message has been rejected, probably because you are not subscribed.\nSecond."
@@ -345,7 +349,10 @@ mod tests {
     #[test]
     fn verdicts_map_by_site() {
         let mut site = Site::default();
-        let held = verdict(Action::Hold, Some("Post by non-member to a members-only list"));
+        let held = verdict(
+            Action::Hold,
+            Some("Post by non-member to a members-only list"),
+        );
         assert_eq!(verdict_answer(&site, &held), Answer::Hold);
         site.on_hold = OnHold::Defer;
         let a = verdict_answer(&site, &held);
@@ -358,8 +365,14 @@ mod tests {
             verdict_answer(&site, &rej).token(),
             "reject You are not allowed to post."
         );
-        assert_eq!(verdict_answer(&site, &verdict(Action::Discard, None)).token(), "discard");
-        assert_eq!(verdict_answer(&site, &verdict(Action::Accept, None)).token(), "accept");
+        assert_eq!(
+            verdict_answer(&site, &verdict(Action::Discard, None)).token(),
+            "discard"
+        );
+        assert_eq!(
+            verdict_answer(&site, &verdict(Action::Accept, None)).token(),
+            "accept"
+        );
     }
 
     #[test]
@@ -370,7 +383,10 @@ mod tests {
             domain: "example.com".into(),
         });
         assert_eq!(r.token(), "list test request example.com");
-        assert_eq!(parse_list_token(&r.token()), Some(("test".into(), Kind::Request)));
+        assert_eq!(
+            parse_list_token(&r.token()),
+            Some(("test".into(), Kind::Request))
+        );
         assert_eq!(parse_list_token("notlist"), None);
         assert_eq!(parse_list_token("list test bogus x"), None);
         assert_eq!(parse_list_token(""), None);
@@ -407,9 +423,18 @@ mod tests {
             rcpt_answer(&g, "someone", "other.example", after_list).token(),
             format!("defer {SEPARATE_TEXT}")
         );
-        let g2 = gate_on(&dir, "separate_submissions = no\non_unknown_list = accept\n");
-        assert_eq!(rcpt_answer(&g2, "someone", "x.example", after_list).token(), "notlist");
-        assert_eq!(rcpt_answer(&g2, "nosuch", "lists.example", md).token(), "notlist");
+        let g2 = gate_on(
+            &dir,
+            "separate_submissions = no\non_unknown_list = accept\n",
+        );
+        assert_eq!(
+            rcpt_answer(&g2, "someone", "x.example", after_list).token(),
+            "notlist"
+        );
+        assert_eq!(
+            rcpt_answer(&g2, "nosuch", "lists.example", md).token(),
+            "notlist"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
