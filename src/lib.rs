@@ -5,6 +5,8 @@
 //! - [`pickle`]: a small, bounded reader for Python 2 pickles.
 //! - [`policy`]: the typed list policy taken from a pickled `config.pck`.
 //! - [`store`]: where lists live, name validation, `.last` fallback, cache.
+//! - [`snapshot`] (on [`cdb`]): compiled per-list snapshots the MTA can read
+//!   without access to `config.pck`; [`export`] keeps them current.
 //! - [`route`]: `local_part@domain` to (list, address kind).
 //! - [`site`]: site settings Mailman keeps in `mm_cfg.py`, from our config file.
 //! - [`message`]: a message as Mailman's Python `email` package sees it.
@@ -18,6 +20,7 @@ pub mod capi;
 pub mod cdb;
 pub mod decide;
 pub mod exim;
+pub mod export;
 pub mod ffi;
 pub mod gate;
 pub mod message;

@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! lists_dir = /var/lib/mailman/lists      # LIST_DATA_DIR
+//! snapshot_dir = /var/lib/mailman-gate     # compiled snapshots (optional)
 //! layout = standard                       # or cpanel
 //! listname_characters = [-+_.=a-z0-9]     # ACCEPTABLE_LISTNAME_CHARACTERS
 //! sender_headers = from envelope reply-to sender   # SENDER_HEADERS
@@ -51,6 +52,8 @@ pub enum OnHold {
 #[derive(Debug, Clone)]
 pub struct Site {
     pub lists_dir: PathBuf,
+    /// Compiled snapshots (`mailman-gate export`), if used.
+    pub snapshot_dir: Option<PathBuf>,
     pub layout: Layout,
     pub listname_characters: String,
     pub sender_headers: Vec<SenderHeader>,
@@ -70,6 +73,7 @@ impl Default for Site {
     fn default() -> Self {
         Site {
             lists_dir: PathBuf::from(crate::store::DEBIAN_LISTS_DIR),
+            snapshot_dir: None,
             layout: Layout::Standard,
             listname_characters: DEFAULT_LISTNAME_CHARACTERS.to_owned(),
             sender_headers: vec![
@@ -160,6 +164,7 @@ impl Site {
                     site.lists_dir = PathBuf::from(value);
                     lists_dir_set = true;
                 }
+                "snapshot_dir" => site.snapshot_dir = Some(PathBuf::from(value)),
                 "layout" => {
                     site.layout = Layout::parse(value).ok_or_else(|| bad("standard or cpanel"))?
                 }
@@ -228,5 +233,6 @@ impl Site {
             self.layout,
             NameRule::new(&self.listname_characters),
         )
+        .with_snapshots(self.snapshot_dir.clone())
     }
 }

@@ -107,6 +107,11 @@ pub struct FileId {
 }
 
 impl FileId {
+    /// The identity of a file from its metadata.
+    pub fn of_metadata(m: &std::fs::Metadata) -> FileId {
+        FileId::of(m)
+    }
+
     fn of(m: &std::fs::Metadata) -> FileId {
         FileId {
             dev: m.dev(),
@@ -121,6 +126,11 @@ impl FileId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     ConfigPck,
+    /// A compiled snapshot (see [`crate::snapshot`]). `stale`: it was made
+    /// from an older `config.pck` this process cannot read.
+    Snapshot {
+        stale: bool,
+    },
     /// `config.pck.last`, with why `config.pck` was not used.
     ConfigPckLast {
         why: String,
@@ -134,6 +144,8 @@ pub struct LoadedList {
     pub source: Source,
     /// Identity of `config.pck` when this was loaded (None: it was missing).
     pub pck_id: Option<FileId>,
+    /// Identity of the snapshot file it came from, if it did.
+    pub snapshot_id: Option<FileId>,
 }
 
 /// Checks list names the way Mailman's `Utils.list_exists` does.
@@ -190,6 +202,8 @@ impl Default for NameRule {
 /// The lists directory, its layout, and the cache of parsed lists.
 pub struct Store {
     lists_dir: PathBuf,
+    /// Where compiled snapshots live (`<dir>/<list>.cdb`), if anywhere.
+    snapshot_dir: Option<PathBuf>,
     layout: Layout,
     names: NameRule,
     limits: Limits,
@@ -200,11 +214,30 @@ impl Store {
     pub fn new(lists_dir: impl Into<PathBuf>, layout: Layout, names: NameRule) -> Store {
         Store {
             lists_dir: lists_dir.into(),
+            snapshot_dir: None,
             layout,
             names,
             limits: Limits::default(),
             cache: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Use compiled snapshots in `dir`.
+    pub fn with_snapshots(mut self, dir: Option<PathBuf>) -> Store {
+        self.snapshot_dir = dir;
+        self
+    }
+
+    pub fn snapshot_dir(&self) -> Option<&Path> {
+        self.snapshot_dir.as_deref()
+    }
+
+    /// The snapshot file of list `name` (its name already checked).
+    pub fn snapshot_path(&self, name: &str) -> Option<PathBuf> {
+        let dir = self.snapshot_dir.as_ref()?;
+        self.names
+            .accepts(name)
+            .then(|| dir.join(format!("{name}.cdb")))
     }
 
     pub fn lists_dir(&self) -> &Path {
@@ -227,11 +260,15 @@ impl Store {
 
     /// Mailman's `list_exists`: an acceptable name with a `config.pck` or
     /// `config.pck.last` (the pre-2.1 `config.db` files are not read).
+    ///
+    /// With snapshots, a list whose snapshot exists exists too (a mail host
+    /// without Mailman has only the snapshots).
     pub fn exists(&self, name: &str) -> bool {
         match self.list_dir(name) {
             Ok(dir) => {
                 std::fs::symlink_metadata(dir.join("config.pck")).is_ok()
                     || std::fs::symlink_metadata(dir.join("config.pck.last")).is_ok()
+                    || self.snapshot_path(name).is_some_and(|p| p.is_file())
             }
             Err(_) => false,
         }
@@ -252,18 +289,93 @@ impl Store {
 
     /// The current policy of list `name`, from the cache when `config.pck`
     /// has not changed since it was parsed.
+    ///
+    /// With a snapshot directory: a snapshot made from the current
+    /// `config.pck` (same identity) is used as it is; a stale one is
+    /// rebuilt from `config.pck` when this process can read it (and write
+    /// the snapshot directory), else used with `stale` set; when there is
+    /// no `config.pck` to compare with (a host without Mailman), the
+    /// snapshot is the list.
     pub fn load(&self, name: &str) -> Result<Arc<LoadedList>, StoreError> {
         let dir = self.list_dir(name)?;
         let pck = dir.join("config.pck");
         let current = std::fs::metadata(&pck).ok().map(|m| FileId::of(&m));
+        let snap_path = self.snapshot_path(name);
+        let current_snap = match (&snap_path, current) {
+            (Some(p), None) => std::fs::metadata(p).ok().map(|m| FileId::of(&m)),
+            _ => None,
+        };
         if let Some(hit) = self.cache.read().get(name) {
-            if hit.pck_id == current && current.is_some() {
+            let same_pck = hit.pck_id == current && current.is_some();
+            let same_snap =
+                current.is_none() && current_snap.is_some() && hit.snapshot_id == current_snap;
+            if same_pck || same_snap {
                 return Ok(hit.clone());
             }
         }
-        let loaded = Arc::new(self.read_list(name, &dir)?);
+        let loaded = match &snap_path {
+            Some(p) => self.read_with_snapshot(name, &dir, p, current)?,
+            None => self.read_list(name, &dir)?,
+        };
+        let loaded = Arc::new(loaded);
         self.cache.write().insert(name.to_owned(), loaded.clone());
         Ok(loaded)
+    }
+
+    fn read_with_snapshot(
+        &self,
+        name: &str,
+        dir: &Path,
+        snap_path: &Path,
+        current: Option<FileId>,
+    ) -> Result<LoadedList, StoreError> {
+        use crate::snapshot::{open_snapshot_with, write_snapshot, Verify};
+        // Every structural check, but not the whole-file checksum: that
+        // would read every page of a large list on each new connection.
+        let snap = open_snapshot_with(snap_path, Verify::SkipChecksum);
+        let snap_id = std::fs::metadata(snap_path).ok().map(|m| FileId::of(&m));
+        if let Ok(s) = &snap {
+            if current.is_none() || s.source() == current {
+                let snap = snap.expect("checked Ok");
+                return Ok(LoadedList {
+                    policy: snap.into_policy(),
+                    source: Source::Snapshot { stale: false },
+                    pck_id: current,
+                    snapshot_id: snap_id,
+                });
+            }
+        }
+        // Missing, damaged or stale: config.pck decides, if it can be read.
+        match self.read_list(name, dir) {
+            Ok(fresh) => {
+                if matches!(fresh.source, Source::ConfigPck) {
+                    // Best effort: a read-only snapshot directory just
+                    // means parsing again next time.
+                    let _ = write_snapshot(&fresh.policy, fresh.pck_id, snap_path);
+                }
+                Ok(fresh)
+            }
+            Err(StoreError::Unreadable { path, error }) => match snap {
+                Ok(s) => Ok(LoadedList {
+                    policy: s.into_policy(),
+                    source: Source::Snapshot { stale: true },
+                    pck_id: current,
+                    snapshot_id: snap_id,
+                }),
+                Err(e) => Err(StoreError::Unreadable {
+                    path,
+                    error: format!("{error}; snapshot {}: {e}", snap_path.display()),
+                }),
+            },
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Parse the list from `config.pck` (or `.last`), ignoring the cache and
+    /// any snapshot.
+    pub fn load_from_config(&self, name: &str) -> Result<LoadedList, StoreError> {
+        let dir = self.list_dir(name)?;
+        self.read_list(name, &dir)
     }
 
     /// Drop every cached list (the next lookups re-read the files).
@@ -280,6 +392,7 @@ impl Store {
                         policy,
                         source: Source::ConfigPck,
                         pck_id: Some(id),
+                        snapshot_id: None,
                     })
                 }
                 Err(detail) => (format!("config.pck: {detail}"), Some(id)),
@@ -298,6 +411,7 @@ impl Store {
                     policy,
                     source: Source::ConfigPckLast { why },
                     pck_id,
+                    snapshot_id: None,
                 }),
                 Err(detail) => Err(corrupt(format!("{why}; config.pck.last: {detail}"))),
             },

@@ -293,23 +293,17 @@ fn action_name(v: &Verdict) -> &'static str {
     }
 }
 
-#[test]
-fn verdicts_agree_with_mailman() {
+fn check_all(store: &Store) {
     let path = root().join("tests/oracle/cases.json");
     let Ok(data) = std::fs::read_to_string(&path) else {
         panic!("{} is missing", path.display());
     };
     let cases: Vec<Value> = serde_json::from_str(&data).expect("cases.json parses");
-    let store = Store::new(
-        root().join("tests/fixtures/lists"),
-        Layout::Standard,
-        NameRule::default(),
-    );
     let mut failures = Vec::new();
     for case in &cases {
         let id = case["id"].as_str().unwrap_or("?");
         let expect = &case["expect"];
-        let v = run_case(&store, case);
+        let v = run_case(store, case);
         let want_action = expect["action"].as_str().unwrap_or("?");
         let got_action = action_name(&v);
         let mut problems = Vec::new();
@@ -358,4 +352,42 @@ fn verdicts_agree_with_mailman() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn verdicts_agree_with_mailman() {
+    check_all(&Store::new(
+        root().join("tests/fixtures/lists"),
+        Layout::Standard,
+        NameRule::default(),
+    ));
+}
+
+/// The same cases with every list read from its compiled snapshot, on a
+/// host that has no Mailman lists directory at all.
+#[test]
+fn verdicts_from_snapshots_agree_with_mailman() {
+    let snaps = std::env::temp_dir().join(format!("mmgate-oracle-snaps-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&snaps);
+    let source = Store::new(
+        root().join("tests/fixtures/lists"),
+        Layout::Standard,
+        NameRule::default(),
+    )
+    .with_snapshots(Some(snaps.clone()));
+    let report = mailman_gate::export::export(&source, None, false);
+    assert!(report.written.contains(&"test".to_owned()), "{report:?}");
+    let only_snapshots = Store::new(
+        snaps.join("no-lists-here"),
+        Layout::Standard,
+        NameRule::default(),
+    )
+    .with_snapshots(Some(snaps.clone()));
+    let loaded = only_snapshots.load("test").expect("test from its snapshot");
+    assert_eq!(
+        loaded.source,
+        mailman_gate::store::Source::Snapshot { stale: false }
+    );
+    check_all(&only_snapshots);
+    let _ = std::fs::remove_dir_all(&snaps);
 }

@@ -20,7 +20,8 @@ const USAGE: &str = "usage:
   mailman-gate check [--lists DIR] [--layout L] [--config FILE] --list NAME --sender ADDR
                      [--kind post|owner|request|...] [--message FILE|-] [--json]
   mailman-gate explain (the same arguments as check)
-  mailman-gate test-sender LIST ENVELOPE FROM REPLYTO";
+  mailman-gate test-sender LIST ENVELOPE FROM REPLYTO
+  mailman-gate export [--lists DIR] [--config FILE] [--snapshots DIR] [--list NAME] [--force]";
 
 /// A failure with its exit code.
 struct Fail(u8, String);
@@ -35,6 +36,8 @@ struct Args {
     lists: Option<PathBuf>,
     layout: Option<Layout>,
     config: Option<PathBuf>,
+    snapshots: Option<PathBuf>,
+    force: bool,
     json: bool,
     members: bool,
     list: Option<String>,
@@ -61,6 +64,8 @@ fn parse_args(argv: &[String]) -> Result<Args, Fail> {
                     Some(Layout::parse(&v).ok_or_else(|| usage(format!("unknown layout {v:?}")))?);
             }
             "--config" => a.config = Some(PathBuf::from(value("--config")?)),
+            "--snapshots" => a.snapshots = Some(PathBuf::from(value("--snapshots")?)),
+            "--force" => a.force = true,
             "--list" => a.list = Some(value("--list")?),
             "--sender" => a.sender = Some(value("--sender")?),
             "--message" => a.message = Some(value("--message")?),
@@ -89,6 +94,9 @@ fn gate(a: &Args) -> Result<Gate, Fail> {
     }
     if let Some(dir) = &a.lists {
         site.lists_dir = dir.clone();
+    }
+    if let Some(dir) = &a.snapshots {
+        site.snapshot_dir = Some(dir.clone());
     }
     Ok(Gate::new(site))
 }
@@ -245,6 +253,10 @@ fn cmd_dump(a: &Args) -> Result<(), Fail> {
     let source = match &loaded.source {
         Source::ConfigPck => "config.pck".to_owned(),
         Source::ConfigPckLast { why } => format!("config.pck.last ({why})"),
+        Source::Snapshot { stale: false } => "snapshot".to_owned(),
+        Source::Snapshot { stale: true } => {
+            "snapshot (stale: config.pck has changed but cannot be read)".to_owned()
+        }
     };
     let members = if a.members {
         p.members.entries()
@@ -391,6 +403,35 @@ fn cmd_test_sender(a: &Args) -> Result<ExitCode, Fail> {
     })
 }
 
+/// `export`: refresh every stale snapshot; exit 3 if any list failed.
+fn cmd_export(a: &Args) -> Result<ExitCode, Fail> {
+    if !a.positional.is_empty() {
+        return Err(usage(format!("unexpected argument {:?}", a.positional[0])));
+    }
+    let g = gate(a)?;
+    if g.store.snapshot_dir().is_none() {
+        return Err(usage(
+            "export needs --snapshots DIR or snapshot_dir in the configuration",
+        ));
+    }
+    let r = mailman_gate::export::export(&g.store, a.list.as_deref(), a.force);
+    for (name, why) in &r.failed {
+        eprintln!("mailman-gate: export {name}: {why}");
+    }
+    println!(
+        "written {}, fresh {}, removed {}, failed {}",
+        r.written.len(),
+        r.fresh.len(),
+        r.removed.len(),
+        r.failed.len()
+    );
+    Ok(if r.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let Some((cmd, rest)) = argv.split_first() else {
@@ -403,6 +444,7 @@ fn main() -> ExitCode {
         "check" => cmd_check(&a).map(|_| ExitCode::SUCCESS),
         "explain" => cmd_explain(&a).map(|_| ExitCode::SUCCESS),
         "test-sender" => cmd_test_sender(&a),
+        "export" => cmd_export(&a),
         other => Err(usage(format!("unknown command {other:?}"))),
     });
     match result {
