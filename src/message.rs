@@ -986,39 +986,42 @@ trait PyLines {
 impl PyLines for String {
     /// `unicode.splitlines()` (line boundaries of Python 2's unicode type).
     fn lines_py(&self) -> Vec<&str> {
-        let mut out = Vec::new();
-        let mut start = 0;
-        let mut it = self.char_indices().peekable();
-        while let Some((i, c)) = it.next() {
-            let brk = matches!(
-                c,
-                '\n' | '\r'
-                    | '\x0b'
-                    | '\x0c'
-                    | '\x1c'
-                    | '\x1d'
-                    | '\x1e'
-                    | '\u{85}'
-                    | '\u{2028}'
-                    | '\u{2029}'
-            );
-            if brk {
-                out.push(&self[start..i]);
-                let mut end = i + c.len_utf8();
-                if c == '\r' {
-                    if let Some(&(j, '\n')) = it.peek() {
-                        it.next();
-                        end = j + 1;
-                    }
-                }
-                start = end;
-            }
-        }
-        if start < self.len() {
-            out.push(&self[start..]);
-        }
-        out
+        py_splitlines(self, true)
     }
+}
+
+/// Python 2's `splitlines()`: of a `str` (`unicode` false: only `\n`,
+/// `\r` and `\r\n` end a line) or of a `unicode` (also `\x0b`, `\x0c`,
+/// `\x1c`-`\x1e`, U+0085, U+2028, U+2029).
+pub fn py_splitlines(s: &str, unicode: bool) -> Vec<&str> {
+    let is_break = |c: char| {
+        matches!(c, '\n' | '\r')
+            || (unicode
+                && matches!(
+                    c,
+                    '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
+                ))
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut it = s.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if is_break(c) {
+            out.push(&s[start..i]);
+            let mut end = i + c.len_utf8();
+            if c == '\r' {
+                if let Some(&(j, '\n')) = it.peek() {
+                    it.next();
+                    end = j + 1;
+                }
+            }
+            start = end;
+        }
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
 }
 
 /// SpamDetect's `getDecodedHeaders` for one part.

@@ -443,7 +443,7 @@ impl Pickle {
 }
 
 /// A JSON string literal as Python's `json.dumps(ensure_ascii=True)` writes it.
-fn json_str(s: &str, out: &mut String) {
+pub fn json_str(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -101,22 +101,10 @@ fn gate(a: &Args) -> Result<Gate, Fail> {
     Ok(Gate::new(site))
 }
 
-/// A JSON string literal.
+/// A JSON string literal (non-ASCII escaped, as Python's `json.dumps`).
 fn js(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    mailman_gate::pickle::json_str(s, &mut out);
     out
 }
 

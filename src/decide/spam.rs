@@ -3,6 +3,7 @@
 
 use super::patterns::{compile, get_pattern, NoOtherLists, PatternHit, IGNORECASE};
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
+use crate::message::py_splitlines;
 use crate::policy::PyStr;
 use crate::pyre::Flags;
 use crate::route::Kind;
@@ -134,38 +135,6 @@ pub(super) fn list_charset(language: &str) -> &'static str {
     }
 }
 
-/// Python 2 `splitlines()` of a `str` (bytes) or `unicode`.
-fn split_lines(s: &str, unicode: bool) -> Vec<&str> {
-    let is_break = |c: char| {
-        matches!(c, '\n' | '\r')
-            || (unicode
-                && matches!(
-                    c,
-                    '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
-                ))
-    };
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if is_break(c) {
-            lines.push(&s[start..i]);
-            let mut end = i + c.len_utf8();
-            if c == '\r' {
-                if let Some(&(j, '\n')) = chars.peek() {
-                    chars.next();
-                    end = j + 1;
-                }
-            }
-            start = end;
-        }
-    }
-    if start < s.len() {
-        lines.push(&s[start..]);
-    }
-    lines
-}
-
 /// `Utils.xml_to_unicode` for a `str` pattern line: `&#NNN;` and `\uXXXX`
 /// escapes become the characters they name.
 fn xml_to_unicode(line: &str) -> String {
@@ -243,7 +212,7 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
             PyStr::Text(t) => (t.clone(), true),
             PyStr::Bytes(b) => (decode_pattern_bytes(b, "iso-8859-1"), false),
         };
-        for line in split_lines(&raw, unicode) {
+        for line in py_splitlines(&raw, unicode) {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
             }
@@ -313,10 +282,13 @@ mod tests {
 
     #[test]
     fn splitlines_like_python() {
-        assert_eq!(split_lines("a\nb\r\nc\rd", false), vec!["a", "b", "c", "d"]);
-        assert_eq!(split_lines("a\n", false), vec!["a"]);
-        assert_eq!(split_lines("a\x0cb", false), vec!["a\x0cb"]);
-        assert_eq!(split_lines("a\x0cb", true), vec!["a", "b"]);
+        assert_eq!(
+            py_splitlines("a\nb\r\nc\rd", false),
+            vec!["a", "b", "c", "d"]
+        );
+        assert_eq!(py_splitlines("a\n", false), vec!["a"]);
+        assert_eq!(py_splitlines("a\x0cb", false), vec!["a\x0cb"]);
+        assert_eq!(py_splitlines("a\x0cb", true), vec!["a", "b"]);
     }
 
     #[test]
