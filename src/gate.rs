@@ -35,12 +35,36 @@ impl Gate {
     /// What Mailman would do with `raw` (headers, blank line, body) sent to
     /// `list` at an address of `kind` by `envelope_sender` (`""`: the null
     /// sender; None: take the message's own `From ` line if any).
+    ///
+    /// The verdict carries the trace of every rule consulted.
     pub fn check(
         &self,
         list: &str,
         kind: Kind,
         envelope_sender: Option<&str>,
         raw: &[u8],
+    ) -> Result<Verdict, StoreError> {
+        self.decide(list, kind, envelope_sender, raw, true)
+    }
+
+    /// [`Gate::check`] without building the trace: what the MTA calls.
+    pub fn check_untraced(
+        &self,
+        list: &str,
+        kind: Kind,
+        envelope_sender: Option<&str>,
+        raw: &[u8],
+    ) -> Result<Verdict, StoreError> {
+        self.decide(list, kind, envelope_sender, raw, false)
+    }
+
+    fn decide(
+        &self,
+        list: &str,
+        kind: Kind,
+        envelope_sender: Option<&str>,
+        raw: &[u8],
+        trace: bool,
     ) -> Result<Verdict, StoreError> {
         let loaded = self.store.load(list)?;
         let msg = Message::parse(raw);
@@ -51,6 +75,7 @@ impl Gate {
             Delivery {
                 kind,
                 envelope_sender,
+                trace,
             },
             &self.store,
         );

@@ -86,6 +86,10 @@ impl NormalForm {
     }
     /// `unicodedata.normalize(form, text)`.
     pub fn apply(self, text: &str) -> String {
+        if text.is_ascii() {
+            // ASCII text is already in every normal form.
+            return text.to_owned();
+        }
         match self {
             NormalForm::Nfc => text.nfc().collect(),
             NormalForm::Nfkc => text.nfkc().collect(),
@@ -1027,6 +1031,25 @@ pub fn py_splitlines(s: &str, unicode: bool) -> Vec<&str> {
 /// SpamDetect's `getDecodedHeaders` for one part.
 fn decoded_headers(p: &Part, form: NormalForm, out: &mut String) {
     for (h, v) in &p.headers {
+        if v.is_ascii() && !v.contains("=?") {
+            // No encoded word and nothing to decode: the value as it is,
+            // unfolded (ASCII is in every normal form).
+            out.push_str(h);
+            out.push_str(": ");
+            let b = v.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'\n' && i + 1 < b.len() && is_ws(b[i + 1]) {
+                    out.push(' ');
+                    i += 2;
+                } else {
+                    out.push(b[i] as char);
+                    i += 1;
+                }
+            }
+            out.push('\n');
+            continue;
+        }
         let raw = to_bytes(v);
         // re.sub('\n\s', ' ', v)
         let mut unf = Vec::with_capacity(raw.len());

@@ -202,10 +202,14 @@ impl PyRegex {
                 // sre compares `lower(c)` everywhere under IGNORECASE;
                 // lowering keeps `\n` and word-ness, so anchors and `\b`
                 // see the same subject.
-                let lowered: String = text
-                    .chars()
-                    .map(|c| char::from_u32(model.lower(c as u32)).unwrap_or(c))
-                    .collect();
+                // ASCII lowers the same way in every model: the fast path.
+                let lowered: String = if text.is_ascii() {
+                    text.to_ascii_lowercase()
+                } else {
+                    text.chars()
+                        .map(|c| char::from_u32(model.lower(c as u32)).unwrap_or(c))
+                        .collect()
+                };
                 prog.is_match(&lowered)
             }
             None => prog.is_match(text),

@@ -244,16 +244,38 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
     }
     full.extend_from_slice(&raw);
     let msg = Message::parse(&full);
-    decide(
-        &policy,
-        &site,
-        &msg,
-        Delivery {
-            kind,
-            envelope_sender: None,
-        },
-        &others,
-    )
+    let delivery = |trace| Delivery {
+        kind,
+        envelope_sender: None,
+        trace,
+    };
+    let traced = decide(&policy, &site, &msg, delivery(true), &others);
+    // Without the trace (the MTA's path) the answer is the same.
+    let quiet = decide(&policy, &site, &msg, delivery(false), &others);
+    assert_eq!(
+        (
+            quiet.action,
+            quiet.step,
+            &quiet.reason,
+            &quiet.notice,
+            quiet.shunted
+        ),
+        (
+            traced.action,
+            traced.step,
+            &traced.reason,
+            &traced.notice,
+            traced.shunted
+        ),
+        "{}: tracing changed the verdict",
+        case["id"]
+    );
+    assert!(
+        quiet.trace.len() <= 1,
+        "{}: untraced verdict has a trace",
+        case["id"]
+    );
+    traced
 }
 
 fn decode_b64(s: &str) -> Vec<u8> {

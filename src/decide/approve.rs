@@ -42,22 +42,20 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
         .find_map(|h| ctx.msg.get(h).map(|v| (*h, v.to_owned())));
     let password: Option<Vec<u8>> = match header {
         Some((name, value)) => {
-            ctx.note(
-                Step::Approve,
-                format!("password taken from the {name} header"),
-            );
+            ctx.note(Step::Approve, || {
+                format!("password taken from the {name} header")
+            });
             Some(value_bytes(&value))
         }
         None => match ctx.msg.body_approval() {
             Some(found) => {
                 if found.unsafe_html {
-                    ctx.note(
-                        Step::Approve,
-                        "Approved line also in an HTML part: cannot be removed",
-                    );
+                    ctx.note(Step::Approve, || {
+                        "Approved line also in an HTML part: cannot be removed"
+                    });
                     return Err(Stop::Reject(RejectText::plain(text::APPROVE_HTML_REJECT)));
                 }
-                ctx.note(Step::Approve, "password taken from the first body line");
+                ctx.note(Step::Approve, || "password taken from the first body line");
                 Some(value_bytes(&found.password))
             }
             None => None,
@@ -66,10 +64,10 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if let Some(pw) = password {
         match authenticate(ctx, &pw) {
             Some(who) => {
-                ctx.note(Step::Approve, format!("{who} password: approved"));
+                ctx.note(Step::Approve, || format!("{who} password: approved"));
                 ctx.approved = true;
             }
-            None => ctx.note(Step::Approve, "password does not match: ignored"),
+            None => ctx.note(Step::Approve, || "password does not match: ignored"),
         }
     }
     let list_address = ctx.policy.posting_address().to_ascii_lowercase();
@@ -79,10 +77,9 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
         .iter()
         .any(|v| v.trim().to_ascii_lowercase() == list_address);
     if looped {
-        ctx.note(
-            Step::Approve,
-            format!("X-BeenThere: {list_address}: mail loop"),
-        );
+        ctx.note(Step::Approve, || {
+            format!("X-BeenThere: {list_address}: mail loop")
+        });
         return Err(Stop::Discard);
     }
     Ok(())
@@ -94,10 +91,10 @@ pub(super) fn urgent(ctx: &mut Ctx<'_>) -> StepResult {
         return Ok(());
     };
     if authenticate(ctx, &value_bytes(&value)).is_some() {
-        ctx.note(Step::CalcRecips, "Urgent: password accepted");
+        ctx.note(Step::CalcRecips, || "Urgent: password accepted");
         return Ok(());
     }
-    ctx.note(Step::CalcRecips, "Urgent: password not accepted");
+    ctx.note(Step::CalcRecips, || "Urgent: password not accepted");
     Err(Stop::Reject(RejectText::wrapped(
         text::URGENT_REJECT.replace("%(realname)s", &ctx.policy.real_name),
     )))

@@ -7,12 +7,12 @@ use crate::message::getaddresses;
 
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.approved {
-        ctx.note(Step::Hold, "skipped: approved");
+        ctx.note(Step::Hold, || "skipped: approved");
         return Ok(());
     }
     let p = ctx.policy;
     if p.administrivia && ctx.msg.is_administrivia(ctx.site.mail_commands_max_lines) {
-        ctx.note(Step::Hold, "looks like a mail command");
+        ctx.note(Step::Hold, || "looks like a mail command");
         return Err(Stop::Hold(text::HOLD_ADMINISTRIVIA.into()));
     }
     if p.max_num_recipients > 0 {
@@ -23,13 +23,12 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
             .chain(ctx.msg.get_all("cc"))
             .collect();
         let count = getaddresses(&values).len();
-        ctx.note(
-            Step::Hold,
+        ctx.note(Step::Hold, || {
             format!(
                 "{count} To/Cc addresses, max_num_recipients {}",
                 p.max_num_recipients
-            ),
-        );
+            )
+        });
         if count as i64 >= p.max_num_recipients {
             return Err(Stop::Hold(text::HOLD_TOO_MANY_RECIPIENTS.into()));
         }
@@ -39,28 +38,26 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     }
     if !p.bounce_matching_headers.is_empty() {
         if let Some(line) = matching_header(ctx)? {
-            ctx.note(
-                Step::Hold,
-                format!("bounce_matching_headers line {line:?} matched"),
-            );
+            ctx.note(Step::Hold, || {
+                format!("bounce_matching_headers line {line:?} matched")
+            });
             return Err(Stop::Hold(text::HOLD_SUSPICIOUS.into()));
         }
     }
     if p.max_message_size > 0 {
         let size = ctx.msg.body_size();
-        ctx.note(
-            Step::Hold,
+        ctx.note(Step::Hold, || {
             format!(
                 "body {size} bytes, max_message_size {} KB",
                 p.max_message_size
-            ),
-        );
+            )
+        });
         if size as f64 / 1024.0 > p.max_message_size as f64 {
             return Err(Stop::Hold(text::hold_too_big(size, p.max_message_size)));
         }
     }
     if p.gateway_to_news && p.news_moderation == 2 {
-        ctx.note(Step::Hold, "gated to a moderated newsgroup");
+        ctx.note(Step::Hold, || "gated to a moderated newsgroup");
         return Err(Stop::Hold(text::HOLD_NEWSGROUP.into()));
     }
     Ok(())
@@ -92,7 +89,7 @@ fn has_explicit_destination(ctx: &mut Ctx<'_>) -> Result<bool, Stop> {
         let addr = addr.to_ascii_lowercase();
         let local = addr.split('@').next().unwrap_or("").to_owned();
         if local == name || addr == full {
-            ctx.note(Step::Hold, format!("explicit destination {addr}"));
+            ctx.note(Step::Hold, || format!("explicit destination {addr}"));
             return Ok(true);
         }
         recips.push((addr, local));
@@ -105,21 +102,19 @@ fn has_explicit_destination(ctx: &mut Ctx<'_>) -> Result<bool, Stop> {
             }
             if (!alias.contains('@') && alias_matches(alias, local)?) || alias_matches(alias, addr)?
             {
-                ctx.note(
-                    Step::Hold,
-                    format!("{addr} matches acceptable alias {alias:?}"),
-                );
+                ctx.note(Step::Hold, || {
+                    format!("{addr} matches acceptable alias {alias:?}")
+                });
                 return Ok(true);
             }
         }
     }
-    ctx.note(
-        Step::Hold,
+    ctx.note(Step::Hold, || {
         format!(
             "no explicit destination among {:?}",
             recips.iter().map(|r| &r.0).collect::<Vec<_>>()
-        ),
-    );
+        )
+    });
     Ok(false)
 }
 
@@ -132,20 +127,18 @@ fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
             continue;
         }
         let Some((header, value)) = line.split_once(':') else {
-            ctx.note(
-                Step::Hold,
-                format!("bounce_matching_headers line {line:?} has no colon: ignored"),
-            );
+            ctx.note(Step::Hold, || {
+                format!("bounce_matching_headers line {line:?} has no colon: ignored")
+            });
             continue;
         };
         let regex = value.trim_start();
         let re = match compile(regex, IGNORECASE) {
             Ok(re) => re,
             Err(e) => {
-                ctx.note(
-                    Step::Hold,
-                    format!("bounce_matching_headers regexp {regex:?} invalid: {}", e.0),
-                );
+                ctx.note(Step::Hold, || {
+                    format!("bounce_matching_headers regexp {regex:?} invalid: {}", e.0)
+                });
                 continue;
             }
         };

@@ -103,6 +103,8 @@ pub struct Delivery<'a> {
     /// writes `From MAILER-DAEMON`), `None` means no unixfrom line: the
     /// message's own leading `From ` line is used if it has one.
     pub envelope_sender: Option<&'a str>,
+    /// Record every rule consulted in [`Verdict::trace`] (costs time).
+    pub trace: bool,
 }
 
 /// A reject text as a handler raises it.
@@ -169,12 +171,24 @@ pub(crate) struct Ctx<'a> {
     pub caveats: Vec<String>,
     /// Approve succeeded: Moderate, Hold and Emergency are skipped.
     pub approved: bool,
+    /// Build the trace (for `explain`); the MTA path does without.
+    pub tracing: bool,
 }
 
 impl Ctx<'_> {
-    pub fn note(&mut self, step: Step, what: impl Into<String>) {
-        self.trace
-            .push(format!("{}: {}", step.as_str(), what.into()));
+    /// Record a line that belongs to no step; only built when tracing.
+    pub fn say(&mut self, what: impl FnOnce() -> String) {
+        if self.tracing {
+            self.trace.push(what());
+        }
+    }
+
+    /// Record a rule consulted; the text is only built when tracing.
+    pub fn note<S: Into<String>>(&mut self, step: Step, what: impl FnOnce() -> S) {
+        if self.tracing {
+            self.trace
+                .push(format!("{}: {}", step.as_str(), what().into()));
+        }
     }
 
     /// Mailman's `msg.get_senders()`: lower-cased addresses from the
@@ -263,6 +277,7 @@ pub fn decide(
         trace: Vec::new(),
         caveats: Vec::new(),
         approved: false,
+        tracing: delivery.trace,
     };
     if delivery.envelope_sender.is_none()
         && msg.unixfrom().is_some()
@@ -270,8 +285,7 @@ pub fn decide(
     {
         // Mailman's runner reads the sender from the unixfrom line before
         // any handler runs, and fails on one without an address.
-        ctx.trace
-            .push("the unixfrom line has no address: Mailman's runner fails".into());
+        ctx.say(|| "the unixfrom line has no address: Mailman's runner fails".into());
         let mut v = Verdict {
             action: Action::Hold,
             step: None,
@@ -355,22 +369,23 @@ fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
     match ctx.kind {
         Kind::Post => {}
         Kind::Owner => {
-            ctx.note(Step::SpamDetect, "owner pipeline: SpamDetect only");
+            ctx.note(Step::SpamDetect, || "owner pipeline: SpamDetect only");
             return (spam::process(ctx), Step::SpamDetect);
         }
         other => {
-            ctx.trace.push(format!(
-                "-{} is a command or bounce address: Mailman does not moderate it",
-                other.as_str()
-            ));
+            ctx.say(|| {
+                format!(
+                    "-{} is a command or bounce address: Mailman does not moderate it",
+                    other.as_str()
+                )
+            });
             return (Ok(()), Step::CalcRecips);
         }
     }
     let steps: Vec<Step> = match &ctx.policy.pipeline {
         None => GLOBAL_PIPELINE.to_vec(),
         Some(names) => {
-            ctx.trace
-                .push(format!("the list's own pipeline: {names:?}"));
+            ctx.say(|| format!("the list's own pipeline: {names:?}"));
             let mut steps = Vec::new();
             for name in names {
                 match step_named(name) {
@@ -399,8 +414,7 @@ fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
             return (Err(stop), step);
         }
     }
-    ctx.trace
-        .push("accepted: no step held, rejected or discarded it".into());
+    ctx.say(|| "accepted: no step held, rejected or discarded it".into());
     (Ok(()), Step::CalcRecips)
 }
 
@@ -458,24 +472,22 @@ fn mimedel(ctx: &mut Ctx<'_>) -> StepResult {
     };
     match ctx.msg.mime_filter_disposal(&filter) {
         None => {
-            ctx.note(Step::MimeDel, "content filter keeps the message");
+            ctx.note(Step::MimeDel, || "content filter keeps the message");
             Ok(())
         }
         Some(reason) if p.filter_action == 1 => {
-            ctx.note(
-                Step::MimeDel,
-                format!("disposed ({reason}), filter_action 1: reject"),
-            );
+            ctx.note(Step::MimeDel, || {
+                format!("disposed ({reason}), filter_action 1: reject")
+            });
             Err(Stop::Reject(RejectText::plain(reason)))
         }
         Some(reason) => {
-            ctx.note(
-                Step::MimeDel,
+            ctx.note(Step::MimeDel, || {
                 format!(
                     "disposed ({reason}), filter_action {}: discard",
                     p.filter_action
-                ),
-            );
+                )
+            });
             Err(Stop::Discard)
         }
     }
@@ -488,10 +500,9 @@ fn scrubber(ctx: &mut Ctx<'_>) -> StepResult {
         && ctx.site.archive_html_sanitizer == 0
         && ctx.msg.content_type() == "text/html"
     {
-        ctx.note(
-            Step::Scrubber,
-            "text/html message, scrub_nondigest, sanitizer 0: discard",
-        );
+        ctx.note(Step::Scrubber, || {
+            "text/html message, scrub_nondigest, sanitizer 0: discard"
+        });
         return Err(Stop::Discard);
     }
     Ok(())
@@ -500,7 +511,7 @@ fn scrubber(ctx: &mut Ctx<'_>) -> StepResult {
 /// Emergency: hold everything not approved by password.
 fn emergency(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.policy.emergency && !ctx.approved {
-        ctx.note(Step::Emergency, "emergency moderation is on");
+        ctx.note(Step::Emergency, || "emergency moderation is on");
         return Err(Stop::Hold(text::HOLD_EMERGENCY.into()));
     }
     Ok(())

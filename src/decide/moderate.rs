@@ -34,7 +34,7 @@ pub(super) fn equivalent_addresses(address: &str, groups: &str) -> Vec<String> {
 
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.approved {
-        ctx.note(Step::Moderate, "skipped: approved");
+        ctx.note(Step::Moderate, || "skipped: approved");
         return Ok(());
     }
     let p = ctx.policy;
@@ -52,20 +52,21 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
             }
         }
     }
-    ctx.note(Step::Moderate, format!("senders {senders:?}"));
+    ctx.note(Step::Moderate, || format!("senders {senders:?}"));
     if let Some(member) = chosen {
         let moderated = p.member(&member).is_some_and(|m| m.is_moderated());
         if !moderated {
-            ctx.note(Step::Moderate, format!("{member} is an unmoderated member"));
+            ctx.note(Step::Moderate, || {
+                format!("{member} is an unmoderated member")
+            });
             return Ok(());
         }
-        ctx.note(
-            Step::Moderate,
+        ctx.note(Step::Moderate, || {
             format!(
                 "{member} is a moderated member, member_moderation_action {}",
                 p.member_moderation_action
-            ),
-        );
+            )
+        });
         return match p.member_moderation_action {
             0 => Err(Stop::Hold(text::HOLD_MODERATED.into())),
             1 => {
@@ -83,10 +84,9 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
         };
     }
     let sender = ctx.sender();
-    ctx.note(
-        Step::Moderate,
-        format!("no member among the senders; non-member {sender:?}"),
-    );
+    ctx.note(Step::Moderate, || {
+        format!("no member among the senders; non-member {sender:?}")
+    });
     let lists: [(&str, &Vec<String>); 4] = [
         ("accept_these_nonmembers", &p.accept_these_nonmembers),
         ("hold_these_nonmembers", &p.hold_these_nonmembers),
@@ -103,12 +103,12 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
             &mut notes,
         );
         for n in notes {
-            ctx.note(Step::Moderate, format!("{name}: {n}"));
+            ctx.note(Step::Moderate, || format!("{name}: {n}"));
         }
         match hit {
-            Ok(PatternHit::None) => ctx.note(Step::Moderate, format!("{name}: no match")),
+            Ok(PatternHit::None) => ctx.note(Step::Moderate, || format!("{name}: no match")),
             Ok(PatternHit::Entry(entry)) => {
-                ctx.note(Step::Moderate, format!("{name}: {entry:?} matched"));
+                ctx.note(Step::Moderate, || format!("{name}: {entry:?} matched"));
                 return match i {
                     0 => Ok(()),
                     1 => Err(Stop::Hold(text::HOLD_NONMEMBER.into())),
@@ -129,7 +129,9 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
         }
     }
     let action = p.generic_nonmember_action;
-    ctx.note(Step::Moderate, format!("generic_nonmember_action {action}"));
+    ctx.note(Step::Moderate, || {
+        format!("generic_nonmember_action {action}")
+    });
     match action {
         0 | 4 => Ok(()),
         1 => Err(Stop::Hold(text::HOLD_NONMEMBER.into())),

@@ -47,13 +47,14 @@ fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
         Err(e) => return Err(Stop::Shunt(format!("dmarc_moderation_addresses: {e:?}"))),
     };
     for n in notes {
-        ctx.note(Step::SpamDetect, format!("dmarc_moderation_addresses: {n}"));
+        ctx.note(Step::SpamDetect, || {
+            format!("dmarc_moderation_addresses: {n}")
+        });
     }
     if !listed {
-        ctx.note(
-            Step::SpamDetect,
-            format!("DMARC: {addr} not in dmarc_moderation_addresses"),
-        );
+        ctx.note(Step::SpamDetect, || {
+            format!("DMARC: {addr} not in dmarc_moderation_addresses")
+        });
         ctx.caveats.push(format!(
             "DMARC: Mailman also looks up the DMARC policy of {addr}'s domain in DNS \
              (dmarc_moderation_action {}); not done here",
@@ -61,13 +62,12 @@ fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
         ));
         return Ok(());
     }
-    ctx.note(
-        Step::SpamDetect,
+    ctx.note(Step::SpamDetect, || {
         format!(
             "DMARC: {addr} is in dmarc_moderation_addresses, action {}",
             p.dmarc_moderation_action
-        ),
-    );
+        )
+    });
     match p.dmarc_moderation_action {
         3 => {
             let reject = if p.dmarc_moderation_notice.is_empty() {
@@ -99,10 +99,9 @@ fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
         for value in ctx.msg.get_all(header) {
             match re.search(value) {
                 Ok(true) => {
-                    ctx.note(
-                        Step::SpamDetect,
-                        format!("KNOWN_SPAMMERS {header}: {regex} matched"),
-                    );
+                    ctx.note(Step::SpamDetect, || {
+                        format!("KNOWN_SPAMMERS {header}: {regex} matched")
+                    });
                     return Err(Stop::Discard);
                 }
                 Ok(false) => {}
@@ -234,10 +233,9 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
                     }
                 },
                 Err(e) => {
-                    ctx.note(
-                        Step::SpamDetect,
-                        format!("rule {index}: invalid pattern {pattern:?} ignored: {}", e.0),
-                    );
+                    ctx.note(Step::SpamDetect, || {
+                        format!("rule {index}: invalid pattern {pattern:?} ignored: {}", e.0)
+                    });
                     if mo.is_none() {
                         return Err(Stop::Shunt(format!(
                             "the first header_filter_rules pattern evaluated is invalid ({pattern:?})"
@@ -246,16 +244,14 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
                 }
             }
             if mo != Some(true) {
-                ctx.note(
-                    Step::SpamDetect,
-                    format!("rule {index}: {pattern:?} did not match"),
-                );
+                ctx.note(Step::SpamDetect, || {
+                    format!("rule {index}: {pattern:?} did not match")
+                });
                 continue;
             }
-            ctx.note(
-                Step::SpamDetect,
-                format!("rule {index}: {pattern:?} matched, action {}", rule.action),
-            );
+            ctx.note(Step::SpamDetect, || {
+                format!("rule {index}: {pattern:?} matched, action {}", rule.action)
+            });
             let owner = ctx.kind == Kind::Owner;
             match rule.action {
                 DISCARD => return Err(Stop::Discard),

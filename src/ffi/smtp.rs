@@ -256,7 +256,7 @@ pub fn data_answer(
     if separate && recipients > 1 {
         return (Answer::Defer(SEPARATE_TEXT.into()), None);
     }
-    match gate.check(list, kind, envelope_sender, raw) {
+    match gate.check_untraced(list, kind, envelope_sender, raw) {
         Err(e) => (Answer::Error(format!("list {list}: {e}")), None),
         Ok(v) => {
             let mut a = verdict_answer(&gate.site, &v);
