@@ -154,3 +154,46 @@ fn check_prints_the_contract_object() {
     assert_eq!(v["list"], "test");
     assert!(["accept", "hold", "reject", "discard"].contains(&v["action"].as_str().unwrap()));
 }
+
+#[test]
+fn test_sender_exits_zero_for_accept_or_hold_and_one_for_reject_or_discard() {
+    let l = lists();
+    let code = |env: &str, from: &str, reply: &str| {
+        run(&["test-sender", "--lists", &l, "test", env, from, reply])
+            .status
+            .code()
+    };
+    assert_eq!(
+        code("alice@example.com", "alice@example.com", ""),
+        Some(0),
+        "member"
+    );
+    assert_eq!(
+        code("x@foo.org", "x@foo.org", ""),
+        Some(0),
+        "held non-member"
+    );
+    assert_eq!(
+        code("bob@example.com", "bob@example.com", ""),
+        Some(0),
+        "held moderated member"
+    );
+    assert_eq!(
+        code("", "reject@foo.org", ""),
+        Some(1),
+        "reject_these_nonmembers"
+    );
+    assert_eq!(
+        code("", "discard@foo.org", ""),
+        Some(1),
+        "discard_these_nonmembers"
+    );
+    // Reply-To is among the senders: a member there makes it a member post.
+    assert_eq!(code("", "reject@foo.org", "alice@example.com"), Some(0));
+    assert_eq!(
+        run(&["test-sender", "--lists", &l, "test", "a@b"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
