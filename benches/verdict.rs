@@ -163,8 +163,16 @@ fn main() {
     let nonmember = "someone@elsewhere.example";
     let raw_non = raw.replace(&member, nonmember);
     for (name, g, source) in [
-        ("biglist (100k): member post, config.pck", &from_pck, "config.pck"),
-        ("biglist (100k): member post, snapshot", &from_snap, "snapshot"),
+        (
+            "biglist (100k): member post, config.pck",
+            &from_pck,
+            "config.pck",
+        ),
+        (
+            "biglist (100k): member post, snapshot",
+            &from_snap,
+            "snapshot",
+        ),
     ] {
         let v = g
             .check("biglist", Kind::Post, Some(&member), raw.as_bytes())
