@@ -7,7 +7,8 @@
 #
 # Environment: MESSAGES (default 2000) messages per run, CONC (default 8)
 # concurrent connections, ROUNDS (default 3) alternating rounds of
-# gate/no-gate, PORT (default 26025). Only 127.0.0.1 is listened on.
+# gate/no-gate, PORT (default 26025), KEEP=1 keeps the temporary directory.
+# Only 127.0.0.1 is listened on.
 #
 # The configurations are the shipped examples/exim/exim.conf with its path
 # macros set; "no gate" is the same file with the two `require acl =
