@@ -117,9 +117,8 @@ echo
 
 start_daemon() {
     rm -f "$D/exim.pid"
-    "$EXIM" -C "$D/exim-$1.conf" -bd -oX "$PORT" -oP "$D/exim.pid" \
-        -oo "local_interfaces=127.0.0.1" 2>/dev/null \
-      || "$EXIM" -C "$D/exim-$1.conf" -bd -oX "127.0.0.1.$PORT" -oP "$D/exim.pid"
+    # An interface list in -oX: listen on 127.0.0.1 only.
+    "$EXIM" -C "$D/exim-$1.conf" -bd -oX "127.0.0.1.$PORT" -oP "$D/exim.pid"
     for _ in $(seq 100); do [ -s "$D/exim.pid" ] && break; sleep 0.1; done
     DAEMON_PID=$(cat "$D/exim.pid")
     for _ in $(seq 100); do
