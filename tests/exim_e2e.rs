@@ -7,6 +7,8 @@
 //!   records deliveries: nothing refused is delivered, nothing accepted
 //!   is lost.
 //! - The same verdicts from `local_scan()` through `local_scan_path`.
+//! - The same `-bh` outcomes when the gate reads snapshots made by
+//!   `mailman-gate export` and Exim cannot read the lists' `config.pck`.
 //!
 //! Needs root and exim4/swaks. Without them the tests are skipped with a
 //! message, unless CI=true, where that is a failure.
@@ -50,6 +52,9 @@ struct Env {
     dir: PathBuf,
     conf: PathBuf,
     ls_conf: PathBuf,
+    /// The recipe on a copy of the lists whose `config.pck` files Exim
+    /// cannot read, the gate reading exported snapshots.
+    snap_conf: PathBuf,
 }
 
 fn run(cmd: &mut Command) -> std::process::Output {
@@ -190,10 +195,73 @@ fn env() -> &'static Env {
         let ls = format!("{ls_line}\n{}", base.replacen(hook, "", 1));
         let ls_conf = dir.join("exim-local-scan.conf");
         std::fs::write(&ls_conf, ls).unwrap();
-        for c in [&conf, &ls_conf] {
+
+        // Snapshots: a copy of the lists, exported (as root, as Mailman's
+        // user would), the snapshots readable by Exim's group, and every
+        // config.pck(.last) 0600 root: Exim's receiving process (user
+        // Debian-exim) can stat them but not read them.
+        let snap_lists = dir.join("mailman-snap/lists");
+        std::fs::create_dir_all(&snap_lists).unwrap();
+        for l in std::fs::read_dir(dir.join("mailman/lists")).unwrap() {
+            copy_dir(&l.unwrap().path(), &snap_lists);
+        }
+        let snapshots = dir.join("snapshots");
+        let snap_gate_conf = dir.join("mailman-gate-snapshots.conf");
+        std::fs::write(
+            &snap_gate_conf,
+            format!(
+                "lists_dir = {}\nsnapshot_dir = {}\n",
+                snap_lists.display(),
+                snapshots.display()
+            ),
+        )
+        .unwrap();
+        // `broken` has no readable state: its export fails, as it should.
+        let o = Command::new(env!("CARGO_BIN_EXE_mailman-gate"))
+            .args(["export", "--config"])
+            .arg(&snap_gate_conf)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            report.contains("failed 1") && snapshots.join("test.cdb").is_file(),
+            "export: {report}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        run(Command::new("chown")
+            .args(["-R", "root:Debian-exim"])
+            .arg(&snapshots));
+        run(Command::new("chmod").args(["-R", "g+rX"]).arg(&snapshots));
+        for l in std::fs::read_dir(&snap_lists).unwrap() {
+            let l = l.unwrap().path();
+            for f in ["config.pck", "config.pck.last"] {
+                let f = l.join(f);
+                if f.exists() {
+                    run(Command::new("chown").arg("root:root").arg(&f));
+                    run(Command::new("chmod").arg("0600").arg(&f));
+                }
+            }
+        }
+        let mut snap_recipe = recipe(&dir, &lib, &snap_gate_conf);
+        // The router's lists directory too (require_files only stats).
+        snap_recipe = snap_recipe.replacen(
+            &format!("MAILMAN_HOME = {}", dir.join("mailman").display()),
+            &format!("MAILMAN_HOME = {}", dir.join("mailman-snap").display()),
+            1,
+        );
+        assert!(snap_recipe.contains("mailman-snap"));
+        let snap_conf = dir.join("exim-snapshots.conf");
+        std::fs::write(&snap_conf, snap_recipe).unwrap();
+
+        for c in [&conf, &ls_conf, &snap_conf] {
             run(Command::new(EXIM).arg("-C").arg(c).arg("-bV"));
         }
-        Env { dir, conf, ls_conf }
+        Env {
+            dir,
+            conf,
+            ls_conf,
+            snap_conf,
+        }
     })
 }
 
@@ -303,9 +371,21 @@ fn exim_bh_outcomes() {
     if !available() {
         return;
     }
-    let e = env();
-    let c = &e.conf;
+    bh_outcomes(&env().conf);
+}
 
+/// The same outcomes from snapshots, with `config.pck` unreadable to Exim:
+/// the 550s below can only come from the snapshots (an unreadable list
+/// fails open).
+#[test]
+fn exim_bh_outcomes_from_snapshots() {
+    if !available() {
+        return;
+    }
+    bh_outcomes(&env().snap_conf);
+}
+
+fn bh_outcomes(c: &Path) {
     // A member's post: 250.
     let (r, l) = bh(
         c,

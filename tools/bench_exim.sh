@@ -1,0 +1,154 @@
+#!/bin/bash
+# SMTP throughput of a real Exim on loopback, with and without mailman-gate
+# in the RCPT and DATA ACLs, and the peak RSS of an Exim receiving process
+# with the gate, on a 100,000-member list.
+#
+#   tools/bench_exim.sh            (as root; needs exim4-daemon-heavy, python3)
+#
+# Environment: MESSAGES (default 2000) messages per run, CONC (default 8)
+# concurrent connections, ROUNDS (default 3) alternating rounds of
+# gate/no-gate, PORT (default 26025), KEEP=1 keeps the temporary directory.
+# Only 127.0.0.1 is listened on.
+#
+# The configurations are the shipped examples/exim/exim.conf with its path
+# macros set; "no gate" is the same file with the two `require acl =
+# acl_mailman_gate_*` calls and the discard statement removed. Both run
+# with queue_only (messages are received and spooled, never delivered) so
+# that delivery does not dominate. The gate reads the list from a snapshot
+# (snapshot_dir, written by `mailman-gate export`).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+EXIM=/usr/sbin/exim4
+MESSAGES=${MESSAGES:-2000}
+CONC=${CONC:-8}
+ROUNDS=${ROUNDS:-3}
+PORT=${PORT:-26025}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+
+[ "$(id -u)" = 0 ] || { echo "bench_exim.sh: run as root" >&2; exit 2; }
+[ -x "$EXIM" ] || { echo "bench_exim.sh: $EXIM missing" >&2; exit 2; }
+
+(cd "$ROOT" && cargo build --quiet --release --lib --bin mailman-gate)
+
+D=$(mktemp -d /tmp/mailman-gate-eximbench.XXXXXX)
+DAEMON_PID=
+cleanup() {
+    if [ -n "$DAEMON_PID" ]; then kill "$DAEMON_PID" 2>/dev/null || true; fi
+    rm -rf "$D"
+}
+trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
+
+mkdir -p "$D/mailman/lists/biglist" "$D/snapshots" "$D/log" "$D/out"
+cp "$TARGET/release/libmailman_gate.so" "$D/libmailman_gate.so"
+python3 "$ROOT/tools/py2pickle.py" synth --members 100000 \
+    -o "$D/mailman/lists/biglist/config.pck" >/dev/null
+printf 'lists_dir = %s\n' "$D/mailman/lists" > "$D/gate-pck.conf"
+printf 'lists_dir = %s\nsnapshot_dir = %s\n' "$D/mailman/lists" "$D/snapshots" \
+    > "$D/gate-snapshot.conf"
+"$TARGET/release/mailman-gate" export --config "$D/gate-snapshot.conf" >/dev/null
+MEMBER=$("$TARGET/release/mailman-gate" dump --lists "$D/mailman/lists" biglist --members \
+    | awk '/^member: / { n++; if (n == 50000) print $2 }')
+TO=biglist@lists.example.org
+chmod -R a+rX "$D"
+
+# exim_conf GATE_CONF SPOOL: the shipped recipe, paths substituted.
+exim_conf() {
+    mkdir -p "$2"
+    chown Debian-exim:Debian-exim "$2"
+    cat <<EOT
+primary_hostname = mx.bench.example
+spool_directory = $2
+log_file_path = $D/log/%slog
+tls_advertise_hosts =
+deliver_drop_privilege = true
+queue_only = true
+smtp_accept_max = 200
+smtp_accept_max_per_host = 0
+smtp_accept_queue_per_connection = 0
+host_lookup =
+EOT
+    sed -e "s|^MAILMAN_GATE_LIB .*|MAILMAN_GATE_LIB = $D/libmailman_gate.so|" \
+        -e "s|^MAILMAN_GATE_CONFIG .*|MAILMAN_GATE_CONFIG = $1|" \
+        -e "s|^MAILMAN_HOME .*|MAILMAN_HOME = $D/mailman|" \
+        -e "s|^MAILMAN_WRAP .*|MAILMAN_WRAP = /bin/true|" \
+        -e "s|^MAILMAN_USER .*|MAILMAN_USER = Debian-exim|" \
+        -e "s|^MAILMAN_GROUP .*|MAILMAN_GROUP = Debian-exim|" \
+        "$ROOT/examples/exim/exim.conf"
+}
+exim_conf "$D/gate-snapshot.conf" "$D/spool-gate" > "$D/exim-gate.conf"
+exim_conf "$D/gate-pck.conf" "$D/spool-pck" > "$D/exim-gate-pck.conf"
+exim_conf "$D/gate-snapshot.conf" "$D/spool-nogate" \
+    | grep -v -e '^  require acl = acl_mailman_gate_' \
+              -e '^  discard condition   = ${if eq{$acl_m_mailman_gate_v}' \
+              -e '^          log_message = mailman-gate: discarded' \
+    > "$D/exim-nogate.conf"
+if grep -q 'require acl = acl_mailman_gate_' "$D/exim-nogate.conf" \
+   || [ "$(grep -c 'require acl = acl_mailman_gate_' "$D/exim-gate.conf")" != 2 ]; then
+    echo "bench_exim.sh: the recipe's ACL hooks were not found" >&2; exit 1
+fi
+chown Debian-exim:Debian-exim "$D/log"
+for c in gate gate-pck nogate; do "$EXIM" -C "$D/exim-$c.conf" -bV >/dev/null; done
+
+# One -bh session as root: the answer to a member's post.
+session() {
+    printf 'EHLO load.example\r\nMAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n' "$MEMBER" "$TO"
+    printf 'From: %s\r\nTo: %s\r\nSubject: rss\r\n\r\nHello list.\r\n.\r\nQUIT\r\n' "$MEMBER" "$TO"
+}
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $("$EXIM" -bV | head -1)"
+echo "list: 100000 members; $MESSAGES messages per run over $CONC connections; $ROUNDS rounds"
+echo
+echo "peak RSS of one exim -bh session (member post), Maximum resident set size:"
+for c in nogate gate gate-pck; do
+    # Once untimed (page cache), then measured.
+    session | "$EXIM" -C "$D/exim-$c.conf" -bh 127.0.0.1 >/dev/null 2>&1
+    out=$(session | /usr/bin/time -v "$EXIM" -C "$D/exim-$c.conf" -bh 127.0.0.1 2>&1 >"$D/bh.out")
+    grep -q '^250 OK id=' "$D/bh.out" || { echo "bench_exim.sh: $c: no 250 after DATA" >&2; cat "$D/bh.out" >&2; exit 1; }
+    rss=$(printf '%s\n' "$out" | awk -F': ' '/Maximum resident set size/ {print $2}')
+    wall=$(printf '%s\n' "$out" | awk -F': ' '/Elapsed \(wall clock\)/ {print $2}')
+    case $c in
+        nogate) what="no gate";;
+        gate) what="gate, snapshot";;
+        gate-pck) what="gate, config.pck";;
+    esac
+    printf '  %-18s %8s KiB   (wall %s)\n' "$what" "$rss" "$wall"
+done
+echo
+
+start_daemon() {
+    rm -f "$D/exim.pid"
+    # An interface list in -oX: listen on 127.0.0.1 only.
+    "$EXIM" -C "$D/exim-$1.conf" -bd -oX "127.0.0.1.$PORT" -oP "$D/exim.pid"
+    for _ in $(seq 100); do [ -s "$D/exim.pid" ] && break; sleep 0.1; done
+    DAEMON_PID=$(cat "$D/exim.pid")
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+        sleep 0.1
+    done
+}
+stop_daemon() {
+    kill "$DAEMON_PID"
+    for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+    DAEMON_PID=
+}
+
+declare -A RATES
+for r in $(seq "$ROUNDS"); do
+    for c in nogate gate; do
+        start_daemon "$c"
+        # A few warm-up connections.
+        python3 "$ROOT/benches/exim_load.py" "$PORT" 20 4 "$MEMBER" "$TO" >/dev/null
+        line=$(timeout 600 python3 "$ROOT/benches/exim_load.py" "$PORT" "$MESSAGES" "$CONC" "$MEMBER" "$TO")
+        stop_daemon
+        rm -rf "$D/spool-$c/input" "$D/spool-$c/msglog"
+        echo "round $r $c: $line"
+        RATES[$c]="${RATES[$c]:-} $(printf '%s\n' "$line" | sed 's/.*msgs_per_s=//')"
+    done
+done
+echo
+summary() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "min %.1f  median %.1f  max %.1f", a[1], a[int((NR+1)/2)], a[NR]}'; }
+echo "messages/s without gate: $(summary "${RATES[nogate]}")"
+echo "messages/s with gate:    $(summary "${RATES[gate]}")"
+med() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+awk -v g="$(med "${RATES[gate]}")" -v n="$(med "${RATES[nogate]}")" \
+    'BEGIN { printf "difference (median): %+.1f%%\n", (g - n) / n * 100 }'
