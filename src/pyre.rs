@@ -101,8 +101,13 @@ pub struct PyRegex {
 
 #[derive(Debug)]
 struct Compiled {
-    /// Distinct compiled programs; `by_kind` picks one per subject kind.
-    progs: Vec<Regex>,
+    /// A pattern of single characters, `x*` runs and edge anchors only:
+    /// matched directly, without building any program.
+    simple: Option<Simple>,
+    /// Distinct program sources; each is built on first use (only the
+    /// unanchored one for ordinary subjects is built at compile time).
+    sources: Vec<String>,
+    progs: Vec<std::sync::OnceLock<Result<Regex, PatternError>>>,
     /// Index into `progs` for `SubjectKind::{Plain, TrailingNewline, Empty}`,
     /// unanchored (`search`) then anchored at the start (`match`).
     by_kind: [[usize; 3]; 2],
@@ -151,7 +156,19 @@ impl PyRegex {
         }
         let parsed = parse(pattern, f)?;
         check(&parsed)?;
-        let mut progs: Vec<Regex> = Vec::new();
+        let model = CharModel::new(parsed.flags);
+        let fold = model.ignorecase.then_some(model);
+        if let Some(simple) = Simple::from_parsed(&parsed, &model) {
+            return Ok(PyRegex {
+                inner: Arc::new(Compiled {
+                    simple: Some(simple),
+                    sources: Vec::new(),
+                    progs: Vec::new(),
+                    by_kind: [[0; 3]; 2],
+                    fold,
+                }),
+            });
+        }
         let mut sources: Vec<String> = Vec::new();
         let mut by_kind = [[0usize; 3]; 2];
         for kind in [
@@ -165,18 +182,26 @@ impl PyRegex {
                 let idx = match sources.iter().position(|s| *s == src) {
                     Some(i) => i,
                     None => {
-                        progs.push(build(&src)?);
                         sources.push(src);
-                        progs.len() - 1
+                        sources.len() - 1
                     }
                 };
                 by_kind[a][kind as usize] = idx;
             }
         }
-        let model = CharModel::new(parsed.flags);
-        let fold = model.ignorecase.then_some(model);
+        let progs: Vec<_> = sources.iter().map(|_| std::sync::OnceLock::new()).collect();
+        // Build the program ordinary searches use now, so that a pattern
+        // the engine cannot take is refused at compile time.
+        let first = by_kind[0][SubjectKind::Plain as usize];
+        let built = build(&sources[first]);
+        if let Err(e) = &built {
+            return Err(e.clone());
+        }
+        let _ = progs[first].set(built);
         Ok(PyRegex {
             inner: Arc::new(Compiled {
+                simple: None,
+                sources,
                 progs,
                 by_kind,
                 fold,
@@ -195,26 +220,195 @@ impl PyRegex {
     }
 
     fn run(&self, text: &str, anchored: bool) -> Result<bool, MatchLimitExceeded> {
+        let lowered;
+        let text = match &self.inner.fold {
+            Some(model) if self.inner.simple.is_some() => {
+                lowered = lower_subject(model, text);
+                lowered.as_str()
+            }
+            _ => text,
+        };
+        if let Some(simple) = &self.inner.simple {
+            return Ok(simple.run(text, anchored));
+        }
         let idx = self.inner.by_kind[usize::from(anchored)][SubjectKind::of(text) as usize];
-        let prog = &self.inner.progs[idx];
+        let prog = self.inner.progs[idx]
+            .get_or_init(|| build(&self.inner.sources[idx]))
+            .as_ref()
+            .map_err(|_| MatchLimitExceeded)?;
         let res = match &self.inner.fold {
             Some(model) => {
                 // sre compares `lower(c)` everywhere under IGNORECASE;
                 // lowering keeps `\n` and word-ness, so anchors and `\b`
                 // see the same subject.
-                // ASCII lowers the same way in every model: the fast path.
-                let lowered: String = if text.is_ascii() {
-                    text.to_ascii_lowercase()
-                } else {
-                    text.chars()
-                        .map(|c| char::from_u32(model.lower(c as u32)).unwrap_or(c))
-                        .collect()
-                };
-                prog.is_match(&lowered)
+                prog.is_match(&lower_subject(model, text))
             }
             None => prog.is_match(text),
         };
         res.map_err(|_| MatchLimitExceeded)
+    }
+}
+
+/// The subject as sre compares it under IGNORECASE: every char lowered.
+fn lower_subject(model: &CharModel, text: &str) -> String {
+    // ASCII lowers the same way in every model: the fast path.
+    if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.chars()
+            .map(|c| char::from_u32(model.lower(c as u32)).unwrap_or(c))
+            .collect()
+    }
+}
+
+/// One step of a [`Simple`] pattern.
+#[derive(Debug)]
+enum SimpleTok {
+    /// Exactly one char of the set.
+    One(CharSet),
+    /// Any number of chars of the set (`x*`, greedy or lazy: for a yes/no
+    /// answer it makes no difference).
+    Many(CharSet),
+}
+
+/// A pattern made only of single-character items, `*` on them, a leading
+/// `^`/`\A` and a trailing `$`/`\Z`, with no group references. Typical
+/// list settings (`^.*@example\.com$`, `to: friend@public.com`) are of
+/// this kind. Matched by simulating all positions at once: linear in the
+/// subject times the pattern, no program to build.
+#[derive(Debug)]
+struct Simple {
+    toks: Vec<SimpleTok>,
+    start: Option<At>,
+    end: Option<At>,
+    multiline: bool,
+}
+
+impl Simple {
+    fn from_parsed(p: &Parsed, model: &CharModel) -> Option<Simple> {
+        if has_groupref(&p.nodes) {
+            return None;
+        }
+        let mut flat: Vec<&Node> = Vec::new();
+        fn flatten<'a>(nodes: &'a [Node], out: &mut Vec<&'a Node>) -> bool {
+            for n in nodes {
+                match n {
+                    Node::Group(_, body) => {
+                        if !flatten(body, out) {
+                            return false;
+                        }
+                    }
+                    other => out.push(other),
+                }
+            }
+            true
+        }
+        if !flatten(&p.nodes, &mut flat) {
+            return None;
+        }
+        let any = if p.flags & FLAG_S != 0 {
+            CharSet(vec![(0, 0x10FFFF)])
+        } else {
+            CharSet(vec![(0, 9), (11, 0x10FFFF)])
+        };
+        let one = |n: &Node| -> Option<CharSet> {
+            match n {
+                Node::Any => Some(any.clone()),
+                Node::Lit(_) | Node::NotLit(_) | Node::In(_) => model.node_set(n),
+                _ => None,
+            }
+        };
+        let mut start = None;
+        let mut end = None;
+        let mut toks = Vec::new();
+        let last = flat.len().saturating_sub(1);
+        for (i, n) in flat.iter().enumerate() {
+            match n {
+                Node::At(a @ (At::Beginning | At::BeginningString)) if i == 0 => start = Some(*a),
+                Node::At(a @ (At::End | At::EndString)) if i == last => end = Some(*a),
+                Node::Repeat {
+                    min: 0, max, body, ..
+                } if *max == MAXREPEAT => toks.push(SimpleTok::Many(one(body)?)),
+                Node::Repeat {
+                    min: 1, max, body, ..
+                } if *max == MAXREPEAT => {
+                    let set = one(body)?;
+                    toks.push(SimpleTok::One(set.clone()));
+                    toks.push(SimpleTok::Many(set));
+                }
+                other => toks.push(SimpleTok::One(one(other)?)),
+            }
+        }
+        Some(Simple {
+            toks,
+            start,
+            end,
+            multiline: p.flags & FLAG_M != 0,
+        })
+    }
+
+    fn run(&self, text: &str, anchored: bool) -> bool {
+        let cs: Vec<char> = text.chars().collect();
+        let n = cs.len();
+        let m = self.toks.len();
+        let start_ok = |p: usize| match (anchored, self.start) {
+            (true, _) => p == 0,
+            (false, None) => true,
+            (false, Some(At::Beginning)) if self.multiline => p == 0 || cs[p - 1] == '\n',
+            (false, Some(_)) => p == 0,
+        };
+        let end_ok = |p: usize| match self.end {
+            None => true,
+            Some(At::End) if self.multiline => p == n || cs[p] == '\n',
+            Some(At::End) => p == n || (p + 1 == n && cs[p] == '\n'),
+            Some(_) => p == n,
+        };
+        let mut cur = vec![false; m + 1];
+        let mut next = vec![false; m + 1];
+        let add = |set: &mut Vec<bool>, mut i: usize| loop {
+            set[i] = true;
+            if i < m && matches!(self.toks[i], SimpleTok::Many(_)) {
+                i += 1;
+            } else {
+                break;
+            }
+        };
+        for p in 0..=n {
+            if start_ok(p) {
+                add(&mut cur, 0);
+            }
+            if cur[m] && end_ok(p) {
+                return true;
+            }
+            if p == n {
+                break;
+            }
+            let c = cs[p] as u32;
+            next.iter_mut().for_each(|b| *b = false);
+            let mut any = false;
+            for i in 0..m {
+                if !cur[i] {
+                    continue;
+                }
+                match &self.toks[i] {
+                    SimpleTok::One(s) if s.contains(c) => {
+                        add(&mut next, i + 1);
+                        any = true;
+                    }
+                    SimpleTok::Many(s) if s.contains(c) => {
+                        add(&mut next, i);
+                        any = true;
+                    }
+                    _ => {}
+                }
+            }
+            std::mem::swap(&mut cur, &mut next);
+            if !any && (anchored || (self.start.is_some() && !self.multiline)) {
+                // Nothing alive and no later start can begin a match.
+                return false;
+            }
+        }
+        false
     }
 }
 
@@ -1626,6 +1820,43 @@ impl Emitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typical_list_patterns_need_no_program() {
+        let i = Flags {
+            ignorecase: true,
+            multiline: false,
+            unicode: false,
+        };
+        let imu = Flags {
+            ignorecase: true,
+            multiline: true,
+            unicode: true,
+        };
+        for (p, f) in [
+            ("^.*@trusted\\.org$", i),
+            ("friend@public.com", i),
+            (".*@uplinkpro.com", i),
+            ("^[^@]+@(lists\\.)?example\\.org", i),
+            ("^subject:.*vi\u{e1}gra", imu),
+            ("^x-spam-flag: yes", imu),
+        ] {
+            let re = PyRegex::compile(p, f).unwrap();
+            let simple = re.inner.simple.is_some();
+            // The optional group is not a simple item.
+            assert_eq!(simple, !p.contains('?'), "{p}");
+        }
+        let re = PyRegex::compile("^.*@trusted\\.org$", i).unwrap();
+        assert!(re.search("Y@Trusted.ORG").unwrap());
+        assert!(re.search("y@trusted.org\n").unwrap());
+        assert!(!re.search("y@trusted.org.evil.net").unwrap());
+        assert!(!re.search("y@trusted.org\n\n").unwrap());
+        let re = PyRegex::compile("^x-spam-flag: yes", imu).unwrap();
+        assert!(re.search("subject: hi\nX-Spam-Flag: YES\n").unwrap());
+        assert!(!re.search("subject: x-spam-flag: yes").unwrap());
+        assert!(re.match_start("x-spam-flag: yes").unwrap());
+        assert!(!re.match_start("a\nx-spam-flag: yes").unwrap());
+    }
 
     fn t(p: &str) -> String {
         let parsed = parse(p, 0).unwrap();
