@@ -332,7 +332,9 @@ fn snapshot_dir_full_or_read_only_is_a_clear_error() {
         let e = write_snapshot(&loaded.policy, loaded.pck_id, &m.0.join("test.snap")).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::ReadOnlyFilesystem, "{e}");
         assert!(e.to_string().contains("Read-only file system"), "{e}");
-        let e = open_snapshot(&m.0.join("test.snap")).err().unwrap();
+        let Err(e) = open_snapshot(&m.0.join("test.snap")) else {
+            panic!("opened a snapshot that is not there");
+        };
         assert!(e.to_string().starts_with("snapshot: No such file"), "{e}");
     }
     let _ = std::fs::remove_dir_all(&d);
