@@ -195,7 +195,10 @@ pub fn capi(data: &[u8]) {
         mg_route_free(r);
         let mut v: *mut mg_verdict = std::ptr::null_mut();
         let (dp, dl) = if flags & 0x40 != 0 {
-            (std::ptr::null(), if flags & 0x20 != 0 { msg.len() } else { 0 })
+            (
+                std::ptr::null(),
+                if flags & 0x20 != 0 { msg.len() } else { 0 },
+            )
         } else {
             (msg.as_ptr(), msg.len())
         };
