@@ -14,9 +14,8 @@
 //!   `config.pck` on every lookup.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -433,7 +432,13 @@ fn read_whole(path: &Path, max: usize) -> Result<Option<(Vec<u8>, FileId)>, Stor
         path: path.to_owned(),
         error: e.to_string(),
     };
-    let mut f = match File::open(path) {
+    // O_NONBLOCK: a FIFO in its place must not wait for a writer (it is
+    // then refused below); no effect on a regular file.
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+    let mut f = match opened {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(unreadable(e)),

@@ -399,7 +399,11 @@ pub fn open_snapshot(path: &Path) -> Result<Snapshot, SnapshotError> {
 
 /// [`open_snapshot`], choosing whether to verify the checksum.
 pub fn open_snapshot_with(path: &Path, verify: Verify) -> Result<Snapshot, SnapshotError> {
-    let file = File::open(path)?;
+    // O_NONBLOCK: a FIFO in its place must not wait for a writer.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(SnapshotError::Io(io::Error::new(
