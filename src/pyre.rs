@@ -347,6 +347,8 @@ impl Simple {
         })
     }
 
+    // Positions index the subject and states index the token list.
+    #[allow(clippy::needless_range_loop)]
     fn run(&self, text: &str, anchored: bool) -> bool {
         let cs: Vec<char> = text.chars().collect();
         let n = cs.len();
