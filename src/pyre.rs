@@ -220,14 +220,6 @@ impl PyRegex {
     }
 
     fn run(&self, text: &str, anchored: bool) -> Result<bool, MatchLimitExceeded> {
-        let lowered;
-        let text = match &self.inner.fold {
-            Some(model) if self.inner.simple.is_some() => {
-                lowered = lower_subject(model, text);
-                lowered.as_str()
-            }
-            _ => text,
-        };
         if let Some(simple) = &self.inner.simple {
             return Ok(simple.run(text, anchored));
         }
@@ -261,27 +253,27 @@ fn lower_subject(model: &CharModel, text: &str) -> String {
     }
 }
 
-/// One step of a [`Simple`] pattern.
-#[derive(Debug)]
-enum SimpleTok {
-    /// Exactly one char of the set.
-    One(CharSet),
-    /// Any number of chars of the set (`x*`, greedy or lazy: for a yes/no
-    /// answer it makes no difference).
-    Many(CharSet),
-}
-
-/// A pattern made only of single-character items, `*` on them, a leading
-/// `^`/`\A` and a trailing `$`/`\Z`, with no group references. Typical
-/// list settings (`^.*@example\.com$`, `to: friend@public.com`) are of
-/// this kind. Matched by simulating all positions at once: linear in the
-/// subject times the pattern, no program to build.
+/// A pattern made only of single-character items, `*` and `+` on them, a
+/// leading `^`/`\\A` and a trailing `$`/`\\Z`, with no group references.
+/// Typical list settings (`^.*@example\\.com$`, `to: friend@public.com`)
+/// are of this kind. Matched bit-parallel (one bit per item, all start
+/// positions at once): linear in the subject, no program to build.
 #[derive(Debug)]
 struct Simple {
-    toks: Vec<SimpleTok>,
+    /// Items that take exactly one char.
+    one: u64,
+    /// Items that take any number of chars (`x*`).
+    many: u64,
+    /// Bit of the state past the last item: a match.
+    accept: u64,
+    /// Per item, the chars it takes (as sre compares them: lowered under
+    /// IGNORECASE), and the same as masks for ASCII chars.
+    sets: Vec<CharSet>,
+    ascii: [u64; 128],
     start: Option<At>,
     end: Option<At>,
     multiline: bool,
+    fold: Option<CharModel>,
 }
 
 impl Simple {
@@ -289,128 +281,142 @@ impl Simple {
         if has_groupref(&p.nodes) {
             return None;
         }
-        let mut flat: Vec<&Node> = Vec::new();
-        fn flatten<'a>(nodes: &'a [Node], out: &mut Vec<&'a Node>) -> bool {
+        fn flatten<'a>(nodes: &'a [Node], out: &mut Vec<&'a Node>) {
             for n in nodes {
                 match n {
-                    Node::Group(_, body) => {
-                        if !flatten(body, out) {
-                            return false;
-                        }
-                    }
+                    Node::Group(_, body) => flatten(body, out),
                     other => out.push(other),
                 }
             }
-            true
         }
-        if !flatten(&p.nodes, &mut flat) {
-            return None;
-        }
+        let mut flat: Vec<&Node> = Vec::new();
+        flatten(&p.nodes, &mut flat);
         let any = if p.flags & FLAG_S != 0 {
             CharSet(vec![(0, 0x10FFFF)])
         } else {
             CharSet(vec![(0, 9), (11, 0x10FFFF)])
         };
-        let one = |n: &Node| -> Option<CharSet> {
+        let single = |n: &Node| -> Option<CharSet> {
             match n {
                 Node::Any => Some(any.clone()),
                 Node::Lit(_) | Node::NotLit(_) | Node::In(_) => model.node_set(n),
                 _ => None,
             }
         };
-        let mut start = None;
-        let mut end = None;
-        let mut toks = Vec::new();
+        let (mut start, mut end) = (None, None);
+        let (mut sets, mut many) = (Vec::new(), 0u64);
         let last = flat.len().saturating_sub(1);
         for (i, n) in flat.iter().enumerate() {
             match n {
                 Node::At(a @ (At::Beginning | At::BeginningString)) if i == 0 => start = Some(*a),
                 Node::At(a @ (At::End | At::EndString)) if i == last => end = Some(*a),
-                Node::Repeat {
-                    min: 0, max, body, ..
-                } if *max == MAXREPEAT => toks.push(SimpleTok::Many(one(body)?)),
-                Node::Repeat {
-                    min: 1, max, body, ..
-                } if *max == MAXREPEAT => {
-                    let set = one(body)?;
-                    toks.push(SimpleTok::One(set.clone()));
-                    toks.push(SimpleTok::Many(set));
+                Node::Repeat { min, max, body, .. } if *max == MAXREPEAT && *min <= 1 => {
+                    let set = single(body)?;
+                    if *min == 1 {
+                        sets.push(set.clone());
+                    }
+                    many |= 1u64.checked_shl(sets.len() as u32)?;
+                    sets.push(set);
                 }
-                other => toks.push(SimpleTok::One(one(other)?)),
+                other => sets.push(single(other)?),
+            }
+        }
+        if sets.len() > 62 {
+            return None;
+        }
+        let all = (1u64 << sets.len()) - 1;
+        let mut ascii = [0u64; 128];
+        for (c, mask) in ascii.iter_mut().enumerate() {
+            for (i, set) in sets.iter().enumerate() {
+                if set.contains(c as u32) {
+                    *mask |= 1 << i;
+                }
             }
         }
         Some(Simple {
-            toks,
+            one: all & !many,
+            many,
+            accept: 1 << sets.len(),
+            sets,
+            ascii,
             start,
             end,
             multiline: p.flags & FLAG_M != 0,
+            fold: model.ignorecase.then_some(*model),
         })
     }
 
-    // Positions index the subject and states index the token list.
-    #[allow(clippy::needless_range_loop)]
-    fn run(&self, text: &str, anchored: bool) -> bool {
-        let cs: Vec<char> = text.chars().collect();
-        let n = cs.len();
-        let m = self.toks.len();
-        let start_ok = |p: usize| match (anchored, self.start) {
-            (true, _) => p == 0,
-            (false, None) => true,
-            (false, Some(At::Beginning)) if self.multiline => p == 0 || cs[p - 1] == '\n',
-            (false, Some(_)) => p == 0,
-        };
-        let end_ok = |p: usize| match self.end {
-            None => true,
-            Some(At::End) if self.multiline => p == n || cs[p] == '\n',
-            Some(At::End) => p == n || (p + 1 == n && cs[p] == '\n'),
-            Some(_) => p == n,
-        };
-        let mut cur = vec![false; m + 1];
-        let mut next = vec![false; m + 1];
-        let add = |set: &mut Vec<bool>, mut i: usize| loop {
-            set[i] = true;
-            if i < m && matches!(self.toks[i], SimpleTok::Many(_)) {
-                i += 1;
-            } else {
-                break;
+    /// The states reachable from `s` without reading a char: past `x*`.
+    fn closure(&self, mut s: u64) -> u64 {
+        loop {
+            let t = s | ((s & self.many) << 1);
+            if t == s {
+                return s;
             }
-        };
-        for p in 0..=n {
-            if start_ok(p) {
-                add(&mut cur, 0);
-            }
-            if cur[m] && end_ok(p) {
-                return true;
-            }
-            if p == n {
-                break;
-            }
-            let c = cs[p] as u32;
-            next.iter_mut().for_each(|b| *b = false);
-            let mut any = false;
-            for i in 0..m {
-                if !cur[i] {
-                    continue;
-                }
-                match &self.toks[i] {
-                    SimpleTok::One(s) if s.contains(c) => {
-                        add(&mut next, i + 1);
-                        any = true;
-                    }
-                    SimpleTok::Many(s) if s.contains(c) => {
-                        add(&mut next, i);
-                        any = true;
-                    }
-                    _ => {}
-                }
-            }
-            std::mem::swap(&mut cur, &mut next);
-            if !any && (anchored || (self.start.is_some() && !self.multiline)) {
-                // Nothing alive and no later start can begin a match.
-                return false;
+            s = t;
+        }
+    }
+
+    fn mask(&self, c: u32) -> u64 {
+        if c < 128 {
+            return self.ascii[c as usize];
+        }
+        let mut m = 0;
+        for (i, set) in self.sets.iter().enumerate() {
+            if set.contains(c) {
+                m |= 1 << i;
             }
         }
-        false
+        m
+    }
+
+    fn run(&self, text: &str, anchored: bool) -> bool {
+        let entry = self.closure(1);
+        // Whether a match can still begin after the first position.
+        let later_starts = !anchored && (self.start.is_none() || self.multiline);
+        let mut s = 0u64;
+        let mut prev: Option<char> = None;
+        let mut rest = text.chars();
+        loop {
+            let may_start = match (anchored, self.start) {
+                (true, _) | (false, Some(_)) if prev.is_none() => true,
+                (false, None) => true,
+                (false, Some(At::Beginning)) if self.multiline => prev == Some('\n'),
+                _ => false,
+            };
+            if may_start {
+                s |= entry;
+            }
+            if s & self.accept != 0 && self.end_ok(rest.clone()) {
+                return true;
+            }
+            let Some(c) = rest.next() else { return false };
+            let folded = match &self.fold {
+                Some(model) if c.is_ascii() => c.to_ascii_lowercase() as u32,
+                Some(model) => model.lower(c as u32),
+                None => c as u32,
+            };
+            let m = self.mask(folded);
+            s = self.closure(((s & m & self.one) << 1) | (s & m & self.many));
+            if s == 0 && !later_starts {
+                return false;
+            }
+            prev = Some(c);
+        }
+    }
+
+    /// Whether the end anchor holds before `rest`.
+    fn end_ok(&self, mut rest: std::str::Chars<'_>) -> bool {
+        match self.end {
+            None => true,
+            Some(At::End) if self.multiline => matches!(rest.next(), None | Some('\n')),
+            Some(At::End) => match rest.next() {
+                None => true,
+                Some('\n') => rest.next().is_none(),
+                Some(_) => false,
+            },
+            Some(_) => rest.next().is_none(),
+        }
     }
 }
 
