@@ -1226,7 +1226,11 @@ impl Message {
 
     /// The first value, as `msg.get` / `msg[name]` returns it.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.get_all(name).into_iter().next()
+        self.root
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// All top-level headers (name, value) in order, as `msg.items()`.

@@ -22,8 +22,9 @@ struct Addrlist {
     depth: usize,
 }
 
+/// Whether `c` is one of the (ASCII) characters of `set`.
 fn is_in(c: char, set: &str) -> bool {
-    set.contains(c)
+    c.is_ascii() && set.as_bytes().contains(&(c as u8))
 }
 
 fn quote(s: &str) -> String {
