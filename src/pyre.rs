@@ -326,10 +326,10 @@ impl Simple {
         }
         let all = (1u64 << sets.len()) - 1;
         let mut ascii = [0u64; 128];
-        for (c, mask) in ascii.iter_mut().enumerate() {
-            for (i, set) in sets.iter().enumerate() {
-                if set.contains(c as u32) {
-                    *mask |= 1 << i;
+        for (i, set) in sets.iter().enumerate() {
+            for &(lo, hi) in &set.0 {
+                for c in lo..=hi.min(127) {
+                    ascii[c as usize] |= 1 << i;
                 }
             }
         }

@@ -421,6 +421,13 @@ fn cmd_export(a: &Args) -> Result<ExitCode, Fail> {
 }
 
 fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`mailman-gate dump ... | head`), as
+    // command-line tools do, instead of panicking in println!.
+    // SAFETY: restoring the default disposition of SIGPIPE at start-up,
+    // before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let Some((cmd, rest)) = argv.split_first() else {
         eprintln!("{USAGE}");

@@ -24,9 +24,8 @@ impl Mmap {
                 "cannot map an empty file",
             ));
         }
-        #[cfg(target_os = "linux")]
-        let flags = libc::MAP_SHARED | libc::MAP_POPULATE;
-        #[cfg(not(target_os = "linux"))]
+        // No MAP_POPULATE: a lookup touches a few pages of a large file,
+        // and faulting in all of them would cost more than the lookup.
         let flags = libc::MAP_SHARED;
         // SAFETY: a fresh mapping chosen by the kernel; the descriptor is
         // valid for the call and the mapping outlives it.
