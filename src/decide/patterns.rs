@@ -14,23 +14,50 @@ type Compiled = Result<Arc<PyRegex>, PatternError>;
 /// cache without bound); they are compiled at each use instead.
 const CACHE_LIMIT: usize = 10_000;
 
-static CACHE: LazyLock<RwLock<HashMap<(String, u8), Compiled>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+/// FNV-1a: patterns are short, and the cache is looked up several times
+/// per verdict; SipHash's resistance to chosen keys is not needed for
+/// keys that come from the list's own settings.
+#[derive(Default)]
+struct Fnv(u64);
 
-fn flag_bits(f: Flags) -> u8 {
-    f.ignorecase as u8 | (f.multiline as u8) << 1 | (f.unicode as u8) << 2
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Table = HashMap<String, Compiled, std::hash::BuildHasherDefault<Fnv>>;
+
+/// One table per combination of flags, keyed by the pattern itself so a
+/// lookup needs no allocation.
+static CACHE: LazyLock<[RwLock<Table>; 8]> =
+    LazyLock::new(|| std::array::from_fn(|_| RwLock::new(Table::default())));
+
+fn flag_bits(f: Flags) -> usize {
+    f.ignorecase as usize | (f.multiline as usize) << 1 | (f.unicode as usize) << 2
 }
 
 /// `re.compile(pattern, flags)`, remembered.
 pub fn compile(pattern: &str, flags: Flags) -> Compiled {
-    let key = (pattern.to_owned(), flag_bits(flags));
-    if let Some(hit) = CACHE.read().get(&key) {
+    let table = &CACHE[flag_bits(flags)];
+    if let Some(hit) = table.read().get(pattern) {
         return hit.clone();
     }
     let compiled = PyRegex::compile(pattern, flags).map(Arc::new);
-    let mut cache = CACHE.write();
+    let mut cache = table.write();
     if cache.len() < CACHE_LIMIT {
-        cache.insert(key, compiled.clone());
+        cache.insert(pattern.to_owned(), compiled.clone());
     }
     compiled
 }
