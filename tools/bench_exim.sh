@@ -29,7 +29,8 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 [ "$(id -u)" = 0 ] || { echo "bench_exim.sh: run as root" >&2; exit 2; }
 [ -x "$EXIM" ] || { echo "bench_exim.sh: $EXIM missing" >&2; exit 2; }
 
-(cd "$ROOT" && cargo build --quiet --release --lib --bin mailman-gate)
+# The library as the README installs it (profile dist), the tool as built.
+(cd "$ROOT" && cargo build --quiet --profile dist --lib && cargo build --quiet --release --bin mailman-gate)
 
 D=$(mktemp -d /tmp/mailman-gate-eximbench.XXXXXX)
 DAEMON_PID=
@@ -40,7 +41,7 @@ cleanup() {
 trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
 
 mkdir -p "$D/mailman/lists/biglist" "$D/snapshots" "$D/log" "$D/out"
-cp "$TARGET/release/libmailman_gate.so" "$D/libmailman_gate.so"
+cp "$TARGET/dist/libmailman_gate.so" "$D/libmailman_gate.so"
 python3 "$ROOT/tools/py2pickle.py" synth --members 100000 \
     -o "$D/mailman/lists/biglist/config.pck" >/dev/null
 printf 'lists_dir = %s\n' "$D/mailman/lists" > "$D/gate-pck.conf"
