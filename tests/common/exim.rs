@@ -1,0 +1,151 @@
+//! What the Exim end-to-end tests share: whether a real Exim can run here,
+//! the shipped recipe with its paths substituted, and one `exim -bh`
+//! session.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+pub const EXIM: &str = "/usr/sbin/exim4";
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether the environment can run these tests; panics under CI=true.
+pub fn available() -> bool {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let mut missing = Vec::new();
+    if !Path::new(EXIM).exists() {
+        missing.push("exim4 (apt-get install exim4-daemon-heavy)".to_owned());
+    }
+    if Command::new("swaks").arg("--version").output().is_err() {
+        missing.push("swaks".to_owned());
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        missing.push("root".to_owned());
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!("Exim end-to-end tests need: {}", missing.join(", "));
+    assert!(!ci, "{msg}");
+    eprintln!("skipped: {msg}");
+    false
+}
+
+pub fn run(cmd: &mut Command) -> std::process::Output {
+    let o = cmd.output().expect("command runs");
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    run(Command::new("cp").arg("-a").arg(from).arg(to));
+}
+
+/// The shipped exim.conf with the paths (and only the paths) replaced.
+pub fn recipe(env_dir: &Path, lib: &Path, gate_conf: &Path) -> String {
+    let text = std::fs::read_to_string(root().join("examples/exim/exim.conf")).unwrap();
+    let subst = [
+        ("MAILMAN_GATE_LIB", lib.display().to_string()),
+        ("MAILMAN_GATE_CONFIG", gate_conf.display().to_string()),
+        (
+            "MAILMAN_HOME",
+            env_dir.join("mailman").display().to_string(),
+        ),
+        (
+            "MAILMAN_WRAP",
+            env_dir.join("record.sh").display().to_string(),
+        ),
+        ("MAILMAN_USER", "Debian-exim".to_owned()),
+        ("MAILMAN_GROUP", "Debian-exim".to_owned()),
+    ];
+    let mut out = String::new();
+    let mut seen = 0;
+    for line in text.lines() {
+        let mut line = line.to_owned();
+        for (m, v) in &subst {
+            if line.starts_with(&format!("{m} ")) && line.contains('=') {
+                line = format!("{m} = {v}");
+                seen += 1;
+            }
+        }
+        if line.starts_with("domainlist mailman_domains") {
+            line = "domainlist mailman_domains = example.com : lists.example".into();
+            seen += 1;
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    assert_eq!(
+        seen,
+        subst.len() + 1,
+        "every path macro of the recipe was substituted"
+    );
+    // Where this test keeps Exim's files, and test-only settings.
+    format!(
+        "primary_hostname = mx.test.example\n\
+         spool_directory = {d}/spool\n\
+         log_file_path = {d}/log/%slog\n\
+         tls_advertise_hosts =\n\
+         deliver_drop_privilege = true\n\
+         {out}",
+        d = env_dir.display()
+    )
+}
+
+/// Run one `exim -bh` session; returns (SMTP replies, log lines).
+pub fn bh(conf: &Path, m: &Msg) -> (Vec<String>, Vec<String>) {
+    let mut s = format!("EHLO client.example\r\nMAIL FROM:<{}>\r\n", m.from);
+    for t in m.to {
+        s.push_str(&format!("RCPT TO:<{t}>\r\n"));
+    }
+    s.push_str("DATA\r\n");
+    s.push_str(&m.headers.replace('\n', "\r\n"));
+    s.push_str("\r\n");
+    s.push_str(&m.body.replace('\n', "\r\n"));
+    s.push_str(".\r\nQUIT\r\n");
+    let mut child = Command::new(EXIM)
+        .arg("-C")
+        .arg(conf)
+        .args(["-bh", "127.0.0.1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let replies = out
+        .lines()
+        .filter(|l| l.len() >= 3 && l.as_bytes()[..3].iter().all(u8::is_ascii_digit))
+        .map(str::to_owned)
+        .collect();
+    let logs = err
+        .lines()
+        .chain(out.lines())
+        .filter(|l| l.starts_with("LOG: "))
+        .map(str::to_owned)
+        .collect();
+    (replies, logs)
+}
+
+/// One SMTP envelope and message.
+pub struct Msg<'a> {
+    pub from: &'a str,
+    pub to: &'a [&'a str],
+    pub headers: String,
+    pub body: &'a str,
+}
