@@ -65,7 +65,7 @@ pub struct BodyApproval {
 }
 
 /// A Unicode normalisation form, Mailman's NORMALIZE_FORM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum NormalForm {
     Nfc,
     #[default]

@@ -23,7 +23,7 @@ pub mod option_bits {
 
 /// A Python 2 string as pickled: `str` (bytes in the list's charset) or
 /// `unicode`. Some steps treat the two differently (header filter rules).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PyStr {
     Bytes(Vec<u8>),
     Text(String),

@@ -3,6 +3,11 @@
 
 use super::patterns::{compile, get_pattern, NoOtherLists, PatternHit, IGNORECASE};
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use parking_lot::RwLock;
+
 use crate::message::py_splitlines;
 use crate::policy::PyStr;
 use crate::pyre::Flags;
@@ -187,6 +192,47 @@ fn decode_pattern_bytes(b: &[u8], charset: &str) -> String {
     }
 }
 
+/// The patterns of one rule as SpamDetect searches them: one per line,
+/// without comments and blank lines, a `str` decoded with the list's
+/// charset and its `&#nnn;`/`\\uXXXX` escapes resolved, normalised.
+/// Remembered: the same rules come back with every post.
+fn prepared_patterns(
+    patterns: &PyStr,
+    charset: &'static str,
+    form: crate::message::NormalForm,
+) -> Arc<Vec<String>> {
+    type Cache = HashMap<(PyStr, &'static str, crate::message::NormalForm), Arc<Vec<String>>>;
+    static CACHE: LazyLock<RwLock<Cache>> = LazyLock::new(|| RwLock::new(HashMap::new()));
+    let key = (patterns.clone(), charset, form);
+    if let Some(hit) = CACHE.read().get(&key) {
+        return hit.clone();
+    }
+    let (raw, unicode) = match patterns {
+        PyStr::Text(t) => (t.clone(), true),
+        PyStr::Bytes(b) => (decode_pattern_bytes(b, "iso-8859-1"), false),
+    };
+    let mut out = Vec::new();
+    for line in py_splitlines(&raw, unicode) {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let pattern: String = match patterns {
+            PyStr::Text(_) => line.to_owned(),
+            PyStr::Bytes(_) => {
+                let bytes: Vec<u8> = line.chars().map(|c| c as u32 as u8).collect();
+                xml_to_unicode(&decode_pattern_bytes(&bytes, charset))
+            }
+        };
+        out.push(form.apply(&pattern));
+    }
+    let out = Arc::new(out);
+    let mut cache = CACHE.write();
+    if cache.len() < 10_000 {
+        cache.insert(key, out.clone());
+    }
+    out
+}
+
 fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
     let p = ctx.policy;
     if p.header_filter_rules.is_empty() {
@@ -207,23 +253,9 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
         if rule.action == DEFER {
             continue;
         }
-        let (raw, unicode) = match &rule.patterns {
-            PyStr::Text(t) => (t.clone(), true),
-            PyStr::Bytes(b) => (decode_pattern_bytes(b, "iso-8859-1"), false),
-        };
-        for line in py_splitlines(&raw, unicode) {
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
-            let pattern: String = match &rule.patterns {
-                PyStr::Text(_) => line.to_owned(),
-                PyStr::Bytes(_) => {
-                    let bytes: Vec<u8> = line.chars().map(|c| c as u32 as u8).collect();
-                    xml_to_unicode(&decode_pattern_bytes(&bytes, charset))
-                }
-            };
-            let pattern = form.apply(&pattern);
-            match compile(&pattern, flags) {
+        for pattern in prepared_patterns(&rule.patterns, charset, form).iter() {
+            let pattern = pattern.as_str();
+            match compile(pattern, flags) {
                 Ok(re) => match re.search(&headers) {
                     Ok(m) => mo = Some(m),
                     Err(_) => {
@@ -261,7 +293,7 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
                 HOLD => {
                     // `_()` puts the unicode pattern into the English text
                     // with characters outside the charset as '?'.
-                    let shown = text::encode_replace(&pattern, charset);
+                    let shown = text::encode_replace(pattern, charset);
                     return Err(Stop::Hold(text::hold_header_match(&shown)));
                 }
                 ACCEPT => return Ok(()),

@@ -3,11 +3,29 @@
 //! `parseaddr`). Works on characters; with the crate's Latin-1 mapping of
 //! raw header bytes, one character is one byte, as in Python 2.
 
-const SPECIALS: &str = "()<>@,:;.\"[]";
-const LWS: &str = " \t";
-const FWS: &str = " \t\r\n";
-const ATOMENDS: &str = "()<>@,:;.\"[] \t\r\n";
-const PHRASEENDS: &str = "()<>@,:;\"[] \t\r\n";
+/// A set of ASCII characters as a bit mask, built at compile time.
+type Set = u128;
+
+const fn set(chars: &str) -> Set {
+    let b = chars.as_bytes();
+    let mut m = 0u128;
+    let mut i = 0;
+    while i < b.len() {
+        m |= 1u128 << b[i];
+        i += 1;
+    }
+    m
+}
+
+const SPECIALS: Set = set("()<>@,:;.\"[]");
+const LWS: Set = set(" \t");
+const FWS: Set = set(" \t\r\n");
+const ATOMENDS: Set = set("()<>@,:;.\"[] \t\r\n");
+const PHRASEENDS: Set = set("()<>@,:;\"[] \t\r\n");
+const DOT_AT: Set = set(".@");
+const QUOTE_ENDS: Set = set("\"\r");
+const LITERAL_ENDS: Set = set("]\r");
+const COMMENT_ENDS: Set = set(")\r");
 /// Nested comments deeper than this are read as plain text, to bound the
 /// recursion on hostile input.
 const MAX_COMMENT_DEPTH: usize = 200;
@@ -23,8 +41,8 @@ struct Addrlist {
 }
 
 /// Whether `c` is one of the (ASCII) characters of `set`.
-fn is_in(c: char, set: &str) -> bool {
-    c.is_ascii() && set.as_bytes().contains(&(c as u8))
+fn is_in(c: char, set: Set) -> bool {
+    (c as u32) < 128 && set & (1u128 << c as u32) != 0
 }
 
 fn quote(s: &str) -> String {
@@ -42,7 +60,7 @@ impl Addrlist {
     fn gotonext(&mut self) {
         while self.more() {
             let c = self.cur();
-            if is_in(c, " \t\n\r") {
+            if is_in(c, FWS) {
                 self.pos += 1;
             } else if c == '(' {
                 let c = self.getcomment(0);
@@ -83,7 +101,7 @@ impl Addrlist {
             if let Some(p) = plist.first() {
                 ret.push((self.comments.join(" "), p.clone()));
             }
-        } else if is_in(self.cur(), ".@") {
+        } else if is_in(self.cur(), DOT_AT) {
             self.pos = oldpos;
             self.comments = oldcl;
             let spec = self.getaddrspec();
@@ -151,7 +169,7 @@ impl Addrlist {
     }
 
     fn getaddrspec(&mut self) -> String {
-        let mut aslist = String::new();
+        let mut aslist = String::with_capacity(32);
         self.gotonext();
         while self.more() {
             let c = self.cur();
@@ -159,7 +177,7 @@ impl Addrlist {
                 aslist.push('.');
                 self.pos += 1;
             } else if c == '"' {
-                let q = self.getdelimited('"', "\"\r", false, 0);
+                let q = self.getdelimited('"', QUOTE_ENDS, false, 0);
                 aslist.push('"');
                 aslist.push_str(&quote(&q));
                 aslist.push('"');
@@ -184,7 +202,7 @@ impl Addrlist {
     }
 
     fn getdomain(&mut self) -> String {
-        let mut sd = String::new();
+        let mut sd = String::with_capacity(24);
         while self.more() {
             let c = self.cur();
             if is_in(c, LWS) {
@@ -193,7 +211,7 @@ impl Addrlist {
                 let cm = self.getcomment(0);
                 self.comments.push(cm);
             } else if c == '[' {
-                let d = self.getdelimited('[', "]\r", false, 0);
+                let d = self.getdelimited('[', LITERAL_ENDS, false, 0);
                 sd.push('[');
                 sd.push_str(&d);
                 sd.push(']');
@@ -211,7 +229,7 @@ impl Addrlist {
         sd
     }
 
-    fn getdelimited(&mut self, begin: char, ends: &str, comments: bool, depth: usize) -> String {
+    fn getdelimited(&mut self, begin: char, ends: Set, comments: bool, depth: usize) -> String {
         if !self.more() || self.cur() != begin {
             return String::new();
         }
@@ -241,20 +259,15 @@ impl Addrlist {
     }
 
     fn getcomment(&mut self, depth: usize) -> String {
-        self.getdelimited('(', ")\r", true, depth)
+        self.getdelimited('(', COMMENT_ENDS, true, depth)
     }
 
-    fn getatom(&mut self, ends: &str) -> String {
-        let mut s = String::new();
-        while self.more() {
-            let c = self.cur();
-            if is_in(c, ends) {
-                break;
-            }
-            s.push(c);
+    fn getatom(&mut self, ends: Set) -> String {
+        let start = self.pos;
+        while self.more() && !is_in(self.cur(), ends) {
             self.pos += 1;
         }
-        s
+        self.f[start..self.pos].iter().collect()
     }
 
     fn getphraselist(&mut self) -> Vec<String> {
@@ -264,7 +277,7 @@ impl Addrlist {
             if is_in(c, FWS) {
                 self.pos += 1;
             } else if c == '"' {
-                plist.push(self.getdelimited('"', "\"\r", false, 0));
+                plist.push(self.getdelimited('"', QUOTE_ENDS, false, 0));
             } else if c == '(' {
                 let cm = self.getcomment(0);
                 self.comments.push(cm);
