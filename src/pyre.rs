@@ -402,6 +402,16 @@ impl Simple {
                 return false;
             }
             prev = Some(c);
+            if s == 0 && self.start.is_some() && c != '\n' {
+                // Only a line start can begin a match (multiline `^`):
+                // go straight to the next one.
+                let tail = rest.as_str();
+                let Some(nl) = tail.find('\n') else {
+                    return false;
+                };
+                rest = tail[nl + 1..].chars();
+                prev = Some('\n');
+            }
         }
     }
 
