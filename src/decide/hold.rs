@@ -3,7 +3,6 @@
 
 use super::patterns::{compile, IGNORECASE};
 use super::{text, Ctx, Step, StepResult, Stop};
-use crate::message::getaddresses;
 
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.approved {
@@ -22,7 +21,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
             .into_iter()
             .chain(ctx.msg.get_all("cc"))
             .collect();
-        let count = getaddresses(&values).len();
+        let count = ctx.addresses(&values).len();
         ctx.note(Step::Hold, || {
             format!(
                 "{count} To/Cc addresses, max_num_recipients {}",
@@ -85,7 +84,7 @@ fn has_explicit_destination(ctx: &mut Ctx<'_>) -> Result<bool, Stop> {
         values.extend(ctx.msg.get_all(h));
     }
     let mut recips = Vec::new();
-    for (_, addr) in getaddresses(&values) {
+    for (_, addr) in ctx.addresses(&values).iter() {
         let addr = addr.to_ascii_lowercase();
         let local = addr.split('@').next().unwrap_or("").to_owned();
         if local == name || addr == full {

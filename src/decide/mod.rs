@@ -158,6 +158,9 @@ pub(crate) enum Stop {
 /// Whether the pipeline goes on after a step.
 pub(crate) type StepResult = Result<(), Stop>;
 
+/// (display name, address) pairs as `getaddresses` returns them.
+pub(crate) type Addresses = std::rc::Rc<Vec<(String, String)>>;
+
 /// Everything a step reads.
 pub(crate) struct Ctx<'a> {
     pub policy: &'a ListPolicy,
@@ -173,6 +176,9 @@ pub(crate) struct Ctx<'a> {
     pub approved: bool,
     /// Build the trace (for `explain`); the MTA path does without.
     pub tracing: bool,
+    /// Address lists already parsed for this message, by input text
+    /// (several steps parse the same headers).
+    pub parsed_addresses: std::cell::RefCell<Vec<(String, Addresses)>>,
 }
 
 impl Ctx<'_> {
@@ -189,6 +195,24 @@ impl Ctx<'_> {
             self.trace
                 .push(format!("{}: {}", step.as_str(), what().into()));
         }
+    }
+
+    /// `email.Utils.getaddresses(values)`, parsed once per distinct input.
+    pub fn addresses(&self, values: &[&str]) -> Addresses {
+        let joined = values.join(", ");
+        if let Some((_, hit)) = self
+            .parsed_addresses
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == joined)
+        {
+            return hit.clone();
+        }
+        let parsed = std::rc::Rc::new(crate::message::getaddresses(&[joined.as_str()]));
+        self.parsed_addresses
+            .borrow_mut()
+            .push((joined, parsed.clone()));
+        parsed
     }
 
     /// Mailman's `msg.get_senders()`: lower-cased addresses from the
@@ -210,7 +234,7 @@ impl Ctx<'_> {
                         .map(|v| join_lines(v))
                         .collect();
                     let refs: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
-                    for (_, addr) in crate::message::getaddresses(&refs) {
+                    for (_, addr) in self.addresses(&refs).iter() {
                         out.push(addr.to_ascii_lowercase());
                     }
                 }
@@ -236,7 +260,9 @@ impl Ctx<'_> {
                 continue;
             }
             let joined = join_lines(value);
-            if let Some((_, addr)) = crate::message::getaddresses(&[joined.as_str()])
+            if let Some((_, addr)) = self
+                .addresses(&[joined.as_str()])
+                .first()
                 .into_iter()
                 .next()
             {
@@ -278,6 +304,7 @@ pub fn decide(
         caveats: Vec::new(),
         approved: false,
         tracing: delivery.trace,
+        parsed_addresses: Default::default(),
     };
     if delivery.envelope_sender.is_none()
         && msg.unixfrom().is_some()
