@@ -101,7 +101,11 @@ impl NormalForm {
 
 /// Latin-1 view of bytes (one `char` per byte).
 pub fn latin1(b: &[u8]) -> String {
-    b.iter().map(|&c| c as char).collect()
+    match std::str::from_utf8(b) {
+        // ASCII is the same text either way: one copy.
+        Ok(s) if b.is_ascii() => s.to_owned(),
+        _ => b.iter().map(|&c| c as char).collect(),
+    }
 }
 
 /// Inverse of the Latin-1 mapping; characters above U+00FF become `?`.
