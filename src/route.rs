@@ -7,9 +7,6 @@
 //! So `dev-bounces+x-owner` is dev's bounce address and
 //! `dev-confirm+abc-bounces+x` is no list address at all.
 
-use std::io::ErrorKind;
-use std::path::PathBuf;
-
 use crate::store::{Layout, Store, StoreError};
 
 /// What a list address is for, from its suffix.
@@ -109,13 +106,12 @@ pub struct Route {
 }
 
 /// Route `local_part@domain`. `Ok(None)`: not a list address. An error
-/// means the list exists but its state could not be read.
+/// means the list's state, or whether it exists at all, could not be read.
 pub fn route(store: &Store, local_part: &str, domain: &str) -> Result<Option<Route>, StoreError> {
     let local_part = local_part.to_ascii_lowercase();
     let domain = domain.to_ascii_lowercase();
     let (base, kind) = split_suffix(&local_part);
-    let Some(list) = find_list(store, base, &domain) else {
-        absent_for_sure(store, base, &domain)?;
+    let Some(list) = find_list(store, base, &domain)? else {
         return Ok(None);
     };
     let loaded = store.load(&list)?;
@@ -123,59 +119,20 @@ pub fn route(store: &Store, local_part: &str, domain: &str) -> Result<Option<Rou
     Ok(Some(Route { list, kind, domain }))
 }
 
-/// "No list" must mean that nothing is there: a lists directory that is
-/// missing or cannot be searched, or a list directory that cannot, would
-/// otherwise make every list look absent (and an unknown list can be a
-/// 550). Such a state is an error, which the edges answer by accepting.
-fn absent_for_sure(store: &Store, base: &str, domain: &str) -> Result<(), StoreError> {
-    let unreadable = |path: PathBuf, e: std::io::Error| StoreError::Unreadable {
-        path,
-        error: e.to_string(),
-    };
-    // `lists/.` resolves only through a directory that exists and can be
-    // searched.
-    let dir = store.lists_dir();
-    std::fs::metadata(dir.join(".")).map_err(|e| unreadable(dir.to_owned(), e))?;
-    let mut names = vec![base.to_owned()];
-    if store.layout() == Layout::Cpanel && !domain.is_empty() {
-        names.push(format!("{base}_{domain}"));
-    }
-    for name in names {
-        let Ok(list_dir) = store.list_dir(&name) else {
-            continue;
-        };
-        for file in ["config.pck", "config.pck.last"] {
-            let path = list_dir.join(file);
-            match std::fs::symlink_metadata(&path) {
-                // Absent, or a stray file where a list directory would be.
-                Err(e) if !matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-                    return Err(unreadable(path, e))
-                }
-                _ => {}
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The internal name the router would find for this list part, if any.
-fn find_list(store: &Store, base: &str, domain: &str) -> Option<String> {
-    if base.is_empty() {
-        return None;
-    }
+/// An error when the lists cannot be looked at (see [`Store::probe`]).
+fn find_list(store: &Store, base: &str, domain: &str) -> Result<Option<String>, StoreError> {
     match store.layout() {
-        Layout::Standard => store.exists(base).then(|| base.to_owned()),
+        Layout::Standard => Ok(store.probe(base)?.then(|| base.to_owned())),
         Layout::Cpanel => {
             // cPanel names lists <list>_<domain>; its routers also take a
             // bare list name that holds '_' (or is "mailman") as is.
             let qualified = format!("{base}_{domain}");
-            if !domain.is_empty() && store.exists(&qualified) {
-                Some(qualified)
-            } else if (base.contains('_') || base == "mailman") && store.exists(base) {
-                Some(base.to_owned())
-            } else {
-                None
+            if !domain.is_empty() && store.probe(&qualified)? {
+                return Ok(Some(qualified));
             }
+            let bare = store.probe(base)?;
+            Ok((bare && (base.contains('_') || base == "mailman")).then(|| base.to_owned()))
         }
     }
 }

@@ -14,7 +14,7 @@
 //!   `config.pck` on every lookup.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -263,14 +263,39 @@ impl Store {
     /// With snapshots, a list whose snapshot exists exists too (a mail host
     /// without Mailman has only the snapshots).
     pub fn exists(&self, name: &str) -> bool {
-        match self.list_dir(name) {
-            Ok(dir) => {
-                std::fs::symlink_metadata(dir.join("config.pck")).is_ok()
-                    || std::fs::symlink_metadata(dir.join("config.pck.last")).is_ok()
-                    || self.snapshot_path(name).is_some_and(|p| p.is_file())
+        self.probe(name).unwrap_or(false)
+    }
+
+    /// [`Store::exists`], but "no" only when nothing is there: a lists
+    /// directory that is missing or cannot be searched, or a list file that
+    /// cannot be looked at, is an error rather than an absent list (an
+    /// unknown list can be refused with a 550; an error is accepted).
+    pub fn probe(&self, name: &str) -> Result<bool, StoreError> {
+        let unreadable = |path: PathBuf, e: std::io::Error| StoreError::Unreadable {
+            path,
+            error: e.to_string(),
+        };
+        let mut failure = None;
+        if let Ok(dir) = self.list_dir(name) {
+            for file in ["config.pck", "config.pck.last"] {
+                let path = dir.join(file);
+                match std::fs::symlink_metadata(&path) {
+                    Ok(_) => return Ok(true),
+                    // Absent, or a stray file where a list directory would be.
+                    Err(e)
+                        if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {}
+                    Err(e) => failure = failure.or(Some(unreadable(path, e))),
+                }
             }
-            Err(_) => false,
+            if self.snapshot_path(name).is_some_and(|p| p.is_file()) {
+                return Ok(true);
+            }
         }
+        // `lists/.` resolves only through a directory that exists and can
+        // be searched.
+        let dir = &self.lists_dir;
+        std::fs::metadata(dir.join(".")).map_err(|e| unreadable(dir.clone(), e))?;
+        failure.map_or(Ok(false), Err)
     }
 
     /// All acceptable list names in the lists directory, sorted.
