@@ -1098,17 +1098,7 @@ fn class_escape(src: &mut Source, e: char) -> Result<SetItem, PatternError> {
         return Ok(SetItem::Cat(c));
     }
     if e == 'x' {
-        let mut digits = String::new();
-        while digits.len() < 2 && src.next_ch().is_some_and(|c| c.is_ascii_hexdigit()) {
-            digits.push(src.next_ch().unwrap_or('0'));
-            src.advance()?;
-        }
-        if digits.len() != 2 {
-            return err("bogus escape");
-        }
-        return Ok(SetItem::Lit(
-            u32::from_str_radix(&digits, 16).unwrap_or(0) & 0xff,
-        ));
+        return Ok(SetItem::Lit(hex_escape(src)?));
     }
     if ('0'..='7').contains(&e) {
         let mut digits = e.to_string();
@@ -1124,6 +1114,19 @@ fn class_escape(src: &mut Source, e: char) -> Result<SetItem, PatternError> {
         return err("bogus escape");
     }
     Ok(SetItem::Lit(e as u32))
+}
+
+/// The two hex digits after `\x` (sre requires exactly two), as a byte.
+fn hex_escape(src: &mut Source) -> Result<u32, PatternError> {
+    let mut digits = String::new();
+    while digits.len() < 2 && src.next_ch().is_some_and(|c| c.is_ascii_hexdigit()) {
+        digits.push(src.next_ch().unwrap_or('0'));
+        src.advance()?;
+    }
+    if digits.len() != 2 {
+        return err("bogus escape");
+    }
+    Ok(u32::from_str_radix(&digits, 16).unwrap_or(0) & 0xff)
 }
 
 fn escape(src: &mut Source, e: char, st: &State) -> Result<Node, PatternError> {
@@ -1144,17 +1147,7 @@ fn escape(src: &mut Source, e: char, st: &State) -> Result<Node, PatternError> {
         return Ok(Node::Lit(v));
     }
     if e == 'x' {
-        let mut digits = String::new();
-        while digits.len() < 2 && src.next_ch().is_some_and(|c| c.is_ascii_hexdigit()) {
-            digits.push(src.next_ch().unwrap_or('0'));
-            src.advance()?;
-        }
-        if digits.len() != 2 {
-            return err("bogus escape");
-        }
-        return Ok(Node::Lit(
-            u32::from_str_radix(&digits, 16).unwrap_or(0) & 0xff,
-        ));
+        return Ok(Node::Lit(hex_escape(src)?));
     }
     if e == '0' {
         let mut digits = e.to_string();
@@ -1402,7 +1395,8 @@ impl CharModel {
         if self.unicode {
             tables::UNI_LOWER
         } else {
-            ASCII_LOWER
+            // The table starts with A-Z, which is all ASCII lowering is.
+            &tables::UNI_LOWER[..26]
         }
     }
     fn lower(&self, c: u32) -> u32 {
@@ -1546,35 +1540,6 @@ enum Base {
     Space,
     Word,
 }
-
-static ASCII_LOWER: &[(u32, u32)] = &[
-    (0x41, 0x61),
-    (0x42, 0x62),
-    (0x43, 0x63),
-    (0x44, 0x64),
-    (0x45, 0x65),
-    (0x46, 0x66),
-    (0x47, 0x67),
-    (0x48, 0x68),
-    (0x49, 0x69),
-    (0x4A, 0x6A),
-    (0x4B, 0x6B),
-    (0x4C, 0x6C),
-    (0x4D, 0x6D),
-    (0x4E, 0x6E),
-    (0x4F, 0x6F),
-    (0x50, 0x70),
-    (0x51, 0x71),
-    (0x52, 0x72),
-    (0x53, 0x73),
-    (0x54, 0x74),
-    (0x55, 0x75),
-    (0x56, 0x76),
-    (0x57, 0x77),
-    (0x58, 0x78),
-    (0x59, 0x79),
-    (0x5A, 0x7A),
-];
 
 // ---------------------------------------------------------------------------
 // Emitting the engine's pattern.
@@ -1838,6 +1803,12 @@ impl Emitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_lowering_is_the_head_of_the_unicode_table() {
+        let ascii: Vec<(u32, u32)> = (b'A'..=b'Z').map(|c| (c as u32, c as u32 + 32)).collect();
+        assert_eq!(&tables::UNI_LOWER[..26], ascii.as_slice());
+    }
 
     #[test]
     fn typical_list_patterns_need_no_program() {
