@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::exim::{available, bh, copy_dir, recipe, root, run, Msg, EXIM};
+use common::exim::{available, bh, built_cdylib, copy_dir, recipe, root, run, Msg, EXIM};
 
 /// The temp tree: lib, config files, lists, spool, log, recorder.
 struct Env {
@@ -35,16 +35,7 @@ struct Env {
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        // The cdylib of this build profile, brought up to date.
-        let exe = std::env::current_exe().unwrap();
-        let target = exe.parent().unwrap().parent().unwrap().to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut b = Command::new(cargo);
-        b.current_dir(root()).args(["build", "--quiet", "--lib"]);
-        if target.file_name().is_some_and(|n| n == "release") {
-            b.arg("--release");
-        }
-        assert!(b.status().unwrap().success());
+        let built = built_cdylib();
 
         // Trees of earlier runs whose process is gone.
         for old in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
@@ -63,7 +54,7 @@ fn env() -> &'static Env {
             std::fs::create_dir_all(dir.join(d)).unwrap();
         }
         let lib = dir.join("libmailman_gate.so");
-        std::fs::copy(target.join("libmailman_gate.so"), &lib).unwrap();
+        std::fs::copy(&built, &lib).unwrap();
         for l in std::fs::read_dir(root().join("tests/fixtures/lists")).unwrap() {
             copy_dir(&l.unwrap().path(), &dir.join("mailman/lists"));
         }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::exim::{available, bh, copy_dir, recipe, root, run, Msg, EXIM};
+use common::exim::{available, bh, built_cdylib, copy_dir, recipe, root, run, Msg, EXIM};
 
 /// The library, the recipe per scenario, the spool and log; built once.
 struct Env {
@@ -23,22 +23,14 @@ struct Env {
 }
 
 fn setup() -> Env {
-    let exe = std::env::current_exe().unwrap();
-    let target = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut b = Command::new(cargo);
-    b.current_dir(root()).args(["build", "--quiet", "--lib"]);
-    if target.file_name().is_some_and(|n| n == "release") {
-        b.arg("--release");
-    }
-    assert!(b.status().unwrap().success());
+    let built = built_cdylib();
     let dir = std::env::temp_dir().join(format!("mailman-gate-fault-exim-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for d in ["spool", "log", "out", "mailman/lists"] {
         std::fs::create_dir_all(dir.join(d)).unwrap();
     }
     let lib = dir.join("libmailman_gate.so");
-    std::fs::copy(target.join("libmailman_gate.so"), &lib).unwrap();
+    std::fs::copy(&built, &lib).unwrap();
     // Exim's own routers see the intact lists; each scenario points the
     // gate at its own (damaged) copy.
     for src in ["tests/fixtures/lists/test", "tests/exim/lists/strict"] {

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub const EXIM: &str = "/usr/sbin/exim4";
@@ -148,4 +148,18 @@ pub struct Msg<'a> {
     pub to: &'a [&'a str],
     pub headers: String,
     pub body: &'a str,
+}
+
+/// The cdylib of this test's build profile, brought up to date; its path.
+pub fn built_cdylib() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut b = Command::new(cargo);
+    b.current_dir(root()).args(["build", "--quiet", "--lib"]);
+    if target.file_name().is_some_and(|n| n == "release") {
+        b.arg("--release");
+    }
+    assert!(b.status().unwrap().success());
+    target.join("libmailman_gate.so")
 }
