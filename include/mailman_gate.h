@@ -240,6 +240,16 @@ const char *mg_verdict_reason(const mg_verdict *v);
 int mg_verdict_shunted(const mg_verdict *v);
 
 /**
+ * Why the engine cannot tell what Mailman would do, or NULL when it can.
+ * An undecided verdict's action is accept (answer 250): the post goes on
+ * to Mailman, which decides as it would without the gate.
+ *
+ * # Safety
+ * `v` from `mg_gate_check`.
+ */
+const char *mg_verdict_undecided(const mg_verdict *v);
+
+/**
  * How many trace lines (every rule consulted, in order).
  *
  * # Safety

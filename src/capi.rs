@@ -45,6 +45,7 @@ pub struct mg_verdict {
     step: Option<CString>,
     reason: Option<CString>,
     shunted: bool,
+    undecided: Option<CString>,
     trace: Vec<CString>,
     caveats: Vec<CString>,
     smtp_code: c_int,
@@ -279,6 +280,7 @@ fn to_verdict(site: &Site, v: Verdict) -> mg_verdict {
         step: v.step.map(|s| c_text(s.as_str())),
         reason: v.reason.as_deref().map(c_text),
         shunted: v.shunted,
+        undecided: v.undecided.as_deref().map(c_text),
         trace: v.trace.iter().map(|s| c_text(s)).collect(),
         caveats: v.caveats.iter().map(|s| c_text(s)).collect(),
         smtp_code: a.code() as c_int,
@@ -379,6 +381,19 @@ pub unsafe extern "C" fn mg_verdict_reason(v: *const mg_verdict) -> *const c_cha
 #[no_mangle]
 pub unsafe extern "C" fn mg_verdict_shunted(v: *const mg_verdict) -> c_int {
     v.as_ref().is_some_and(|v| v.shunted) as c_int
+}
+
+/// Why the engine cannot tell what Mailman would do, or NULL when it can.
+/// An undecided verdict's action is accept (answer 250): the post goes on
+/// to Mailman, which decides as it would without the gate.
+///
+/// # Safety
+/// `v` from `mg_gate_check`.
+#[no_mangle]
+pub unsafe extern "C" fn mg_verdict_undecided(v: *const mg_verdict) -> *const c_char {
+    v.as_ref()
+        .and_then(|v| v.undecided.as_ref())
+        .map_or(ptr::null(), |s| s.as_ptr())
 }
 
 /// How many trace lines (every rule consulted, in order).
@@ -515,6 +530,7 @@ mod tests {
             notice: None,
             reason: Some("Go away".into()),
             shunted: false,
+            undecided: None,
             trace: vec!["Moderate: x".into()],
             caveats: vec![],
         };

@@ -150,7 +150,8 @@ fn check_prints_the_contract_object() {
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["action", "list", "reason", "step"]);
+    assert_eq!(keys, ["action", "list", "reason", "step", "undecided"]);
+    assert!(v["undecided"].is_null());
     assert_eq!(v["list"], "test");
     assert!(["accept", "hold", "reject", "discard"].contains(&v["action"].as_str().unwrap()));
 }

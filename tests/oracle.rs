@@ -305,6 +305,9 @@ fn decode_b64(s: &str) -> Vec<u8> {
 fn action_name(v: &Verdict) -> &'static str {
     if v.shunted {
         "shunt"
+    } else if v.undecided.is_some() {
+        // Not a wrong answer, but not Mailman's either: shown as a mismatch.
+        "undecided"
     } else {
         match v.action {
             Action::Accept => "accept",

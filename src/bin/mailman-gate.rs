@@ -321,11 +321,12 @@ fn cmd_check(a: &Args) -> Result<(), Fail> {
     let (_, list, v) = verdict_for(a)?;
     if a.json {
         println!(
-            "{{\"list\": {}, \"action\": {}, \"step\": {}, \"reason\": {}}}",
+            "{{\"list\": {}, \"action\": {}, \"step\": {}, \"reason\": {}, \"undecided\": {}}}",
             js(&list),
             js(v.action.as_str()),
             js_opt(v.step.map(|s| s.as_str())),
-            js_opt(v.reason.as_deref())
+            js_opt(v.reason.as_deref()),
+            js_opt(v.undecided.as_deref())
         );
     } else {
         print!("{}", v.action.as_str());
@@ -335,6 +336,9 @@ fn cmd_check(a: &Args) -> Result<(), Fail> {
         println!();
         if let Some(r) = &v.reason {
             println!("{r}");
+        }
+        if let Some(why) = &v.undecided {
+            println!("undecided: {why}");
         }
     }
     Ok(())
@@ -359,6 +363,9 @@ fn cmd_explain(a: &Args) -> Result<(), Fail> {
         for line in r.lines() {
             println!("  | {line}");
         }
+    }
+    if let Some(why) = &v.undecided {
+        println!("undecided (the post goes on to Mailman): {why}");
     }
     for c in &v.caveats {
         println!("caveat: {c}");

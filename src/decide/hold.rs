@@ -65,7 +65,8 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
 /// `re.match(pattern, s, re.I)`, or of the escaped pattern when Python
 /// would not compile it (Mailman's fallback for acceptable_aliases).
 fn alias_matches(alias: &str, s: &str) -> Result<bool, Stop> {
-    let too_complex = |_| Stop::Shunt(format!("acceptable_aliases pattern {alias:?} too complex"));
+    let too_complex =
+        |_| Stop::Undecided(format!("acceptable_aliases pattern {alias:?} too complex"));
     match compile(alias, IGNORECASE) {
         Ok(re) => re.match_start(s).map_err(too_complex),
         Err(_) => Ok(s
@@ -146,7 +147,7 @@ fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
                 Ok(true) => return Ok(Some(line.to_owned())),
                 Ok(false) => {}
                 Err(_) => {
-                    return Err(Stop::Shunt(format!(
+                    return Err(Stop::Undecided(format!(
                         "bounce_matching_headers regexp {regex:?} too complex"
                     )))
                 }

@@ -88,6 +88,11 @@ pub struct Verdict {
     /// Mailman would fail on this message (an exception in a handler) and
     /// shunt it: neither delivered nor bounced. Reported as a hold.
     pub shunted: bool,
+    /// The engine cannot tell what Mailman would do (a pattern it cannot
+    /// evaluate within its budget, another list it cannot read, ...): why.
+    /// The action is then `Accept`, so that the post reaches Mailman as it
+    /// would without the gate; `step` names the step that could not tell.
+    pub undecided: Option<String>,
     /// Every rule consulted, in order, for `explain`.
     pub trace: Vec<String>,
     /// What Mailman might do differently from this verdict and why it
@@ -153,6 +158,8 @@ pub(crate) enum Stop {
     Discard,
     /// A handler would raise something Mailman does not catch.
     Shunt(String),
+    /// The engine cannot tell what the handler would do: why.
+    Undecided(String),
 }
 
 /// Whether the pipeline goes on after a step.
@@ -321,6 +328,7 @@ pub fn decide(
             ),
             notice: None,
             shunted: true,
+            undecided: None,
             trace: ctx.trace,
             caveats: ctx.caveats,
         };
@@ -334,6 +342,7 @@ pub fn decide(
         reason: None,
         notice: None,
         shunted: false,
+        undecided: None,
         trace: std::mem::take(&mut ctx.trace),
         caveats: std::mem::take(&mut ctx.caveats),
     };
@@ -370,6 +379,8 @@ pub fn decide(
                 verdict.shunted = true;
                 verdict.reason = Some(format!("Mailman would shunt this message: {why}"));
             }
+            // Never a reason to refuse: the post goes on to Mailman.
+            Stop::Undecided(why) => verdict.undecided = Some(why),
         }
     }
     verdict

@@ -116,13 +116,14 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
                     _ => Err(Stop::Discard),
                 };
             }
+            // Mailman could read it; this process cannot: not a fact about Mailman.
             Err(PatternFailure::OtherListUnreadable { list, why }) => {
-                return Err(Stop::Shunt(format!(
+                return Err(Stop::Undecided(format!(
                     "{name}: list {list} cannot be read: {why}"
                 )))
             }
             Err(PatternFailure::TooComplex { pattern }) => {
-                return Err(Stop::Shunt(format!(
+                return Err(Stop::Undecided(format!(
                     "{name}: pattern {pattern:?} is too complex to evaluate"
                 )))
             }

@@ -49,7 +49,11 @@ fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
         &mut notes,
     ) {
         Ok(hit) => hit != PatternHit::None,
-        Err(e) => return Err(Stop::Shunt(format!("dmarc_moderation_addresses: {e:?}"))),
+        Err(e) => {
+            return Err(Stop::Undecided(format!(
+                "dmarc_moderation_addresses: {e:?}"
+            )))
+        }
     };
     for n in notes {
         ctx.note(Step::SpamDetect, || {
@@ -111,7 +115,7 @@ fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
                 }
                 Ok(false) => {}
                 Err(_) => {
-                    return Err(Stop::Shunt(format!(
+                    return Err(Stop::Undecided(format!(
                         "KNOWN_SPAMMERS regexp {regex:?} too complex"
                     )))
                 }
@@ -259,7 +263,7 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
                 Ok(re) => match re.search(&headers) {
                     Ok(m) => mo = Some(m),
                     Err(_) => {
-                        return Err(Stop::Shunt(format!(
+                        return Err(Stop::Undecided(format!(
                             "header_filter_rules pattern {pattern:?} too complex"
                         )))
                     }

@@ -270,6 +270,20 @@ pub fn data_answer(
     }
 }
 
+/// A text for the log: one line, at most 300 bytes.
+fn clip(text: &str) -> String {
+    let mut r = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if r.len() > 300 {
+        let mut cut = 300;
+        while !r.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        r.truncate(cut);
+        r.push_str("...");
+    }
+    r
+}
+
 /// One log line for a decision: `list=<l> kind=<k> answer=<word> ...`.
 pub fn log_line(list: &str, kind: Kind, a: &Answer, v: Option<&Verdict>) -> String {
     let mut s = format!("list={list} kind={} answer={}", kind.as_str(), a.word());
@@ -281,17 +295,11 @@ pub fn log_line(list: &str, kind: Kind, a: &Answer, v: Option<&Verdict>) -> Stri
         if v.shunted {
             s.push_str(" shunted");
         }
+        if let Some(why) = &v.undecided {
+            s.push_str(&format!(" undecided={:?}", clip(why)));
+        }
         if let Some(r) = &v.reason {
-            let mut r = r.split_whitespace().collect::<Vec<_>>().join(" ");
-            if r.len() > 300 {
-                let mut cut = 300;
-                while !r.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                r.truncate(cut);
-                r.push_str("...");
-            }
-            s.push_str(&format!(" reason={r:?}"));
+            s.push_str(&format!(" reason={:?}", clip(r)));
         }
     }
     if let Answer::Error(t) = a {
@@ -312,6 +320,7 @@ mod tests {
             reason: reason.map(str::to_owned),
             notice: None,
             shunted: false,
+            undecided: None,
             trace: vec![],
             caveats: vec![],
         }
