@@ -18,6 +18,7 @@
 
 pub mod capi;
 pub mod cdb;
+pub mod crypt;
 pub mod decide;
 pub mod exim;
 pub mod export;

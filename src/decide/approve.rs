@@ -1,6 +1,7 @@
 //! Approve (password in a header or the first body line; X-BeenThere loop)
 //! and CalcRecips' `Urgent:` check, which share the password test.
 
+use md5::Md5;
 use sha1::{Digest, Sha1};
 
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
@@ -13,8 +14,9 @@ fn value_bytes(value: &str) -> Vec<u8> {
     crate::message::to_bytes(value)
 }
 
-/// Which of the list's passwords `password` is (poster, moderator, admin).
-/// Mailman deliberately does not accept the site password here.
+/// Which of the list's passwords `password` is (poster, moderator, admin),
+/// as `SecurityManager.Authenticate` checks them in that order. Mailman
+/// deliberately does not accept the site password here.
 pub(super) fn authenticate(ctx: &Ctx<'_>, password: &[u8]) -> Option<&'static str> {
     if password.is_empty() {
         return None;
@@ -29,11 +31,22 @@ pub(super) fn authenticate(ctx: &Ctx<'_>, password: &[u8]) -> Option<&'static st
         Some("poster")
     } else if is(&p.mod_password) {
         Some("moderator")
-    } else if is(&p.password) {
+    } else if is(&p.password)
+        || p.password
+            .as_deref()
+            .is_some_and(|s| legacy_match(password, s))
+    {
         Some("admin")
     } else {
         None
     }
+}
+
+/// The admin password of a list last saved before Mailman 2.1 re-hashed it:
+/// `md5(response).digest()` (16 raw bytes) or `crypt(response, secret[:2])`.
+/// Mailman still accepts both for the admin context (and upgrades them).
+pub fn legacy_match(response: &[u8], secret: &[u8]) -> bool {
+    Md5::digest(response).as_slice() == secret || crate::crypt::des_crypt_matches(response, secret)
 }
 
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
