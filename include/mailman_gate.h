@@ -223,7 +223,10 @@ const char *mg_action_name(mg_action a);
 const char *mg_verdict_step(const mg_verdict *v);
 
 /**
- * The reject text or hold reason as Mailman words it, or NULL.
+ * The text the poster receives, or NULL: for a reject, the notice Mailman
+ * mails (after its second interpolation of `%(sender)s`/`%(subject)s`)
+ * with each paragraph on one line and paragraphs apart by a blank line,
+ * the words of the 550; for a hold, the reason Mailman records.
  *
  * # Safety
  * `v` from `mg_gate_check`.
@@ -315,6 +318,8 @@ const char *mg_verdict_token(const mg_verdict *v);
  * `v` is NULL or from `mg_gate_check`, not used afterwards.
  */
 void mg_verdict_free(mg_verdict *v);
+
+extern char *crypt_r(const char *phrase, const char *setting, void *data);
 
 #ifdef __cplusplus
 }  // extern "C"

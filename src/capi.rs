@@ -362,7 +362,10 @@ pub unsafe extern "C" fn mg_verdict_step(v: *const mg_verdict) -> *const c_char 
         .map_or(ptr::null(), |s| s.as_ptr())
 }
 
-/// The reject text or hold reason as Mailman words it, or NULL.
+/// The text the poster receives, or NULL: for a reject, the notice Mailman
+/// mails (after its second interpolation of `%(sender)s`/`%(subject)s`)
+/// with each paragraph on one line and paragraphs apart by a blank line,
+/// the words of the 550; for a hold, the reason Mailman records.
 ///
 /// # Safety
 /// `v` from `mg_gate_check`.

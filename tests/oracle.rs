@@ -318,6 +318,25 @@ fn action_name(v: &Verdict) -> &'static str {
     }
 }
 
+/// Mailman's mailed notice with each paragraph on one line (the lines
+/// `Utils.wrap` broke joined by a space), paragraphs apart by a blank line.
+fn paragraphs(mailed: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur: Vec<&str> = Vec::new();
+    for line in mailed.lines().chain(std::iter::once("")) {
+        let line = line.trim_end();
+        if line.is_empty() {
+            if !cur.is_empty() {
+                out.push(cur.join(" "));
+                cur.clear();
+            }
+        } else {
+            cur.push(line);
+        }
+    }
+    out.join("\n\n")
+}
+
 fn check_all(store: &Store) {
     let path = root().join("tests/oracle/cases.json");
     let Ok(data) = std::fs::read_to_string(&path) else {
@@ -345,13 +364,28 @@ fn check_all(store: &Store) {
                 problems.push(format!("step {got_step:?}, Mailman {want_step:?}"));
             }
             if want_action == "reject" {
-                if let Some(mailed) = expect["mailed"].as_str() {
-                    if v.notice.as_deref() != Some(mailed) {
-                        problems.push(format!("mailed notice {:?}, Mailman {mailed:?}", v.notice));
-                    }
+                // What the poster gets: the mailed notice exactly, and as
+                // `reason` the same text one line per paragraph.
+                let mailed = expect["mailed"].as_str().expect("a reject's mailed notice");
+                if v.notice.as_deref() != Some(mailed) {
+                    problems.push(format!("mailed notice {:?}, Mailman {mailed:?}", v.notice));
+                }
+                let want_reason = paragraphs(mailed);
+                if v.reason.as_deref() != Some(want_reason.as_str()) {
+                    problems.push(format!("reason {:?}, Mailman {want_reason:?}", v.reason));
+                }
+                // The handler's own wording, before wrapping and the second
+                // interpolation, as the trace shows it.
+                let handler = expect["reason"].as_str().unwrap_or_default();
+                let line = format!(
+                    "{}: the handler's text: {handler}",
+                    expect["step"].as_str().unwrap_or("?")
+                );
+                if !v.trace.contains(&line) {
+                    problems.push(format!("trace lacks {line:?}"));
                 }
             }
-            if matches!(want_action, "hold" | "reject") {
+            if want_action == "hold" {
                 let want_reason = expect["reason"].as_str();
                 if v.reason.as_deref() != want_reason {
                     problems.push(format!("reason {:?}, Mailman {:?}", v.reason, want_reason));

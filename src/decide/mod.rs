@@ -77,13 +77,16 @@ pub struct Verdict {
     pub action: Action,
     /// None when the post is accepted.
     pub step: Option<Step>,
-    /// For a reject, the text as the handler words it, before Mailman wraps
-    /// it to 70 columns; for a hold, the reason as Mailman records it for
-    /// the moderator.
+    /// The text the poster receives. For a reject: the notice Mailman mails
+    /// (after its second `%` interpolation of `%(sender)s`/`%(subject)s`)
+    /// unwrapped: each paragraph on one line, paragraphs separated by a
+    /// blank line, no trailing newline; the MTA's 550 says the same words.
+    /// For a hold: the reason as Mailman records it (what the moderator
+    /// sees and the poster's "held" notice quotes). The handler's own
+    /// wording, before Mailman's wrapping and interpolation, is in the trace.
     pub reason: Option<String>,
-    /// For a reject, the notice Mailman mails to the sender: wrapped, with
-    /// its second `%` interpolation (`%(sender)s`, `%(subject)s`). The text
-    /// an MTA should give in its 550.
+    /// For a reject, the notice exactly as Mailman mails it to the sender:
+    /// wrapped to 70 columns, with its second `%` interpolation.
     pub notice: Option<String>,
     /// Mailman would fail on this message (an exception in a handler) and
     /// shunt it: neither delivered nor bounced. Reported as a hold.
@@ -369,8 +372,16 @@ pub fn decide(
                     ));
                 } else {
                     verdict.action = Action::Reject;
-                    verdict.notice = Some(mailed_notice(&ctx, &notice));
-                    verdict.reason = Some(r.text);
+                    let mailed = mailed_notice(&ctx, &notice);
+                    verdict.reason = Some(unwrap_notice(&mailed));
+                    verdict.notice = Some(mailed);
+                    if delivery.trace {
+                        verdict.trace.push(format!(
+                            "{}: the handler's text: {}",
+                            step.as_str(),
+                            r.text
+                        ));
+                    }
                 }
             }
             Stop::Discard => verdict.action = Action::Discard,
@@ -384,6 +395,24 @@ pub fn decide(
         }
     }
     verdict
+}
+
+/// A notice as one line per paragraph: the lines `Utils.wrap` made are
+/// joined again with a space, blank lines separate paragraphs, trailing
+/// blank lines go.
+pub fn unwrap_notice(notice: &str) -> String {
+    notice
+        .split("\n\n")
+        .map(|para| {
+            para.split('\n')
+                .map(str::trim_end)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// `MailList.BounceMessage`: the notice goes through `_()` once more, with
