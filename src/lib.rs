@@ -25,6 +25,7 @@ pub mod export;
 pub mod ffi;
 pub mod gate;
 pub mod message;
+pub mod mmcfg;
 pub mod pickle;
 pub mod policy;
 pub mod pyre;
