@@ -118,12 +118,9 @@ pub fn default_value(name: &str) -> Option<PyValue> {
     let s = |t: &str| PyValue::Bytes(t.as_bytes().to_vec());
     Some(match name {
         "ACCEPTABLE_LISTNAME_CHARACTERS" => s("[-+_.=a-z0-9]"),
-        "SENDER_HEADERS" => PyValue::Tuple(vec![
-            s("from"),
-            PyValue::None,
-            s("reply-to"),
-            s("sender"),
-        ]),
+        "SENDER_HEADERS" => {
+            PyValue::Tuple(vec![s("from"), PyValue::None, s("reply-to"), s("sender")])
+        }
         "USE_ENVELOPE_SENDER" => PyValue::Bool(false),
         "KNOWN_SPAMMERS" => PyValue::List(Vec::new()),
         "DEFAULT_MAIL_COMMANDS_MAX_LINES" => PyValue::Int(25),
@@ -240,6 +237,10 @@ const OPS: [&str; 24] = [
     "**=", ">>=", "<<=", "//=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "==", "!=", "<=",
     ">=", "<>", "**", "//", "<<", ">>", "->", "(", ")",
 ];
+/// Keywords that open a block: what follows their `:` is conditional.
+const COMPOUND: [&str; 10] = [
+    "if", "elif", "else", "for", "while", "with", "try", "except", "finally", "def",
+];
 const SINGLE_OPS: &str = "[]{},:.;@=+-*/%&|^~<>`";
 
 fn err<T>(line: usize, reason: impl Into<String>) -> Result<T, MmCfgError> {
@@ -354,6 +355,25 @@ fn tokenize(src: &[u8], encoding: Encoding) -> Result<Vec<Token>, MmCfgError> {
                         return err(line, format!("unexpected character {:?}", c as char));
                     }
                 };
+                if tok == Tok::Op(";") && depth == 0 {
+                    // `a; b` are two statements; after `if x: a;` both
+                    // belong to the block.
+                    let head = out
+                        .iter()
+                        .rposition(|t| t.tok == Tok::Newline)
+                        .map_or(0, |p| p + 1);
+                    let block = out.get(head).is_some_and(|t| {
+                        t.indented
+                            || matches!(&t.tok, Tok::Name(n) if COMPOUND.contains(&n.as_str()))
+                    });
+                    out.push(Token {
+                        tok: Tok::Newline,
+                        line,
+                        indented: false,
+                    });
+                    indented = block;
+                    continue;
+                }
                 match &tok {
                     Tok::Op("(" | "[" | "{") => depth += 1,
                     Tok::Op(")" | "]" | "}") => depth = depth.saturating_sub(1),
@@ -959,21 +979,24 @@ mod tests {
             PyValue::Bool(true)
         );
         assert_eq!(
-            one(
-                "NORMALIZE_FORM = 'N' \\\n  \"FC\"\n",
-                "NORMALIZE_FORM"
-            ),
+            one("NORMALIZE_FORM = 'N' \\\n  \"FC\"\n", "NORMALIZE_FORM"),
             PyValue::Bytes(b"NFC".to_vec())
         );
         assert_eq!(
-            one("KNOWN_SPAMMERS = [('X-Spam', r'^\\s*yes'),\n ]\n", "KNOWN_SPAMMERS"),
+            one(
+                "KNOWN_SPAMMERS = [('X-Spam', r'^\\s*yes'),\n ]\n",
+                "KNOWN_SPAMMERS"
+            ),
             PyValue::List(vec![PyValue::Tuple(vec![
                 PyValue::Bytes(b"X-Spam".to_vec()),
                 PyValue::Bytes(b"^\\s*yes".to_vec())
             ])])
         );
         assert_eq!(
-            one("DMARC_RESOLVER_TIMEOUT = seconds(2)\n", "DMARC_RESOLVER_TIMEOUT"),
+            one(
+                "DMARC_RESOLVER_TIMEOUT = seconds(2)\n",
+                "DMARC_RESOLVER_TIMEOUT"
+            ),
             PyValue::Int(2)
         );
     }
@@ -988,8 +1011,10 @@ mod tests {
         assert_eq!(e.line, 2);
         let e = read(b"if 1:\n    USE_ENVELOPE_SENDER = 1\n").unwrap_err();
         assert_eq!(e.line, 2);
-        assert!(read(b"add_virtualhost('a', 'b')\nfrom Defaults import *\nMTA = None\n")
-            .expect("reads")
-            .is_empty());
+        assert!(
+            read(b"add_virtualhost('a', 'b')\nfrom Defaults import *\nMTA = None\n")
+                .expect("reads")
+                .is_empty()
+        );
     }
 }
