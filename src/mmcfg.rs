@@ -136,12 +136,25 @@ pub fn default_value(name: &str) -> Option<PyValue> {
     })
 }
 
+/// What an `mm_cfg.py` leaves the known settings at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MmCfg {
+    /// Settings the file sets to a value read here.
+    pub settings: HashMap<&'static str, Setting>,
+    /// Settings whose last change this reader cannot follow.
+    pub errors: HashMap<&'static str, MmCfgError>,
+}
+
 /// Read the known settings an `mm_cfg.py` sets. Settings it leaves alone
-/// are absent from the map.
-pub fn read(source: &[u8]) -> Result<HashMap<&'static str, Setting>, MmCfgError> {
+/// are in neither map. `Err` when the file is not Python this reader can
+/// tokenize at all.
+pub fn read(source: &[u8]) -> Result<MmCfg, MmCfgError> {
     let encoding = source_encoding(source);
     let tokens = tokenize(source, encoding)?;
-    let mut env: HashMap<String, PyValue> = HashMap::new();
+    let mut st = State {
+        env: HashMap::new(),
+        cfg: MmCfg::default(),
+    };
     for (name, v) in [
         ("True", true),
         ("False", false),
@@ -154,19 +167,54 @@ pub fn read(source: &[u8]) -> Result<HashMap<&'static str, Setting>, MmCfgError>
         ("Off", false),
         ("off", false),
     ] {
-        env.insert(name.to_owned(), PyValue::Bool(v));
+        st.env.insert(name.to_owned(), PyValue::Bool(v));
     }
-    env.insert("None".into(), PyValue::None);
+    st.env.insert("None".into(), PyValue::None);
     for name in KNOWN {
         if let Some(v) = default_value(name) {
-            env.insert(name.to_owned(), v);
+            st.env.insert(name.to_owned(), v);
         }
     }
-    let mut out: HashMap<&'static str, Setting> = HashMap::new();
     for stmt in logical_lines(&tokens) {
-        statement(stmt, &mut env, &mut out)?;
+        statement(stmt, &mut st);
     }
-    Ok(out)
+    Ok(st.cfg)
+}
+
+struct State {
+    /// Names bound to a literal so far (Defaults' and the file's).
+    env: HashMap<String, PyValue>,
+    cfg: MmCfg,
+}
+
+impl State {
+    fn set(&mut self, name: &str, value: PyValue, line: usize) {
+        if let Some(k) = known(name) {
+            self.cfg.errors.remove(k);
+            self.cfg.settings.insert(
+                k,
+                Setting {
+                    value: value.clone(),
+                    line,
+                },
+            );
+        }
+        self.env.insert(name.to_owned(), value);
+    }
+    /// `name` now has a value this reader does not know.
+    fn lose(&mut self, name: &str, line: usize, why: &str) {
+        self.env.remove(name);
+        if let Some(k) = known(name) {
+            self.cfg.settings.remove(k);
+            self.cfg.errors.insert(
+                k,
+                MmCfgError {
+                    line,
+                    reason: format!("{k}: {why}"),
+                },
+            );
+        }
+    }
 }
 
 fn known(name: &str) -> Option<&'static str> {
@@ -652,12 +700,8 @@ fn logical_lines(tokens: &[Token]) -> Vec<&[Token]> {
 }
 
 /// One top-level statement: read it if it sets a known setting in a way
-/// this reader understands; fail if it sets one any other way.
-fn statement(
-    stmt: &[Token],
-    env: &mut HashMap<String, PyValue>,
-    out: &mut HashMap<&'static str, Setting>,
-) -> Result<(), MmCfgError> {
+/// this reader understands; record an error if it sets one another way.
+fn statement(stmt: &[Token], st: &mut State) {
     let line = stmt[0].line;
     let name_at = |k: usize| match stmt.get(k).map(|t| &t.tok) {
         Some(Tok::Name(n)) => Some(n.as_str()),
@@ -674,62 +718,43 @@ fn statement(
         targets.push(n);
         k += 2;
     }
-    // A known name as the target of an assignment, a method call (`.insert`)
-    // or a `del`.
-    let touches_known = || {
+    // Names as the target of an assignment, a method call (`.insert`) or a
+    // `del`.
+    let touched: Vec<&str> = {
         let del = name_at(0) == Some("del");
-        stmt.iter().enumerate().find_map(|(j, t)| match &t.tok {
-            Tok::Name(n) => {
-                let changed = del
-                    || matches!(stmt.get(j + 1).map(|t| &t.tok),
-                        Some(Tok::Op(o)) if *o == "." || (o.ends_with('=') && !matches!(*o, "==" | "<=" | ">=" | "!=")));
-                known(n).filter(|_| changed)
-            }
-            _ => None,
-        })
+        stmt.iter()
+            .enumerate()
+            .filter_map(|(j, t)| match &t.tok {
+                Tok::Name(n) => {
+                    let changed = del
+                        || matches!(stmt.get(j + 1).map(|t| &t.tok),
+                            Some(Tok::Op(o)) if *o == "." || (o.ends_with('=') && !matches!(*o, "==" | "<=" | ">=" | "!=")));
+                    changed.then_some(n.as_str())
+                }
+                _ => None,
+            })
+            .collect()
     };
     if stmt[0].indented {
-        if let Some(k) = touches_known() {
-            return err(
-                line,
-                format!("{k} is set inside a block: set it in mailman-gate.conf"),
-            );
+        for n in touched {
+            st.lose(n, line, "set inside a block");
         }
-        return Ok(());
+        return;
     }
     if !targets.is_empty() && k < stmt.len() {
-        let expr = &stmt[k..];
-        let value = match eval(expr, env) {
-            Ok(v) => Some(v),
-            Err(why) => {
-                if let Some(t) = targets.iter().find_map(|t| known(t)) {
-                    return err(line, format!("{t}: {why}: set it in mailman-gate.conf"));
+        match eval(&stmt[k..], &st.env) {
+            Ok(v) => {
+                for t in targets {
+                    st.set(t, v.clone(), line);
                 }
-                None
             }
-        };
-        for t in targets {
-            match &value {
-                Some(v) => {
-                    env.insert(t.to_owned(), v.clone());
-                    if let Some(k) = known(t) {
-                        out.insert(
-                            k,
-                            Setting {
-                                value: v.clone(),
-                                line,
-                            },
-                        );
-                    }
-                }
-                // An unknown name set to something else is no longer a
-                // literal another setting could copy.
-                None => {
-                    env.remove(t);
+            Err(why) => {
+                for t in targets {
+                    st.lose(t, line, &why);
                 }
             }
         }
-        return Ok(());
+        return;
     }
     // `NAME += literal`, `NAME.append(literal)`, `NAME.extend(literal)`.
     if let Some(name) = name_at(0) {
@@ -741,8 +766,8 @@ fn statement(
             _ => None,
         };
         if let Some((expr, how)) = grow {
-            let current = env.get(name).cloned();
-            let result = match (current, eval(expr, env)) {
+            let current = st.env.get(name).cloned();
+            let result = match (current, eval(expr, &st.env)) {
                 (Some(cur), Ok(arg)) => match how {
                     "append" => match cur {
                         PyValue::List(mut v) => {
@@ -771,29 +796,19 @@ fn statement(
                 (_, Err(why)) => Err(why),
             };
             match result {
-                Ok(v) => {
-                    env.insert(name.to_owned(), v.clone());
-                    if let Some(k) = known(name) {
-                        out.insert(k, Setting { value: v, line });
-                    }
-                }
-                Err(why) => {
-                    if let Some(k) = known(name) {
-                        return err(line, format!("{k}: {why}: set it in mailman-gate.conf"));
-                    }
-                    env.remove(name);
-                }
+                Ok(v) => st.set(name, v, line),
+                Err(why) => st.lose(name, line, &why),
             }
-            return Ok(());
+            return;
         }
     }
-    if let Some(k) = touches_known() {
-        return err(
+    for n in touched {
+        st.lose(
+            n,
             line,
-            format!("{k} is changed by a statement this reader does not follow: set it in mailman-gate.conf"),
+            "changed by a statement this reader does not follow",
         );
     }
-    Ok(())
 }
 
 /// Python's `a + b` for the literal types.
@@ -969,7 +984,9 @@ mod tests {
     use super::*;
 
     fn one(src: &str, name: &str) -> PyValue {
-        read(src.as_bytes()).expect("reads")[name].value.clone()
+        read(src.as_bytes()).expect("reads").settings[name]
+            .value
+            .clone()
     }
 
     #[test]
@@ -1005,16 +1022,24 @@ mod tests {
     fn append_and_errors() {
         let m = read(b"KNOWN_SPAMMERS.append(('a', 'b'))\nKNOWN_SPAMMERS += [('c', 'd')]\n")
             .expect("reads");
-        assert_eq!(m["KNOWN_SPAMMERS"].value.items().map(|v| v.len()), Some(2));
-        assert_eq!(m["KNOWN_SPAMMERS"].line, 2);
-        let e = read(b"import os\nLIST_DATA_DIR = os.path.join('/x', 'lists')\n").unwrap_err();
-        assert_eq!(e.line, 2);
-        let e = read(b"if 1:\n    USE_ENVELOPE_SENDER = 1\n").unwrap_err();
-        assert_eq!(e.line, 2);
-        assert!(
+        let s = &m.settings["KNOWN_SPAMMERS"];
+        assert_eq!(s.value.items().map(|v| v.len()), Some(2));
+        assert_eq!(s.line, 2);
+        let e = read(b"import os\nLIST_DATA_DIR = os.path.join('/x', 'lists')\n").expect("reads");
+        assert_eq!(e.errors["LIST_DATA_DIR"].line, 2);
+        assert!(e.settings.is_empty());
+        let e = read(b"if 1:\n    USE_ENVELOPE_SENDER = 1\n").expect("reads");
+        assert_eq!(e.errors["USE_ENVELOPE_SENDER"].line, 2);
+        // A later plain assignment is what Python ends with.
+        let m =
+            read(b"import os\nLIST_DATA_DIR = os.getcwd()\nLIST_DATA_DIR = '/l'\n").expect("reads");
+        assert!(m.errors.is_empty());
+        assert_eq!(m.settings["LIST_DATA_DIR"].line, 3);
+        assert_eq!(
             read(b"add_virtualhost('a', 'b')\nfrom Defaults import *\nMTA = None\n")
-                .expect("reads")
-                .is_empty()
+                .expect("reads"),
+            MmCfg::default()
         );
+        assert!(read(b"X = 'unterminated\n").is_err());
     }
 }

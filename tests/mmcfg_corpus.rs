@@ -60,12 +60,16 @@ fn corpus_agrees_with_python() {
                 .strip_prefix("# expect error at line ")
                 .and_then(|n| n.trim().parse().ok())
                 .unwrap_or_else(|| panic!("{name}: no expected line"));
-            let e = got.expect_err(&name);
+            let cfg = got.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(cfg.errors.len(), 1, "{name}: {cfg:?}");
+            let e = cfg.errors.values().next().expect("an error");
             assert_eq!(e.line, line, "{name}: {e}");
             refused += 1;
             continue;
         }
         let got = got.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(got.errors.is_empty(), "{name}: {:?}", got.errors);
+        let got = got.settings;
         let expected: serde_json::Map<String, Value> = serde_json::from_str(
             &std::fs::read_to_string(path.with_extension("expected.json")).expect("expected"),
         )
