@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use crate::decide::{decide, Delivery, Verdict};
+use crate::decide::{decide_with_dmarc, Delivery, Verdict};
+use crate::dmarc::DmarcAnswer;
 use crate::message::Message;
 use crate::route::{route, Kind, Route};
 use crate::site::{ConfigError, Site};
@@ -68,17 +69,30 @@ impl Gate {
     ) -> Result<Verdict, StoreError> {
         let loaded = self.store.load(list)?;
         let msg = Message::parse(raw);
-        let mut verdict = decide(
-            &loaded.policy,
-            &self.site,
-            &msg,
-            Delivery {
-                kind,
-                envelope_sender,
-                trace,
-            },
-            &self.store,
-        );
+        let delivery = Delivery {
+            kind,
+            envelope_sender,
+            trace,
+        };
+        let (mut verdict, needs) =
+            decide_with_dmarc(&loaded.policy, &self.site, &msg, delivery, &self.store, None);
+        // The DMARC policy in DNS decides: look it up (only now, for the one
+        // address that needs it) and decide again with the answer.
+        if let Some(email) = needs.filter(|_| self.site.dmarc.lookup) {
+            let answer = DmarcAnswer {
+                result: crate::dmarc::lookup(&self.site.dmarc, &email),
+                email,
+            };
+            verdict = decide_with_dmarc(
+                &loaded.policy,
+                &self.site,
+                &msg,
+                delivery,
+                &self.store,
+                Some(&answer),
+            )
+            .0;
+        }
         if let crate::store::Source::ConfigPckLast { why } = &loaded.source {
             verdict
                 .trace

@@ -20,6 +20,7 @@ pub mod capi;
 pub mod cdb;
 pub mod crypt;
 pub mod decide;
+pub mod dmarc;
 pub mod exim;
 pub mod export;
 pub mod ffi;

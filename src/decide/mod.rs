@@ -189,6 +189,10 @@ pub(crate) struct Ctx<'a> {
     /// Address lists already parsed for this message, by input text
     /// (several steps parse the same headers).
     pub parsed_addresses: std::cell::RefCell<Vec<(String, Addresses)>>,
+    /// What DNS said about the From address's DMARC policy, if looked up.
+    pub dmarc: Option<&'a crate::dmarc::DmarcAnswer>,
+    /// The From address whose DMARC policy would decide, not looked up.
+    pub dmarc_needed: Option<String>,
 }
 
 impl Ctx<'_> {
@@ -291,6 +295,9 @@ pub(crate) fn join_lines(s: &str) -> String {
 }
 
 /// Decide what Mailman would do with `msg` sent to the list by `delivery`.
+///
+/// Where the DMARC policy of the From domain in DNS would decide, the
+/// verdict is undecided: see [`decide_with_dmarc`].
 pub fn decide(
     policy: &ListPolicy,
     site: &Site,
@@ -298,6 +305,21 @@ pub fn decide(
     delivery: Delivery<'_>,
     others: &dyn OtherLists,
 ) -> Verdict {
+    decide_with_dmarc(policy, site, msg, delivery, others, None).0
+}
+
+/// [`decide`] with the DMARC answer for the From address, if the caller
+/// looked it up. Also returns the address whose DMARC policy in DNS would
+/// decide when `dmarc` does not answer for it: the caller looks it up
+/// ([`crate::dmarc::lookup`]) and decides again with the answer.
+pub fn decide_with_dmarc(
+    policy: &ListPolicy,
+    site: &Site,
+    msg: &Message,
+    delivery: Delivery<'_>,
+    others: &dyn OtherLists,
+    dmarc: Option<&crate::dmarc::DmarcAnswer>,
+) -> (Verdict, Option<String>) {
     let unixfrom = match delivery.envelope_sender {
         Some("") => Some("MAILER-DAEMON".to_owned()),
         Some(s) => Some(s.to_owned()),
@@ -315,6 +337,8 @@ pub fn decide(
         approved: false,
         tracing: delivery.trace,
         parsed_addresses: Default::default(),
+        dmarc,
+        dmarc_needed: None,
     };
     if delivery.envelope_sender.is_none()
         && msg.unixfrom().is_some()
@@ -336,7 +360,7 @@ pub fn decide(
             caveats: ctx.caveats,
         };
         v.trace.shrink_to_fit();
-        return v;
+        return (v, None);
     }
     let (result, step) = run(&mut ctx);
     let mut verdict = Verdict {
@@ -394,7 +418,7 @@ pub fn decide(
             Stop::Undecided(why) => verdict.undecided = Some(why),
         }
     }
-    verdict
+    (verdict, ctx.dmarc_needed.take())
 }
 
 /// A notice as one line per paragraph: the lines `Utils.wrap` made are

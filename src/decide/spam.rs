@@ -1,5 +1,6 @@
-//! SpamDetect: DMARC (only what can be known without DNS), member
-//! verbosity (cannot be known), KNOWN_SPAMMERS and header_filter_rules.
+//! SpamDetect: DMARC (`dmarc_moderation_addresses`, and the policy in DNS
+//! as the caller looked it up), member verbosity (cannot be known),
+//! KNOWN_SPAMMERS and header_filter_rules.
 
 use super::patterns::{compile, get_pattern, NoOtherLists, PatternHit, IGNORECASE};
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
@@ -60,23 +61,31 @@ fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
             format!("dmarc_moderation_addresses: {n}")
         });
     }
-    if !listed {
+    if listed {
+        ctx.note(Step::SpamDetect, || {
+            format!(
+                "DMARC: {addr} is in dmarc_moderation_addresses, action {}",
+                p.dmarc_moderation_action
+            )
+        });
+    } else {
         ctx.note(Step::SpamDetect, || {
             format!("DMARC: {addr} not in dmarc_moderation_addresses")
         });
-        ctx.caveats.push(format!(
-            "DMARC: Mailman also looks up the DMARC policy of {addr}'s domain in DNS \
-             (dmarc_moderation_action {}); not done here",
-            p.dmarc_moderation_action
-        ));
-        return Ok(());
+        if !matches!(p.dmarc_moderation_action, 3 | 4) {
+            // Munging or wrapping the From changes the post, not its fate.
+            ctx.note(Step::SpamDetect, || {
+                format!(
+                    "DMARC: action {} lets the post go on whatever DNS says",
+                    p.dmarc_moderation_action
+                )
+            });
+            return Ok(());
+        }
+        if !dns_prohibits(ctx, &addr)? {
+            return Ok(());
+        }
     }
-    ctx.note(Step::SpamDetect, || {
-        format!(
-            "DMARC: {addr} is in dmarc_moderation_addresses, action {}",
-            p.dmarc_moderation_action
-        )
-    });
     match p.dmarc_moderation_action {
         3 => {
             let reject = if p.dmarc_moderation_notice.is_empty() {
@@ -88,6 +97,53 @@ fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
         }
         4 => Err(Stop::Discard),
         _ => Ok(()), // 1 and 2 munge or wrap the From; the post goes on.
+    }
+}
+
+/// `Utils.IsDMARCProhibited(mlist, addr)` from the caller's DNS answer, with
+/// the list's flags applied as `_DMARCProhibited` applies them.
+fn dns_prohibits(ctx: &mut Ctx<'_>, addr: &str) -> Result<bool, Stop> {
+    let p = ctx.policy;
+    let answer = match ctx.dmarc {
+        Some(a) if a.email == addr => a,
+        _ => {
+            ctx.dmarc_needed = Some(addr.to_owned());
+            return Err(Stop::Undecided(format!(
+                "DMARC: the policy {addr}'s domain publishes in DNS decides \
+                 (dmarc_moderation_action {}); not looked up",
+                p.dmarc_moderation_action
+            )));
+        }
+    };
+    use crate::dmarc::Found;
+    match &answer.result {
+        Err(why) => Err(Stop::Undecided(format!("DMARC lookup for {addr}: {why}"))),
+        Ok(Found::NoRecord) => {
+            ctx.note(Step::SpamDetect, || {
+                format!("DMARC: no DMARC record for {addr}'s domain")
+            });
+            Ok(false)
+        }
+        Ok(Found::NotProhibited(why)) => {
+            ctx.note(Step::SpamDetect, || format!("DMARC: {why}: not prohibited"));
+            Ok(false)
+        }
+        Ok(Found::Policy { at, policy, record }) => {
+            let word = policy.as_deref().unwrap_or("");
+            let prohibited = word == "reject"
+                || (p.dmarc_quarantine_moderation_action && word == "quarantine")
+                || (p.dmarc_none_moderation_action
+                    && p.dmarc_quarantine_moderation_action
+                    && matches!(p.dmarc_moderation_action, 1 | 2)
+                    && word == "none");
+            ctx.note(Step::SpamDetect, || {
+                format!(
+                    "DMARC: {at} = {record:?}: policy {word:?}, {}",
+                    if prohibited { "prohibited" } else { "not prohibited" }
+                )
+            });
+            Ok(prohibited)
+        }
     }
 }
 
