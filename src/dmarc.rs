@@ -312,7 +312,10 @@ fn answers(reply: &[u8], id: u16, name: &str) -> bool {
     };
     p.id() == id
         && p.questions.len() == 1
-        && p.questions[0].qname.to_string().eq_ignore_ascii_case(name.trim_end_matches('.'))
+        && p.questions[0]
+            .qname
+            .to_string()
+            .eq_ignore_ascii_case(name.trim_end_matches('.'))
 }
 
 fn random_id() -> u16 {
@@ -350,14 +353,17 @@ fn plain_name(name: &str) -> bool {
         && name.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }
 
 /// One `_DMARCProhibited(dmarc_domain, org)`.
 fn level(dns: &Dns, dmarc_domain: &str, org: bool) -> Result<Level, String> {
     if !plain_name(dmarc_domain) {
-        return Err(format!("the DMARC name {dmarc_domain:?} is not a plain DNS name"));
+        return Err(format!(
+            "the DMARC name {dmarc_domain:?} is not a plain DNS name"
+        ));
     }
     let reply = dns.query_txt(dmarc_domain)?;
     read_answer(&reply, dmarc_domain, org)
@@ -502,10 +508,7 @@ fn read_answer(reply: &[u8], dmarc_domain: &str, org: bool) -> Result<Level, Str
     };
     // Mailman reads the first record of the RRset; servers may list them in
     // any order, so every record that could come first must agree.
-    let outcomes: Vec<Level> = records
-        .iter()
-        .map(|r| one_record(r, name, org))
-        .collect();
+    let outcomes: Vec<Level> = records.iter().map(|r| one_record(r, name, org)).collect();
     let key = |l: &Level| match l {
         Level::Found(Found::Policy { policy, .. }) => Some(policy.clone()),
         _ => None,
@@ -568,13 +571,31 @@ mod tests {
 
     #[test]
     fn tags_as_python_re() {
-        assert_eq!(tag_word(b"v=DMARC1; p=reject", b"p="), Some(b"reject".to_vec()));
-        assert_eq!(tag_word(b"v=DMARC1; sp=none; p=Quarantine", b"p="), Some(b"Quarantine".to_vec()));
-        assert_eq!(tag_word(b"v=DMARC1; P=REJECT", b"p="), Some(b"REJECT".to_vec()));
-        assert_eq!(tag_word(b"v=DMARC1; p=; p=none", b"p="), Some(b"none".to_vec()));
+        assert_eq!(
+            tag_word(b"v=DMARC1; p=reject", b"p="),
+            Some(b"reject".to_vec())
+        );
+        assert_eq!(
+            tag_word(b"v=DMARC1; sp=none; p=Quarantine", b"p="),
+            Some(b"Quarantine".to_vec())
+        );
+        assert_eq!(
+            tag_word(b"v=DMARC1; P=REJECT", b"p="),
+            Some(b"REJECT".to_vec())
+        );
+        assert_eq!(
+            tag_word(b"v=DMARC1; p=; p=none", b"p="),
+            Some(b"none".to_vec())
+        );
         assert_eq!(tag_word(b"v=DMARC1; p =reject", b"p="), None);
-        assert_eq!(tag_word(b"v=DMARC1;p=reject", b"p="), Some(b"reject".to_vec()));
-        assert_eq!(tag_word(b"v=DMARC1; sp=reject", b"sp="), Some(b"reject".to_vec()));
+        assert_eq!(
+            tag_word(b"v=DMARC1;p=reject", b"p="),
+            Some(b"reject".to_vec())
+        );
+        assert_eq!(
+            tag_word(b"v=DMARC1; sp=reject", b"sp="),
+            Some(b"reject".to_vec())
+        );
     }
 
     #[test]
@@ -589,6 +610,9 @@ mod tests {
         assert_eq!(l.org_domain("x.foo.bar.com"), "foo.bar.com");
         assert_eq!(l.org_domain("example.com"), "example.com");
         assert_eq!(l.org_domain("Sub.Example.ORG"), "example.org");
-        assert_eq!(SuffixList::default().org_domain("a.b.example.co.uk"), "co.uk");
+        assert_eq!(
+            SuffixList::default().org_domain("a.b.example.co.uk"),
+            "co.uk"
+        );
     }
 }

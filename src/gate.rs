@@ -74,8 +74,14 @@ impl Gate {
             envelope_sender,
             trace,
         };
-        let (mut verdict, needs) =
-            decide_with_dmarc(&loaded.policy, &self.site, &msg, delivery, &self.store, None);
+        let (mut verdict, needs) = decide_with_dmarc(
+            &loaded.policy,
+            &self.site,
+            &msg,
+            delivery,
+            &self.store,
+            None,
+        );
         // The DMARC policy in DNS decides: look it up (only now, for the one
         // address that needs it) and decide again with the answer.
         if let Some(email) = needs.filter(|_| self.site.dmarc.lookup) {

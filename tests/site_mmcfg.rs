@@ -72,7 +72,10 @@ fn mm_cfg_values_and_origins() {
         }
     );
     assert_eq!(origins["on_hold"], Origin::Default);
-    assert_eq!(origins["lists_dir"].to_string(), format!("{}:3", path.display()));
+    assert_eq!(
+        origins["lists_dir"].to_string(),
+        format!("{}:3", path.display())
+    );
     assert_eq!(site.mailman_config, Some(path));
 }
 
@@ -107,7 +110,10 @@ fn mm_cfg_location() {
     // The conf's known_spammer lines replace mm_cfg.py's list.
     let path = temp("spam", "KNOWN_SPAMMERS = [('A', 'a'), ('B', 'b')]\n");
     let site = Site::parse(
-        &format!("mailman_config = {}\nknown_spammer = C: c\n", path.display()),
+        &format!(
+            "mailman_config = {}\nknown_spammer = C: c\n",
+            path.display()
+        ),
         "c",
     )
     .expect("parses");

@@ -139,7 +139,11 @@ fn dns_prohibits(ctx: &mut Ctx<'_>, addr: &str) -> Result<bool, Stop> {
             ctx.note(Step::SpamDetect, || {
                 format!(
                     "DMARC: {at} = {record:?}: policy {word:?}, {}",
-                    if prohibited { "prohibited" } else { "not prohibited" }
+                    if prohibited {
+                        "prohibited"
+                    } else {
+                        "not prohibited"
+                    }
                 )
             });
             Ok(prohibited)

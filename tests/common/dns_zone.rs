@@ -169,7 +169,8 @@ impl DnsServer {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
         let udp = UdpSocket::bind(addr).unwrap_or_else(|e| panic!("bind UDP {addr}: {e}"));
         let tcp = TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind TCP {addr}: {e}"));
-        udp.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+        udp.set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("timeout");
         tcp.set_nonblocking(true).expect("nonblocking");
         let stop = Arc::new(AtomicBool::new(false));
         let zone = Arc::new(zone);

@@ -960,3 +960,6 @@ case('a28-from-first-nonmember-second-moderated', 'From: x@foo.org, bob@example.
      M(frm='x@foo.org, bob@example.com'), GEN0)
 case('a29-from-member-no-domain-env', 'From: alice (no domain), unixfrom alice@example.com, gen=2',
      M(frm='alice'), GEN2, envelope='alice@example.com')
+
+# ---- legacy passwords, the poster's text, site settings, DMARC by DNS ----------
+execfile(__file__.replace('cases_def.py', 'cases_fidelity.py'))

@@ -30,6 +30,9 @@ import traceback
 from collections import OrderedDict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
+# The DNS server of the cases marked `dns` (tests/common/dns_zone.rs).
+DNS_PORT = int(os.environ.get('ORACLE_DNS_PORT', '25653'))
 SRC = os.environ.get('MAILMAN_SRC', '/work/oracle/mailman-src')
 sys.path.insert(0, SRC)
 sys.path.insert(0, HERE)
@@ -48,6 +51,8 @@ def to_py(v):
     if isinstance(v, dict):
         if v.keys() == ['$unicode']:
             return unicode(v['$unicode'])
+        if v.keys() == ['$hex']:
+            return str(v['$hex']).decode('hex')
         raise ValueError('unknown tagged value %r' % (v,))
     if isinstance(v, unicode):
         return v.encode('utf-8')
@@ -140,7 +145,21 @@ def run_case(case):
         rec['enqueued'].append((_msg, data))
     Switchboard.Switchboard.enqueue = enqueue
 
-    Utils.IsDMARCProhibited = lambda mlist, email: False
+    if case.get('dns'):
+        # Mailman's own lookups, against the cases' DNS server only.
+        import dns.name
+        import dns.resolver
+        real_init = dns.resolver.Resolver.__init__
+
+        def resolver_init(self, filename='/etc/resolv.conf', configure=True):
+            real_init(self, filename, False)
+            self.nameservers = ['127.0.0.1']
+            self.port = DNS_PORT
+            self.domain = dns.name.root
+            self.search = []
+        dns.resolver.Resolver.__init__ = resolver_init
+    else:
+        Utils.IsDMARCProhibited = lambda mlist, email: False
 
     def HoldMessage(self, msg, reason, msgdata={}):
         rec['held'].append(reason)
@@ -152,6 +171,8 @@ def run_case(case):
     # --- site settings -------------------------------------------------------
     for k, v in (case.get('site') or {}).items():
         v = to_py(v)
+        if isinstance(v, str):
+            v = v.replace('@ROOT@', ROOT)
         if k == 'KNOWN_SPAMMERS':
             v = [tuple(x) for x in v]
         elif k == 'SENDER_HEADERS':
@@ -318,6 +339,9 @@ def case_to_json(c):
         d['other_overrides'] = to_json(c['other_overrides'])
     if c.get('site'):
         d['site'] = to_json(c['site'])
+    for flag in ('dns', 'gate_undecided'):
+        if c.get(flag):
+            d[flag] = True
     d['recipient'] = c.get('recipient', 'post')
     d['envelope'] = c.get('envelope')
     msg = c['message']
@@ -347,8 +371,32 @@ def main(argv):
     p.add_argument('--out', default=os.path.join(
         HERE, '..', '..', 'tests', 'oracle', 'cases.json'))
     a = p.parse_args(argv)
+    dns_server = start_dns_server()
+    try:
+        return run(a)
+    finally:
+        if dns_server:
+            dns_server.terminate()
+            dns_server.wait()
+
+
+def start_dns_server():
+    """The zone of the `dns` cases, served as the Rust tests serve it."""
+    import subprocess
+    import time
+    exe = os.path.join(ROOT, 'target', 'release', 'examples', 'dmarc_dns_server')
+    if not os.path.exists(exe):
+        raise SystemExit('build it first: cargo build --release --example dmarc_dns_server')
+    proc = subprocess.Popen([exe, os.path.join(ROOT, 'tests', 'oracle', 'dmarc_zone.txt'),
+                             str(DNS_PORT)], stdout=subprocess.PIPE)
+    proc.stdout.readline()     # "serving ..." once it listens
+    time.sleep(0.1)
+    return proc
+
+
+def run(a):
     if a.cmd in ('gen', 'one'):
-        ns = {}
+        ns = {'__file__': a.cases}
         execfile(a.cases, ns)
         defs = ns['CASES']
         seen = set()
