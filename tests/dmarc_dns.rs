@@ -1,5 +1,5 @@
 //! DMARC lookups against a DNS server the test starts on 127.0.0.1
-//! (ports 25654-25656): what is found, and that every failure is bounded
+//! (ports 25654-25657): what is found, and that every failure is bounded
 //! in time and reported, never guessed.
 
 mod common;
@@ -90,4 +90,68 @@ fn resolv_conf_first_nameserver() {
     std::fs::write(&path, "domain example.org\n").unwrap();
     assert_eq!(resolv_conf_server(&path), None);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The whole path: the gate decides, finds that the From domain's DMARC
+/// policy decides, looks it up once and decides again. The `dmarc` list is
+/// the fixture `test` list with `dmarc_moderation_action` 3 (reject),
+/// pickled as Mailman saves it.
+#[test]
+fn the_gate_looks_up_only_what_decides() {
+    use mailman_gate::decide::Action;
+    use mailman_gate::gate::Gate;
+    use mailman_gate::route::Kind;
+    use mailman_gate::site::Site;
+
+    let _server = DnsServer::start(Zone::parse(ZONE), 25657);
+    let lists = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dmarc-lists");
+    let conf = format!(
+        "mailman_config = none\nlists_dir = {lists}\ndns_server = 127.0.0.1:25657\ndmarc_timeout = 0.3\ndmarc_organizational_domain_data_url = none\n"
+    );
+    let gate = Gate::new(Site::parse(&conf, "test.conf").expect("conf"));
+    let post = |from: &str| {
+        let msg = format!("From: {from}\nTo: dmarc@example.com\nSubject: hi\n\nhello\n");
+        gate.check("dmarc", Kind::Post, Some(from), msg.as_bytes())
+            .expect("verdict")
+    };
+    let v = post("someone@reject.example");
+    assert_eq!((v.action, v.undecided.as_deref()), (Action::Reject, None));
+    assert!(
+        v.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("DMARC policy of reject"),
+        "{v:?}"
+    );
+    assert!(
+        v.trace.iter().any(|l| l.contains("_dmarc.reject.example")),
+        "{:?}",
+        v.trace
+    );
+    // No record: the post goes on to the non-member policy (hold).
+    let v = post("someone@nowhere.example");
+    assert_eq!((v.action, v.undecided.as_deref()), (Action::Hold, None));
+    // No answer: undecided, accepted, within the timeout.
+    let t = Instant::now();
+    let v = post("someone@slow.example");
+    assert_eq!(v.action, Action::Accept);
+    assert!(
+        v.undecided.as_deref().unwrap_or("").contains("no answer"),
+        "{v:?}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(3));
+    // Lookups off: undecided rather than a guess.
+    let off = Gate::new(Site::parse(&format!("{conf}dmarc_lookup = no\n"), "t").expect("conf"));
+    let msg = b"From: someone@reject.example\nSubject: hi\n\nhello\n";
+    let v = off
+        .check("dmarc", Kind::Post, Some("someone@reject.example"), msg)
+        .expect("verdict");
+    assert_eq!(v.action, Action::Accept);
+    assert!(
+        v.undecided
+            .as_deref()
+            .unwrap_or("")
+            .contains("not looked up"),
+        "{v:?}"
+    );
 }
