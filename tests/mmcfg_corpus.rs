@@ -86,3 +86,27 @@ fn corpus_agrees_with_python() {
     }
     assert_eq!((good, refused), (4, 4));
 }
+
+/// 400 random literals (every string prefix and quote, escapes, numbers in
+/// every base, nested tuples and lists, concatenation), each with the value
+/// Python 2.7 gave it (`tools/oracle/mmcfg_literals.py`).
+#[test]
+fn random_literals_agree_with_python() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mmcfg/literals.jsonl");
+    let text = std::fs::read_to_string(path).expect("literals");
+    let mut n = 0;
+    for line in text.lines() {
+        let case: Value = serde_json::from_str(line).expect("json");
+        let src = case["src"].as_str().expect("src");
+        let file = format!("# -*- coding: utf-8 -*-\nKNOWN_SPAMMERS = ({src}\n)\n");
+        let cfg = read(file.as_bytes()).unwrap_or_else(|e| panic!("{src:?}: {e}"));
+        let got = cfg
+            .settings
+            .get("KNOWN_SPAMMERS")
+            .map(|s| s.value.clone())
+            .unwrap_or_else(|| panic!("{src:?}: {:?}", cfg.errors));
+        assert_eq!(got, from_json(&case["value"]), "{src:?}");
+        n += 1;
+    }
+    assert_eq!(n, 400);
+}
