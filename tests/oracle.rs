@@ -488,6 +488,13 @@ fn check_all(store: &Store) {
                 if v.reason.as_deref() != Some(want_reason.as_str()) {
                     problems.push(format!("reason {:?}, Mailman {want_reason:?}", v.reason));
                 }
+                // The 550 says the same words as `reason` (what the CLI and
+                // the C API give).
+                let smtp = mailman_gate::ffi::smtp::verdict_answer(&Site::default(), &v);
+                let from_reason = mailman_gate::ffi::smtp::wrap(&want_reason);
+                if smtp != mailman_gate::ffi::smtp::Answer::Reject(from_reason.clone()) {
+                    problems.push(format!("550 {smtp:?}, reason reflowed {from_reason:?}"));
+                }
                 // The handler's own wording, before wrapping and the second
                 // interpolation, as the trace shows it.
                 let handler = expect["reason"].as_str().unwrap_or_default();
