@@ -241,10 +241,12 @@ fn site_for(case: &Value) -> Site {
             mm_cfg.push_str(&format!("{k} = {lit}\n"));
         }
     }
+    // Unique per call: the two tests of this file run at the same time.
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "mmgate-oracle-{}-{}",
         std::process::id(),
-        case["id"].as_str().unwrap_or("x")
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("mm_cfg.py");
