@@ -78,7 +78,12 @@ fn rcpt(shared: &Shared, cx: &mut Context<Session>, args: &[CString]) -> Status 
         s.tx.rcpt(&shared.gate, &shared.settings, &addr)
     }));
     match r {
-        Ok(reply) => status(&mut cx.reply, &reply),
+        Ok((reply, line)) => {
+            if let Some(line) = line {
+                log(&line);
+            }
+            status(&mut cx.reply, &reply)
+        }
         Err(p) => {
             log(&format!(
                 "rcpt {addr}: internal error (accepting): {}",

@@ -84,8 +84,9 @@ impl Transaction {
         self.sender = strip_angles(arg).to_owned();
     }
 
-    /// RCPT TO: what to answer for `arg` (`<local@domain>`).
-    pub fn rcpt(&mut self, gate: &Gate, settings: &Settings, arg: &str) -> Reply {
+    /// RCPT TO: what to answer for `arg` (`<local@domain>`), and a log
+    /// line when the address could not be told apart (accepted).
+    pub fn rcpt(&mut self, gate: &Gate, settings: &Settings, arg: &str) -> (Reply, Option<String>) {
         let addr = strip_angles(arg);
         let (local, domain) = match addr.rfind('@') {
             Some(i) => (&addr[..i], &addr[i + 1..]),
@@ -97,16 +98,21 @@ impl Transaction {
             list_before: self.list.is_some(),
         };
         let answer = smtp::rcpt_answer(gate, local, domain, cx);
+        let mut log = None;
         match &answer {
             RcptAnswer::List(route) => {
                 self.recipients += 1;
                 self.list = Some((route.list.clone(), route.kind));
             }
+            RcptAnswer::NotList => self.recipients += 1,
             // Could not tell: the recipient is accepted like any other.
-            RcptAnswer::NotList | RcptAnswer::Refuse(Answer::Error(_)) => self.recipients += 1,
+            RcptAnswer::Refuse(Answer::Error(t)) => {
+                self.recipients += 1;
+                log = Some(format!("{t} (accepting)"));
+            }
             RcptAnswer::Refuse(_) => {}
         }
-        rcpt_reply(&answer)
+        (rcpt_reply(&answer), log)
     }
 
     /// Whether anything of this message needs to be seen.
@@ -304,10 +310,10 @@ mod tests {
         let mut t = tx();
         t.mail("<alice@example.com>");
         assert_eq!(t.sender, "alice@example.com");
-        assert_eq!(t.rcpt(&g, &s, "<test@example.com>"), Reply::Continue);
+        assert_eq!(t.rcpt(&g, &s, "<test@example.com>"), (Reply::Continue, None));
         assert_eq!(t.list, Some(("test".into(), Kind::Post)));
         // A second recipient after a list: 451.
-        match t.rcpt(&g, &s, "<someone@elsewhere.example>") {
+        match t.rcpt(&g, &s, "<someone@elsewhere.example>").0 {
             Reply::Tempfail { lines, .. } => assert_eq!(lines, [smtp::SEPARATE_TEXT]),
             r => panic!("{r:?}"),
         }
@@ -315,7 +321,7 @@ mod tests {
         let mut t = tx();
         t.mail("<>");
         assert_eq!(t.sender, "");
-        match t.rcpt(&g, &s, "<nosuchlist@example.com>") {
+        match t.rcpt(&g, &s, "<nosuchlist@example.com>").0 {
             Reply::Reject { code, lines, .. } => {
                 assert_eq!(code, "550");
                 assert_eq!(lines, [smtp::UNKNOWN_LIST_TEXT]);
@@ -325,8 +331,13 @@ mod tests {
         // Not a list, not a Mailman domain: never touched.
         assert_eq!(
             t.rcpt(&g, &s, "<nosuchlist@elsewhere.example>"),
-            Reply::Continue
+            (Reply::Continue, None)
         );
+        assert!(!t.wants_message());
+        // A list whose state cannot be read: accepted, logged, not judged.
+        let (r, log) = t.rcpt(&g, &s, "<broken@example.com>");
+        assert_eq!(r, Reply::Continue);
+        assert!(log.unwrap().contains("cannot route broken@example.com"));
         assert!(!t.wants_message());
     }
 
@@ -334,7 +345,7 @@ mod tests {
         let s = settings();
         let mut t = tx();
         t.mail(&format!("<{from}>"));
-        assert_eq!(t.rcpt(g, &s, &format!("<{to}>")), Reply::Continue);
+        assert_eq!(t.rcpt(g, &s, &format!("<{to}>")).0, Reply::Continue);
         t.header(b"From", format!(" {from}").as_bytes(), true);
         t.header(b"To", format!(" {to}").as_bytes(), true);
         t.header(b"Subject", b" hello", true);
@@ -363,10 +374,10 @@ mod tests {
             }
             r => panic!("{r:?}"),
         }
-        // A corrupt list with no usable .last: accept, and say why.
-        let (r, log) = post(&g, "out@elsewhere.example", "broken@example.com");
-        assert_eq!(r, Reply::Continue);
-        assert!(log.unwrap().contains("answer=error"));
+        // corrupt config.pck, good .last: decided from .last.
+        let (r, log) = post(&g, "bob@example.com", "corrupt@example.com");
+        assert!(matches!(r, Reply::Reject { .. }), "{r:?}");
+        assert!(log.unwrap().contains("list=corrupt kind=post answer=reject"));
     }
 
     #[test]
