@@ -153,9 +153,15 @@ fn main() -> ExitCode {
         }
     };
 
-    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    // One thread: tokio's single-threaded scheduler (no cross-thread
+    // wake-ups); more: its work-stealing one.
+    let mut rt = if args.threads == Some(1) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
     rt.enable_all();
-    if let Some(n) = args.threads {
+    if let Some(n) = args.threads.filter(|&n| n > 1) {
         rt.worker_threads(n);
     }
     let rt = match rt.build() {

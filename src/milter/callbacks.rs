@@ -9,8 +9,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use indymilter::{
-    Actions, CallbackFuture, Callbacks, Context, EomContext, Macros, NegotiateContext, ProtoOpts,
-    SetErrorReply, SmtpReply, Status,
+    Actions, CallbackFuture, Callbacks, Context, EomContext, MacroStage, Macros, NegotiateContext,
+    ProtoOpts, SetErrorReply, SmtpReply, Status,
 };
 
 use super::answer::Reply;
@@ -53,9 +53,34 @@ fn negotiate<'a>(
     if leading_space {
         cx.requested_opts |= ProtoOpts::LEADING_SPACE;
     }
-    cx.data = Some(Session::new(shared.budget.clone(), leading_space));
-    cx.data.as_mut().unwrap().skip = cx.requested_opts.contains(ProtoOpts::SKIP);
+    // No reply to MAIL, to each header, to each body chunk: the MTA does
+    // not wait for them (one round trip per header saved).
+    let mut session = Session::new(shared.budget.clone(), leading_space);
+    for (opt, flag) in [
+        (ProtoOpts::NOREPLY_MAIL, &mut session.noreply_mail),
+        (ProtoOpts::NOREPLY_HEADER, &mut session.noreply_header),
+        (ProtoOpts::NOREPLY_BODY, &mut session.noreply_body),
+    ] {
+        if offered.contains(opt) {
+            cx.requested_opts |= opt;
+            *flag = true;
+        }
+    }
+    session.skip = cx.requested_opts.contains(ProtoOpts::SKIP);
+    cx.data = Some(session);
+    // Only the queue id, for the log; no other macros (each would cost
+    // the MTA a message per stage).
+    cx.requested_macros.insert(MacroStage::Eom, c"i".to_owned());
     done(Status::Continue)
+}
+
+/// Continue, or no reply at all where that was negotiated.
+fn go_on(noreply: bool) -> Status {
+    if noreply {
+        Status::Noreply
+    } else {
+        Status::Continue
+    }
 }
 
 fn text(c: &CStr) -> String {
@@ -63,10 +88,13 @@ fn text(c: &CStr) -> String {
 }
 
 fn mail(cx: &mut Context<Session>, args: &[CString]) -> Status {
-    if let (Some(s), Some(a)) = (cx.data.as_mut(), args.first()) {
+    let Some(s) = cx.data.as_mut() else {
+        return Status::Continue;
+    };
+    if let Some(a) = args.first() {
         s.tx.mail(&text(a));
     }
-    Status::Continue
+    go_on(s.noreply_mail)
 }
 
 fn rcpt(shared: &Shared, cx: &mut Context<Session>, args: &[CString]) -> Status {
@@ -111,7 +139,7 @@ fn header(cx: &mut Context<Session>, name: &CStr, value: &CStr) -> Status {
     }
     let lead = s.leading_space;
     s.tx.header(name.to_bytes(), value.to_bytes(), lead);
-    Status::Continue
+    go_on(s.noreply_header)
 }
 
 fn body(cx: &mut Context<Session>, chunk: &[u8]) -> Status {
@@ -119,6 +147,9 @@ fn body(cx: &mut Context<Session>, chunk: &[u8]) -> Status {
         return Status::Accept;
     };
     s.tx.body(chunk);
+    if s.noreply_body {
+        return Status::Noreply;
+    }
     if s.tx.overflowed() && s.skip {
         // Nothing more is needed from the body.
         return Status::Skip;

@@ -20,6 +20,10 @@ pub struct Session {
     pub leading_space: bool,
     /// The MTA takes "skip the rest of the body" (`SMFIP_SKIP`).
     pub skip: bool,
+    /// The MTA expects no reply to MAIL, to headers, to body chunks.
+    pub noreply_mail: bool,
+    pub noreply_header: bool,
+    pub noreply_body: bool,
     pub tx: Transaction,
 }
 
@@ -28,6 +32,9 @@ impl Session {
         Session {
             leading_space,
             skip: false,
+            noreply_mail: false,
+            noreply_header: false,
+            noreply_body: false,
             tx: Transaction::new(budget),
         }
     }
