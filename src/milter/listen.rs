@@ -148,7 +148,9 @@ pub fn from_systemd() -> io::Result<Option<Bound>> {
     // SAFETY: systemd passed us descriptor 3, a listening socket, and
     // nothing else owns it.
     let l = match family {
-        libc::AF_UNIX => Bound::Unix(unsafe { std::os::unix::net::UnixListener::from_raw_fd(FIRST) }),
+        libc::AF_UNIX => {
+            Bound::Unix(unsafe { std::os::unix::net::UnixListener::from_raw_fd(FIRST) })
+        }
         libc::AF_INET | libc::AF_INET6 => {
             Bound::Tcp(unsafe { std::net::TcpListener::from_raw_fd(FIRST) })
         }

@@ -88,7 +88,11 @@ pub fn log(line: &str) {
 
 /// Serve MTA connections on `listener` until `shutdown` completes; then
 /// finish the commands in progress and return.
-pub async fn serve<L>(listener: L, shared: Arc<Shared>, shutdown: impl Future) -> std::io::Result<()>
+pub async fn serve<L>(
+    listener: L,
+    shared: Arc<Shared>,
+    shutdown: impl Future,
+) -> std::io::Result<()>
 where
     L: indymilter::Listener,
 {

@@ -99,12 +99,32 @@ impl Transaction {
             Some(i) => (&addr[..i], &addr[i + 1..]),
             None => (addr, ""),
         };
+        // As the Exim recipe's RCPT ACL, which accepts postmaster before
+        // asking the gate (RFC 5321 wants it to work in every domain).
+        if local.eq_ignore_ascii_case("postmaster") {
+            self.recipients += 1;
+            return (Reply::Continue, None);
+        }
         let cx = RcptContext {
             mailman_domain: settings.is_mailman_domain(domain),
             accepted_before: self.recipients,
             list_before: self.list.is_some(),
         };
         let answer = smtp::rcpt_answer(gate, local, domain, cx);
+        // Lists are found by name; Mailman's router serves only its own
+        // domains (Exim's recipe never asks the gate about relayed ones),
+        // so in any other domain an address that names a list is not a
+        // list address: never judged, never refused for being one.
+        let foreign = !settings.mailman_domains.is_empty() && !cx.mailman_domain;
+        let answer = match answer {
+            RcptAnswer::List(_) | RcptAnswer::Refuse(Answer::Error(_)) if foreign => {
+                RcptAnswer::NotList
+            }
+            RcptAnswer::Refuse(Answer::Defer(_)) if foreign && !cx.list_before => {
+                RcptAnswer::NotList
+            }
+            a => a,
+        };
         let mut log = None;
         match &answer {
             RcptAnswer::List(route) => {
@@ -265,11 +285,9 @@ mod tests {
     }
 
     fn gate(extra: &str) -> Gate {
-        let site = crate::site::Site::parse(
-            &format!("lists_dir = {}\n{extra}", lists().display()),
-            "t",
-        )
-        .unwrap();
+        let site =
+            crate::site::Site::parse(&format!("lists_dir = {}\n{extra}", lists().display()), "t")
+                .unwrap();
         Gate::new(site)
     }
 
@@ -317,7 +335,10 @@ mod tests {
         let mut t = tx();
         t.mail("<alice@example.com>");
         assert_eq!(t.sender, "alice@example.com");
-        assert_eq!(t.rcpt(&g, &s, "<test@example.com>"), (Reply::Continue, None));
+        assert_eq!(
+            t.rcpt(&g, &s, "<test@example.com>"),
+            (Reply::Continue, None)
+        );
         assert_eq!(t.list, Some(("test".into(), Kind::Post)));
         // A second recipient after a list: 451.
         match t.rcpt(&g, &s, "<someone@elsewhere.example>").0 {
@@ -341,6 +362,23 @@ mod tests {
             (Reply::Continue, None)
         );
         assert!(!t.wants_message());
+        // A list's name in a domain that is not Mailman's: not a list.
+        let mut t2 = tx();
+        assert_eq!(
+            t2.rcpt(&g, &s, "<test@elsewhere.example>"),
+            (Reply::Continue, None)
+        );
+        assert!(!t2.wants_message());
+        // ...and postmaster in a Mailman domain is accepted, as in Exim.
+        assert_eq!(
+            t2.rcpt(&g, &s, "<PostMaster@example.com>"),
+            (Reply::Continue, None)
+        );
+        assert_eq!(t2.recipients, 2);
+        // Without configured domains, every domain is searched.
+        let mut t3 = tx();
+        t3.rcpt(&g, &Settings::default(), "<test@elsewhere.example>");
+        assert!(t3.wants_message());
         // A list whose state cannot be read: accepted, logged, not judged.
         let (r, log) = t.rcpt(&g, &s, "<broken@example.com>");
         assert_eq!(r, Reply::Continue);
@@ -384,7 +422,9 @@ mod tests {
         // corrupt config.pck, good .last: decided from .last.
         let (r, log) = post(&g, "bob@example.com", "corrupt@example.com");
         assert!(matches!(r, Reply::Reject { .. }), "{r:?}");
-        assert!(log.unwrap().contains("list=corrupt kind=post answer=reject"));
+        assert!(log
+            .unwrap()
+            .contains("list=corrupt kind=post answer=reject"));
     }
 
     #[test]
