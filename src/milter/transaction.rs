@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::answer::{data_reply, rcpt_reply, Reply};
 use super::budget::{Budget, Buffer, Overflow};
 use super::Settings;
+use crate::decide::Verdict;
 use crate::ffi::smtp::{self, Answer, RcptAnswer, RcptContext};
 use crate::gate::Gate;
 use crate::route::Kind;
@@ -231,7 +232,7 @@ impl Transaction {
                 self.recipients,
             ),
         };
-        let log = (answer != Answer::Accept)
+        let log = log_wanted(&answer, verdict.as_ref())
             .then(|| smtp::log_line(&list, kind, &answer, verdict.as_ref()));
         Some((data_reply(&answer), log))
     }
@@ -240,6 +241,12 @@ impl Transaction {
     pub fn message(&self) -> &[u8] {
         self.message.as_slice()
     }
+}
+
+/// One log line for every answer but a plain, decided accept: refusals,
+/// holds, discards, errors, and undecided verdicts (accepted, with why).
+fn log_wanted(a: &Answer, v: Option<&Verdict>) -> bool {
+    *a != Answer::Accept || v.is_some_and(|v| v.undecided.is_some())
 }
 
 /// `<a@b>` → `a@b`; also takes a bare address.
@@ -425,6 +432,26 @@ mod tests {
         assert!(log
             .unwrap()
             .contains("list=corrupt kind=post answer=reject"));
+    }
+
+    #[test]
+    fn undecided_accepts_with_a_log_line() {
+        let mut v = Verdict {
+            action: crate::decide::Action::Accept,
+            step: None,
+            reason: None,
+            notice: None,
+            shunted: false,
+            undecided: None,
+            trace: vec![],
+            caveats: vec![],
+        };
+        assert!(!log_wanted(&Answer::Accept, Some(&v)));
+        assert!(!log_wanted(&Answer::Accept, None));
+        v.undecided = Some("pattern past its bound".into());
+        assert!(log_wanted(&Answer::Accept, Some(&v)));
+        assert_eq!(data_reply(&Answer::Accept), Reply::Continue);
+        assert!(log_wanted(&Answer::Hold, None));
     }
 
     #[test]
