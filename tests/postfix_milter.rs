@@ -738,3 +738,94 @@ fn postfix_and_exim_answer_alike() {
     drop(milter);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Socket activation: the milter serves the socket systemd hands over
+/// (`systemd-socket-activate` stands in for systemd's .socket unit), and
+/// speaks the protocol on it: negotiation, then a refusal at RCPT.
+#[test]
+fn milter_takes_the_socket_from_systemd() {
+    use std::io::{Read, Write};
+    let activate = "/usr/bin/systemd-socket-activate";
+    if !Path::new(activate).exists() {
+        eprintln!("skipped: needs {activate} (package systemd)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("mailman-gate-pf-sd-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("gate.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "lists_dir = {}\n",
+            root().join("tests/fixtures/lists").display()
+        ),
+    )
+    .unwrap();
+    let sock = dir.join("activated.sock");
+    let log = std::fs::File::create(dir.join("milter.log")).unwrap();
+    let mut child = Command::new(activate)
+        .arg("-l")
+        .arg(&sock)
+        .arg(MILTER)
+        .arg("--config")
+        .arg(&conf)
+        .args(["--mailman-domain", "example.com"])
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let send = |s: &mut std::os::unix::net::UnixStream, cmd: u8, data: &[u8]| {
+        let mut p = ((data.len() + 1) as u32).to_be_bytes().to_vec();
+        p.push(cmd);
+        p.extend_from_slice(data);
+        s.write_all(&p).unwrap();
+    };
+    let recv = |s: &mut std::os::unix::net::UnixStream| {
+        let mut len = [0u8; 4];
+        s.read_exact(&mut len).unwrap();
+        let mut b = vec![0u8; u32::from_be_bytes(len) as usize];
+        s.read_exact(&mut b).unwrap();
+        b
+    };
+    // Version 6, no actions, every protocol option offered.
+    let mut neg = 6u32.to_be_bytes().to_vec();
+    neg.extend_from_slice(&0u32.to_be_bytes());
+    neg.extend_from_slice(&0x1f_ffffu32.to_be_bytes());
+    send(&mut s, b'O', &neg);
+    let r = recv(&mut s);
+    assert_eq!(r[0], b'O');
+    let opts = u32::from_be_bytes(r[9..13].try_into().unwrap());
+    assert!(opts & 0x10_0000 != 0, "header values as sent: {opts:#x}");
+    assert!(opts & 0x4000 != 0, "no reply to MAIL: {opts:#x}");
+    send(&mut s, b'M', b"<alice@example.com>\0");
+    send(&mut s, b'R', b"<nosuchlist@example.com>\0");
+    let r = recv(&mut s);
+    assert_eq!(r[0], b'y', "{:?}", String::from_utf8_lossy(&r));
+    assert!(String::from_utf8_lossy(&r[1..]).starts_with("550 5.1.1 No such mailing list"));
+    drop(s);
+    // SIGTERM: a clean exit.
+    // SAFETY: signalling the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no exit on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = std::fs::read_to_string(dir.join("milter.log")).unwrap();
+    assert!(status.success(), "{status:?}: {text}");
+    assert!(text.contains("socket from systemd"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
