@@ -106,6 +106,11 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
 }
 
 fn main() -> ExitCode {
+    // A bug caught by a callback's panic boundary: one log line, not a
+    // multi-line report (the answer is "continue" and logged there too).
+    std::panic::set_hook(Box::new(|info| {
+        log(&format!("panic: {}", info.to_string().replace('\n', " ")));
+    }));
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let args = match parse(&argv) {
         Ok(Some(a)) => a,
