@@ -15,6 +15,8 @@
 //! - [`gate`]: site settings and the store together, as the edges use them.
 //! - [`ffi`], [`capi`], [`exim`]: the C boundary: the panic boundary and
 //!   error codes, the C API for any MTA, and Exim's dlfunc and local_scan.
+//! - [`milter`] (feature `milter`): the milter server for Postfix and
+//!   Sendmail, on the same gate and answers.
 
 pub mod capi;
 pub mod cdb;
@@ -27,6 +29,8 @@ pub mod ffi;
 pub mod gate;
 pub mod message;
 pub mod mmcfg;
+#[cfg(feature = "milter")]
+pub mod milter;
 pub mod pickle;
 pub mod policy;
 pub mod pyre;
