@@ -165,6 +165,9 @@ pub extern "C" fn local_scan_version_minor() -> c_int {
 /// Called by Exim with the open -D file and a valid `return_text`.
 #[no_mangle]
 pub unsafe extern "C" fn local_scan(fd: c_int, return_text: *mut *mut u8) -> c_int {
+    // One round: routing every recipient and the verdict revalidate each
+    // list once.
+    crate::store::begin_round();
     let out = boundary(None, || {
         let a = scan(fd);
         if let Answer::Error(t) = &a {
@@ -176,6 +179,7 @@ pub unsafe extern "C" fn local_scan(fd: c_int, return_text: *mut *mut u8) -> c_i
         }
         Some(o)
     });
+    crate::store::end_round();
     let out = out.unwrap_or_else(|| {
         let why = take_panic_message().unwrap_or_else(|| "unknown".into());
         sys::log(&format!("local_scan: internal error (accepting): {why}"));
