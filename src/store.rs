@@ -477,11 +477,11 @@ impl Store {
     /// builds the cache for its children (which may run as another user)
     /// and must not stall.
     pub fn warm_from_snapshot(&self, name: &str) -> Warmed {
-        let Some(snap_path) = self.snapshot_path(name) else {
-            return Warmed::Skipped("no snapshot directory");
-        };
         let Ok(dir) = self.list_dir(name) else {
             return Warmed::Skipped("not an acceptable list name");
+        };
+        let Some(snap_path) = self.snapshot_path(name) else {
+            return Warmed::Skipped("no snapshot directory");
         };
         let now = self.identities(name, &dir);
         if self.cache.read().get(name).is_some_and(|h| h.current(&now)) {
