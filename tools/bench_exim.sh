@@ -1,18 +1,35 @@
 #!/bin/bash
-# SMTP throughput of a real Exim on loopback, with and without mailman-gate
-# in the RCPT and DATA ACLs, and the peak RSS of an Exim receiving process
-# with the gate, on a 100,000-member list.
+# SMTP cost of mailman-gate in a real Exim on loopback, on a
+# 100,000-member list: messages per second and CPU per connection of the
+# receiving processes, paired in one run for three daemons:
 #
-#   tools/bench_exim.sh            (as root; needs exim4-daemon-heavy, python3)
+#   nogate  the shipped recipe without the two gate calls
+#   gate    the shipped recipe: each connection's process loads the
+#           library and opens the list itself
+#   warm    the same, plus warm start in the daemon (README, "Warm start"):
+#           smtp_accept_max_per_host = ${dlfunc{LIB}{mailman_gate_daemon}{CONF}}
+#
+# and the peak RSS of one receiving process, and what loading the library
+# costs a new process (benches/dlopen_cost.c).
+#
+#   tools/bench_exim.sh            (as root; needs exim4-daemon-heavy, python3, cc)
 #
 # Environment: MESSAGES (default 2000) messages per run, CONC (default 8)
-# concurrent connections, ROUNDS (default 3) alternating rounds of
-# gate/no-gate, PORT (default 26025), KEEP=1 keeps the temporary directory.
-# Only 127.0.0.1 is listened on.
+# concurrent connections, ROUNDS (default 3) rounds, each running the three
+# daemons one after the other, PORT (default 25590), KEEP=1 keeps the
+# temporary directory. Only 127.0.0.1 is listened on.
+#
+# CPU per connection: the receiving processes are the daemon's children;
+# the kernel adds a child's CPU time to its parent's cutime/cstime
+# (/proc/PID/stat) when the parent reaps it, so the difference over a run
+# (after every child was reaped) divided by the messages is what each
+# connection cost. The daemon's own CPU (utime/stime; with warm start it
+# runs the expansion before each fork) is reported beside it and counted in
+# the total. Clock ticks are 10 ms: runs of 2000 messages take seconds.
 #
 # The configurations are the shipped examples/exim/exim.conf with its path
 # macros set; "no gate" is the same file with the two `require acl =
-# acl_mailman_gate_*` calls and the discard statement removed. Both run
+# acl_mailman_gate_*` calls and the discard statement removed. All run
 # with queue_only (messages are received and spooled, never delivered) so
 # that delivery does not dominate. The gate reads the list from a snapshot
 # (snapshot_dir, written by `mailman-gate export`).
@@ -23,7 +40,7 @@ EXIM=/usr/sbin/exim4
 MESSAGES=${MESSAGES:-2000}
 CONC=${CONC:-8}
 ROUNDS=${ROUNDS:-3}
-PORT=${PORT:-26025}
+PORT=${PORT:-25590}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
 [ "$(id -u)" = 0 ] || { echo "bench_exim.sh: run as root" >&2; exit 2; }
@@ -78,6 +95,13 @@ EOT
         "$ROOT/examples/exim/exim.conf"
 }
 exim_conf "$D/gate-snapshot.conf" "$D/spool-gate" > "$D/exim-gate.conf"
+# Warm start: the option (0, no limit, above) becomes the daemon call,
+# whose empty result also means no limit.
+exim_conf "$D/gate-snapshot.conf" "$D/spool-warm" \
+    | sed "s|^smtp_accept_max_per_host = 0\$|smtp_accept_max_per_host = \${dlfunc{$D/libmailman_gate.so}{mailman_gate_daemon}{$D/gate-snapshot.conf}}|" \
+    > "$D/exim-warm.conf"
+grep -q '^smtp_accept_max_per_host = ${dlfunc' "$D/exim-warm.conf" \
+    || { echo "bench_exim.sh: warm start line not set" >&2; exit 1; }
 exim_conf "$D/gate-pck.conf" "$D/spool-pck" > "$D/exim-gate-pck.conf"
 exim_conf "$D/gate-snapshot.conf" "$D/spool-nogate" \
     | grep -v -e '^  require acl = acl_mailman_gate_' \
@@ -89,7 +113,7 @@ if grep -q 'require acl = acl_mailman_gate_' "$D/exim-nogate.conf" \
     echo "bench_exim.sh: the recipe's ACL hooks were not found" >&2; exit 1
 fi
 chown Debian-exim:Debian-exim "$D/log"
-for c in gate gate-pck nogate; do "$EXIM" -C "$D/exim-$c.conf" -bV >/dev/null; done
+for c in gate warm gate-pck nogate; do "$EXIM" -C "$D/exim-$c.conf" -bV >/dev/null; done
 
 # One -bh session as root: the answer to a member's post.
 session() {
@@ -133,23 +157,63 @@ stop_daemon() {
     DAEMON_PID=
 }
 
-declare -A RATES
+# CPU seconds (user+system) of PID itself and of its reaped children.
+cpu_of() {
+    local tck; tck=$(getconf CLK_TCK)
+    # Fields after "pid (comm) ": utime is the 12th, stime 13th, cutime
+    # 14th, cstime 15th.
+    sed 's/^.*) //' "/proc/$1/stat" | awk -v t="$tck" '{printf "%.3f %.3f\n", ($12+$13)/t, ($14+$15)/t}'
+}
+
+echo "what loading the library costs a new process (fork, dlopen, dlsym; benches/dlopen_cost.c):"
+cc -O2 -o "$D/dlopen_cost" "$ROOT/benches/dlopen_cost.c" -ldl
+"$D/dlopen_cost" 400 "$D/libmailman_gate.so" | sed "s|$D/||; s/^/  /"
+echo
+
+declare -A RATES CHILD DAEMON TOTAL
+CONFIGS="nogate gate warm"
 for r in $(seq "$ROUNDS"); do
-    for c in nogate gate; do
+    for c in $CONFIGS; do
         start_daemon "$c"
-        # A few warm-up connections.
+        # A few warm-up connections (and, for warm, the daemon's first pass).
         python3 "$ROOT/benches/exim_load.py" "$PORT" 20 4 "$MEMBER" "$TO" >/dev/null
+        sleep 0.3
+        read -r d0 c0 < <(cpu_of "$DAEMON_PID")
         line=$(timeout 600 python3 "$ROOT/benches/exim_load.py" "$PORT" "$MESSAGES" "$CONC" "$MEMBER" "$TO")
+        # Let the daemon reap the last children.
+        sleep 0.5
+        read -r d1 c1 < <(cpu_of "$DAEMON_PID")
         stop_daemon
         rm -rf "$D/spool-$c/input" "$D/spool-$c/msglog"
-        echo "round $r $c: $line"
-        RATES[$c]="${RATES[$c]:-} $(printf '%s\n' "$line" | sed 's/.*msgs_per_s=//')"
+        child=$(awk -v a="$c0" -v b="$c1" -v n="$MESSAGES" 'BEGIN {printf "%.3f", (b - a) / n * 1000}')
+        daemon=$(awk -v a="$d0" -v b="$d1" -v n="$MESSAGES" 'BEGIN {printf "%.3f", (b - a) / n * 1000}')
+        total=$(awk -v a="$child" -v b="$daemon" 'BEGIN {printf "%.3f", a + b}')
+        rate=$(printf '%s\n' "$line" | sed 's/.*msgs_per_s=//')
+        echo "round $r $c: $line cpu_ms_per_conn: children=$child daemon=$daemon total=$total"
+        RATES[$c]="${RATES[$c]:-} $rate"
+        CHILD[$c]="${CHILD[$c]:-} $child"
+        DAEMON[$c]="${DAEMON[$c]:-} $daemon"
+        TOTAL[$c]="${TOTAL[$c]:-} $total"
+        eval "R_${c}_$r=$rate T_${c}_$r=$total"
     done
 done
 echo
-summary() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "min %.1f  median %.1f  max %.1f", a[1], a[int((NR+1)/2)], a[NR]}'; }
-echo "messages/s without gate: $(summary "${RATES[nogate]}")"
-echo "messages/s with gate:    $(summary "${RATES[gate]}")"
-med() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-awk -v g="$(med "${RATES[gate]}")" -v n="$(med "${RATES[nogate]}")" \
-    'BEGIN { printf "difference (median): %+.1f%%\n", (g - n) / n * 100 }'
+summary() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "min %.3f  median %.3f  max %.3f", a[1], a[int((NR+1)/2)], a[NR]}'; }
+for c in $CONFIGS; do
+    echo "$c: messages/s $(summary "${RATES[$c]}")"
+    echo "$c: CPU ms per connection, receiving processes $(summary "${CHILD[$c]}")"
+    echo "$c: CPU ms per connection, daemon             $(summary "${DAEMON[$c]}")"
+    echo "$c: CPU ms per connection, total              $(summary "${TOTAL[$c]}")"
+done
+echo
+# Paired ratios: each round's gate and warm runs against that round's
+# no-gate run; min / median / max over the rounds.
+for c in gate warm; do
+    rr=""; tr=""
+    for r in $(seq "$ROUNDS"); do
+        eval "rn=\$R_nogate_$r rc=\$R_${c}_$r tn=\$T_nogate_$r tc=\$T_${c}_$r"
+        rr="$rr $(awk -v a="$rc" -v b="$rn" 'BEGIN {printf "%.3f", a / b}')"
+        tr="$tr $(awk -v a="$tc" -v b="$tn" 'BEGIN {printf "%.3f", a / b}')"
+    done
+    echo "$c / nogate, paired: messages/s $(summary "$rr"); CPU per connection $(summary "$tr")"
+done

@@ -177,6 +177,8 @@ pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String>
                 if let Some(l) = gate.store.cached(name) {
                     prepare_patterns(&gate, &l);
                 }
+                // Looked at once here rather than in every connection.
+                gate.store.has_extend_py(name);
             }
             Warmed::Current => progress.current += 1,
             Warmed::Skipped(_) => progress.skipped += 1,
