@@ -86,14 +86,13 @@ fn setup(tag: &str) -> Env {
     }
 }
 
-/// The shipped recipe, with `extra` main options in front.
+/// The shipped recipe, with `extra` main options after its macros (before
+/// its first `begin`).
 fn exim_conf(e: &Env, name: &str, extra: &str) -> PathBuf {
     let conf = e.dir.join(name);
-    std::fs::write(
-        &conf,
-        format!("{extra}{}", recipe(&e.dir, &e.lib, &e.gate_conf)),
-    )
-    .unwrap();
+    let base = recipe(&e.dir, &e.lib, &e.gate_conf);
+    let at = base.find("\nbegin ").expect("a begin line") + 1;
+    std::fs::write(&conf, format!("{}{extra}{}", &base[..at], &base[at..])).unwrap();
     run(Command::new(EXIM).arg("-C").arg(&conf).arg("-bV"));
     conf
 }
@@ -171,11 +170,18 @@ fn the_daemon_expansion_warms_the_cache_its_children_inherit() {
         return;
     }
     let e = setup("dlfunc");
-    let warm_line = format!(
-        "smtp_accept_max_per_host = ${{dlfunc{{{}}}{{mailman_gate_daemon}}{{{}}}}}\n",
-        e.lib.display(),
-        e.gate_conf.display()
-    );
+    // The shipped line (conf.d/main/06_mailman-gate_warm), on the recipe's
+    // own macros.
+    let shipped =
+        std::fs::read_to_string(root().join("examples/exim/conf.d/main/06_mailman-gate_warm"))
+            .unwrap();
+    let warm_line = shipped
+        .lines()
+        .find(|l| l.starts_with("smtp_accept_max_per_host = "))
+        .expect("the warm start line")
+        .to_owned()
+        + "\n";
+    assert!(warm_line.contains("{MAILMAN_GATE_LIB}{mailman_gate_daemon}{MAILMAN_GATE_CONFIG}"));
     let warm = exim_conf(&e, "exim-warm.conf", &warm_line);
     let plain = exim_conf(&e, "exim-plain.conf", "");
     let warm_d = Daemon::start(&e, &warm, port(0), &[]);
