@@ -9,8 +9,10 @@
 #   warm    the same, plus warm start in the daemon (README, "Warm start"):
 #           smtp_accept_max_per_host = ${dlfunc{LIB}{mailman_gate_daemon}{CONF}}
 #
-# and the peak RSS of one receiving process, and what loading the library
-# costs a new process (benches/dlopen_cost.c).
+# and the peak RSS of one receiving process, what loading the library
+# costs a new process (benches/dlopen_cost.c), and the time of the RCPT and
+# DATA calls in a new process with and without warm start
+# (benches/exim_calls.c).
 #
 #   tools/bench_exim.sh            (as root; needs exim4-daemon-heavy, python3, cc)
 #
@@ -120,7 +122,8 @@ session() {
     printf 'EHLO load.example\r\nMAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n' "$MEMBER" "$TO"
     printf 'From: %s\r\nTo: %s\r\nSubject: rss\r\n\r\nHello list.\r\n.\r\nQUIT\r\n' "$MEMBER" "$TO"
 }
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $("$EXIM" -bV | head -1)"
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1) guest), $("$EXIM" -bV | head -1)"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "list: 100000 members; $MESSAGES messages per run over $CONC connections; $ROUNDS rounds"
 echo
 echo "peak RSS of one exim -bh session (member post), Maximum resident set size:"
@@ -168,6 +171,13 @@ cpu_of() {
 echo "what loading the library costs a new process (fork, dlopen, dlsym; benches/dlopen_cost.c):"
 cc -O2 -o "$D/dlopen_cost" "$ROOT/benches/dlopen_cost.c" -ldl
 "$D/dlopen_cost" 400 "$D/libmailman_gate.so" | sed "s|$D/||; s/^/  /"
+echo
+echo "the RCPT and DATA calls in a new connection's process, member post, without and"
+echo "with warm start (benches/exim_calls.c stands in for Exim's daemon):"
+cc -O2 -rdynamic -o "$D/exim_calls" "$ROOT/benches/exim_calls.c" -ldl
+mkdir -p "$D/calls-spool"
+"$D/exim_calls" 400 "$D/libmailman_gate.so" "$D/gate-snapshot.conf" biglist lists.example.org \
+    "$MEMBER" "$D/calls-spool" | sed 's/^/  /'
 echo
 
 declare -A RATES CHILD DAEMON TOTAL
@@ -217,3 +227,4 @@ for c in gate warm; do
     done
     echo "$c / nogate, paired: messages/s $(summary "$rr"); CPU per connection $(summary "$tr")"
 done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
