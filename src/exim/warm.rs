@@ -299,4 +299,42 @@ mod tests {
         // Armed but not a daemon.
         assert!(!preload(Some(""), &["exim4", "-bV"]));
     }
+
+    #[test]
+    fn a_bad_configuration_never_fails_the_daemon() {
+        let a = vec!["/nonexistent/mailman-gate.conf".to_owned()];
+        assert_eq!(daemon(&a), "");
+        assert!(step(Some(Path::new(&a[0])), REFRESH_BUDGET).is_err());
+    }
+
+    #[test]
+    fn a_pass_warms_the_snapshots_and_then_waits_for_the_interval() {
+        let dir = std::env::temp_dir().join(format!("mg-warm-pass-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let lists = dir.join("lists");
+        std::fs::create_dir_all(lists.join("test")).unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists/test");
+        std::fs::copy(fixture.join("config.pck"), lists.join("test/config.pck")).unwrap();
+        std::fs::create_dir_all(lists.join("stray")).unwrap();
+        let conf = dir.join("gate.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "lists_dir = {}\nsnapshot_dir = {}\n",
+                lists.display(),
+                dir.join("snap").display()
+            ),
+        )
+        .unwrap();
+        let gate = gates(Some(&conf)).unwrap();
+        crate::export::export(&gate.store, None, false);
+
+        let p = step(Some(&conf), Duration::from_secs(5)).unwrap();
+        assert_eq!((p.loaded, p.skipped, p.done), (1, 1, true), "{p:?}");
+        assert!(gate.store.cached("test").is_some());
+        // Within the interval nothing is looked at again.
+        let p = step(Some(&conf), Duration::from_secs(5)).unwrap();
+        assert_eq!((p.loaded, p.current, p.done), (0, 0, true), "{p:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
