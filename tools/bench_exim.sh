@@ -17,9 +17,10 @@
 #   tools/bench_exim.sh            (as root; needs exim4-daemon-heavy, python3, cc)
 #
 # Environment: MESSAGES (default 2000) messages per run, CONC (default 8)
-# concurrent connections, ROUNDS (default 3) rounds, each running the three
-# daemons one after the other, PORT (default 25590), KEEP=1 keeps the
-# temporary directory. Only 127.0.0.1 is listened on.
+# concurrent connections, ROUNDS (default 3) rounds, each running the
+# daemons one after the other, CONFIGS (default "nogate gate warm"; also
+# "aclonly", see below), PORT (default 25590), KEEP=1 keeps the temporary
+# directory. Only 127.0.0.1 is listened on.
 #
 # CPU per connection: the receiving processes are the daemon's children;
 # the kernel adds a child's CPU time to its parent's cutime/cstime
@@ -104,6 +105,16 @@ exim_conf "$D/gate-snapshot.conf" "$D/spool-warm" \
     > "$D/exim-warm.conf"
 grep -q '^smtp_accept_max_per_host = ${dlfunc' "$D/exim-warm.conf" \
     || { echo "bench_exim.sh: warm start line not set" >&2; exit 1; }
+# "aclonly" (CONFIGS=...aclonly...): the gate's ACLs with each library
+# call replaced by the token it gives here, to tell Exim's share of the
+# cost (the ACL statements and expansions) from the library's.
+perl -0pe 's/\$\{dlfunc\{[^}]*\}\{mailman_gate_rcpt\}.*?\{\$acl_m_mailman_gate\}\}/list biglist post lists.example.org/s;
+           s/\$\{dlfunc\{[^}]*\}\{mailman_gate_data\}.*?\{\$spool_directory\}\}/accept/s' \
+    "$D/exim-gate.conf" | sed "s|spool-gate|spool-aclonly|" > "$D/exim-aclonly.conf"
+mkdir -p "$D/spool-aclonly" && chown Debian-exim:Debian-exim "$D/spool-aclonly"
+if grep -q 'dlfunc{' "$D/exim-aclonly.conf"; then
+    echo "bench_exim.sh: aclonly still calls the library" >&2; exit 1
+fi
 exim_conf "$D/gate-pck.conf" "$D/spool-pck" > "$D/exim-gate-pck.conf"
 exim_conf "$D/gate-snapshot.conf" "$D/spool-nogate" \
     | grep -v -e '^  require acl = acl_mailman_gate_' \
@@ -115,7 +126,7 @@ if grep -q 'require acl = acl_mailman_gate_' "$D/exim-nogate.conf" \
     echo "bench_exim.sh: the recipe's ACL hooks were not found" >&2; exit 1
 fi
 chown Debian-exim:Debian-exim "$D/log"
-for c in gate warm gate-pck nogate; do "$EXIM" -C "$D/exim-$c.conf" -bV >/dev/null; done
+for c in gate warm aclonly gate-pck nogate; do "$EXIM" -C "$D/exim-$c.conf" -bV >/dev/null; done
 
 # One -bh session as root: the answer to a member's post.
 session() {
@@ -181,7 +192,7 @@ mkdir -p "$D/calls-spool"
 echo
 
 declare -A RATES CHILD DAEMON TOTAL
-CONFIGS="nogate gate warm"
+CONFIGS=${CONFIGS:-nogate gate warm}
 for r in $(seq "$ROUNDS"); do
     for c in $CONFIGS; do
         start_daemon "$c"
@@ -218,7 +229,8 @@ done
 echo
 # Paired ratios: each round's gate and warm runs against that round's
 # no-gate run; min / median / max over the rounds.
-for c in gate warm; do
+for c in $CONFIGS; do
+    [ "$c" = nogate ] && continue
     rr=""; tr=""
     for r in $(seq "$ROUNDS"); do
         eval "rn=\$R_nogate_$r rc=\$R_${c}_$r tn=\$T_nogate_$r tc=\$T_${c}_$r"
