@@ -16,8 +16,12 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=CC");
     let target = std::env::var("TARGET").unwrap_or_default();
-    if !target.ends_with("-linux-gnu") {
+    // Sanitizer builds (cargo fuzz) bring their own runtime: leave them as
+    // the toolchain links them.
+    let rustflags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    if !target.ends_with("-linux-gnu") || rustflags.contains("sanitizer") {
         return;
     }
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
