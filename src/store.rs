@@ -211,12 +211,16 @@ impl Default for NameRule {
 /// longer between RCPT and DATA gets its lists looked at again.
 const ROUND_MAX_AGE: Duration = Duration::from_secs(1);
 
-/// Round numbers, unique in the process (0: no round).
-static ROUNDS: AtomicU64 = AtomicU64::new(0);
+/// Blocks of round numbers handed to threads: each thread numbers its
+/// rounds within its own block (upper 32 bits), so that beginning a round
+/// writes only thread-local memory.
+static ROUND_BLOCKS: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     /// This thread's round and when it began.
     static ROUND: Cell<(u64, Option<Instant>)> = const { Cell::new((0, None)) };
+    /// The last round number this thread used (0: none yet).
+    static LAST_ROUND: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Begin a round on this thread: until [`end_round`] (or for at most one
@@ -225,7 +229,14 @@ thread_local! {
 /// MTA edge calls this at the first list recipient of a transaction, so
 /// that RCPT and DATA cost one `stat` per list between them.
 pub fn begin_round() {
-    let n = ROUNDS.fetch_add(1, Ordering::Relaxed) + 1;
+    let n = LAST_ROUND.with(|last| {
+        let mut n = last.get().wrapping_add(1);
+        if last.get() == 0 || n & 0xffff_ffff == 0 {
+            n = (ROUND_BLOCKS.fetch_add(1, Ordering::Relaxed) + 1) << 32 | 1;
+        }
+        last.set(n);
+        n
+    });
     ROUND.with(|r| r.set((n, Some(Instant::now()))));
 }
 

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use super::{spool, sys};
 use crate::ffi::smtp::{self, Answer};
-use crate::ffi::{boundary, gates, take_panic_message};
+use crate::ffi::{boundary, take_panic_message};
 
 /// `LOCAL_SCAN_ABI_VERSION_MAJOR` of Exim 4.96 to 4.99.
 pub const ABI_MAJOR: c_int = 6;
@@ -78,7 +78,7 @@ fn scan(fd: c_int) -> Answer {
     let config = sys::expand(c"$acl_m_mailman_gate_config")
         .filter(|s| !s.is_empty())
         .map(PathBuf::from);
-    let gate = match gates(config.as_deref()) {
+    let gate = match super::gate(config.as_deref()) {
         Ok(g) => g,
         Err(e) => return Answer::Error(format!("configuration: {e}")),
     };

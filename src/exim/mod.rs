@@ -66,10 +66,12 @@ pub mod warm;
 
 use std::cell::RefCell;
 use std::ffi::{c_int, CStr, CString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use crate::ffi::smtp::{self, Answer, RcptAnswer, RcptContext};
 use crate::ffi::{boundary, gates, take_panic_message};
+use crate::gate::Gate;
 
 /// `OK` from `local_scan.h`.
 pub const EXIM_OK: c_int = 0;
@@ -139,6 +141,38 @@ unsafe fn dlfunc(
     EXIM_OK
 }
 
+/// A gate for the entry points: the first one opened in the process is
+/// read from a `OnceLock`, with no lock taken and no reference count
+/// changed, so that a connection forked from a warm daemon does not write
+/// (and copy) the pages that hold them.
+enum GateRef {
+    First(&'static Gate),
+    Other(Arc<Gate>),
+}
+
+impl std::ops::Deref for GateRef {
+    type Target = Gate;
+    fn deref(&self) -> &Gate {
+        match self {
+            GateRef::First(g) => g,
+            GateRef::Other(g) => g,
+        }
+    }
+}
+
+/// [`gates`], with the first gate kept apart (see [`GateRef`]).
+fn gate(path: Option<&Path>) -> Result<GateRef, crate::ffi::Error> {
+    static FIRST: OnceLock<(Option<PathBuf>, Arc<Gate>)> = OnceLock::new();
+    if let Some((p, g)) = FIRST.get() {
+        if p.as_deref() == path {
+            return Ok(GateRef::First(g));
+        }
+    }
+    let g = gates(path)?;
+    let _ = FIRST.set((path.map(Path::to_path_buf), Arc::clone(&g)));
+    Ok(GateRef::Other(g))
+}
+
 fn arg(a: &[String], i: usize) -> &str {
     a.get(i).map(String::as_str).unwrap_or("")
 }
@@ -157,7 +191,7 @@ fn yes(s: &str) -> bool {
 
 /// The RCPT stage; see the module documentation.
 pub fn rcpt(a: &[String]) -> String {
-    let gate = match gates(config_path(a)) {
+    let gate = match gate(config_path(a)) {
         Ok(g) => g,
         Err(e) => {
             sys::log(&format!("configuration: {e} (accepting)"));
@@ -195,7 +229,7 @@ pub fn data(a: &[String]) -> String {
     let Some((list, kind)) = smtp::parse_list_token(arg(a, 1)) else {
         return "notlist".into();
     };
-    let gate = match gates(config_path(a)) {
+    let gate = match gate(config_path(a)) {
         Ok(g) => g,
         Err(e) => {
             sys::log(&format!("configuration: {e} (accepting)"));

@@ -39,7 +39,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::decide::{decide, Delivery, OtherLists};
-use crate::ffi::gates;
 use crate::gate::Gate;
 use crate::message::Message;
 use crate::route::Kind;
@@ -152,7 +151,11 @@ fn prepare_patterns(gate: &Gate, list: &LoadedList) {
 /// looked at again) starts at most once per [`REFRESH_INTERVAL`].
 pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String> {
     let t0 = Instant::now();
-    let gate = gates(config).map_err(|e| e.to_string())?;
+    let gate = super::gate(config).map_err(|e| e.to_string())?;
+    // This thread's round numbers, set up here once so that connections
+    // forked from this process do not need to.
+    crate::store::begin_round();
+    crate::store::end_round();
     // Never wait: another thread warming the same process is enough.
     let Ok(mut all) = passes().try_lock() else {
         return Ok(Progress::default());
@@ -326,7 +329,7 @@ mod tests {
             ),
         )
         .unwrap();
-        let gate = gates(Some(&conf)).unwrap();
+        let gate = crate::ffi::gates(Some(&conf)).unwrap();
         crate::export::export(&gate.store, None, false);
 
         let p = step(Some(&conf), Duration::from_secs(5)).unwrap();
