@@ -104,12 +104,10 @@ impl Gate {
                 .trace
                 .insert(0, format!("list state read from config.pck.last ({why})"));
         }
-        if let Ok(dir) = self.store.list_dir(list) {
-            if dir.join("extend.py").exists() {
-                verdict.caveats.push(
-                    "the list has an extend.py, which can change any of Mailman's behaviour".into(),
-                );
-            }
+        if self.store.has_extend_py(list) {
+            verdict.caveats.push(
+                "the list has an extend.py, which can change any of Mailman's behaviour".into(),
+            );
         }
         Ok(verdict)
     }

@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! lists_dir = /var/lib/mailman/lists      # LIST_DATA_DIR
-//! snapshot_dir = /var/lib/mailman-gate     # compiled snapshots (optional)
+//! snapshot_dir = /var/lib/mailman-gate/snapshots  # or `none`; see below
 //! layout = standard                       # or cpanel
 //! listname_characters = [-+_.=a-z0-9]     # ACCEPTABLE_LISTNAME_CHARACTERS
 //! sender_headers = from envelope reply-to sender   # SENDER_HEADERS
@@ -48,6 +48,11 @@ use crate::store::{Layout, NameRule, Store, DEFAULT_LISTNAME_CHARACTERS};
 
 /// Default location of the configuration file.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/mailman-gate.conf";
+
+/// Where snapshots are kept when the lists are where the layout puts them
+/// by default and `snapshot_dir` is not set. When the directory is missing
+/// (or a snapshot stale), lists are read from `config.pck` as without it.
+pub const DEFAULT_SNAPSHOT_DIR: &str = "/var/lib/mailman-gate/snapshots";
 
 /// Mailman's site configuration on Debian.
 pub const DEBIAN_MAILMAN_CONFIG: &str = "/etc/mailman/mm_cfg.py";
@@ -186,6 +191,10 @@ pub struct Site {
     pub lists_dir: PathBuf,
     /// Compiled snapshots (`mailman-gate export`), if used.
     pub snapshot_dir: Option<PathBuf>,
+    /// `snapshot_dir` is [`DEFAULT_SNAPSHOT_DIR`] because the file did not
+    /// set it: it then serves only the layout's default lists directory
+    /// (see [`Site::store`]).
+    pub snapshot_dir_defaulted: bool,
     pub layout: Layout,
     pub listname_characters: String,
     pub sender_headers: Vec<SenderHeader>,
@@ -214,6 +223,7 @@ impl Default for Site {
         Site {
             lists_dir: PathBuf::from(crate::store::DEBIAN_LISTS_DIR),
             snapshot_dir: None,
+            snapshot_dir_defaulted: false,
             layout: Layout::Standard,
             listname_characters: DEFAULT_LISTNAME_CHARACTERS.to_owned(),
             sender_headers: vec![
@@ -412,6 +422,15 @@ impl Site {
         if !site.origins.contains_key("lists_dir") {
             site.lists_dir = PathBuf::from(site.layout.default_lists_dir());
         }
+        // Snapshots on by default for the stock lists directory only: a
+        // configuration pointing elsewhere (a test tree, a second site)
+        // must not share the system's snapshots.
+        if !site.origins.contains_key("snapshot_dir")
+            && site.lists_dir == Path::new(site.layout.default_lists_dir())
+        {
+            site.snapshot_dir = Some(PathBuf::from(DEFAULT_SNAPSHOT_DIR));
+            site.snapshot_dir_defaulted = true;
+        }
         Ok(site)
     }
 
@@ -507,7 +526,10 @@ impl Site {
         };
         match key {
             "lists_dir" => self.lists_dir = PathBuf::from(value),
-            "snapshot_dir" => self.snapshot_dir = Some(PathBuf::from(value)),
+            "snapshot_dir" => {
+                self.snapshot_dir = (value != "none").then(|| PathBuf::from(value));
+                self.snapshot_dir_defaulted = false;
+            }
             "layout" => {
                 self.layout = Layout::parse(value).ok_or_else(|| bad("standard or cpanel"))?
             }
@@ -602,13 +624,24 @@ impl Site {
         Ok(())
     }
 
-    /// A store over this site's lists.
+    /// A store over this site's lists. A defaulted snapshot directory is
+    /// dropped if the lists directory was changed afterwards (e.g. a
+    /// command line `--lists`).
     pub fn store(&self) -> Store {
+        let snapshots = match &self.snapshot_dir {
+            Some(_)
+                if self.snapshot_dir_defaulted
+                    && self.lists_dir != Path::new(self.layout.default_lists_dir()) =>
+            {
+                None
+            }
+            other => other.clone(),
+        };
         Store::new(
             self.lists_dir.clone(),
             self.layout,
             NameRule::new(&self.listname_characters),
         )
-        .with_snapshots(self.snapshot_dir.clone())
+        .with_snapshots(snapshots)
     }
 }

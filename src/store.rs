@@ -11,13 +11,22 @@
 //!   `config.pck.last`, as Mailman's `Load` does, but read-only: Mailman
 //!   would also rename the corrupt file; a reader never writes.
 //! - Parsed policies are cached per list and revalidated by a `stat` of
-//!   `config.pck` on every lookup.
+//!   `config.pck`: on every lookup, or once per list in a *round* (see
+//!   [`begin_round`]: one SMTP transaction, from its first list RCPT to
+//!   DATA).
+//! - [`Store::warm_from_snapshot`] fills the cache from fresh snapshots
+//!   only (never parsing `config.pck`, never writing), for a process that
+//!   builds the cache for others to inherit (the MTA's daemon before it
+//!   forks).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 
@@ -198,6 +207,98 @@ impl Default for NameRule {
     }
 }
 
+/// How long a round may reuse its validations: a client that waits
+/// longer between RCPT and DATA gets its lists looked at again.
+const ROUND_MAX_AGE: Duration = Duration::from_secs(1);
+
+/// Blocks of round numbers handed to threads: each thread numbers its
+/// rounds within its own block (upper 32 bits), so that beginning a round
+/// writes only thread-local memory.
+static ROUND_BLOCKS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's round and when it began.
+    static ROUND: Cell<(u64, Option<Instant>)> = const { Cell::new((0, None)) };
+    /// The last round number this thread used (0: none yet).
+    static LAST_ROUND: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Begin a round on this thread: until [`end_round`] (or for at most one
+/// second), each list is revalidated by one `stat` the first time it is
+/// looked up, and taken from the cache without a `stat` after that. The
+/// MTA edge calls this at the first list recipient of a transaction, so
+/// that RCPT and DATA cost one `stat` per list between them.
+pub fn begin_round() {
+    let n = LAST_ROUND.with(|last| {
+        let mut n = last.get().wrapping_add(1);
+        if last.get() == 0 || n & 0xffff_ffff == 0 {
+            n = (ROUND_BLOCKS.fetch_add(1, Ordering::Relaxed) + 1) << 32 | 1;
+        }
+        last.set(n);
+        n
+    });
+    ROUND.with(|r| r.set((n, Some(Instant::now()))));
+}
+
+/// End this thread's round: every lookup `stat`s again.
+pub fn end_round() {
+    ROUND.with(|r| r.set((0, None)));
+}
+
+/// The current round of this thread, 0 if none (or too old).
+fn current_round() -> u64 {
+    ROUND.with(|r| match r.get() {
+        (n, Some(t)) if n != 0 && t.elapsed() <= ROUND_MAX_AGE => n,
+        _ => 0,
+    })
+}
+
+/// A cache entry.
+struct Cached {
+    list: Arc<LoadedList>,
+    /// The round in which it was last revalidated.
+    round: AtomicU64,
+    /// Whether the list has an `extend.py`, looked at once per loaded
+    /// generation.
+    extend_py: OnceLock<bool>,
+}
+
+impl Cached {
+    fn new(list: Arc<LoadedList>, round: u64) -> Cached {
+        Cached {
+            list,
+            round: AtomicU64::new(round),
+            extend_py: OnceLock::new(),
+        }
+    }
+
+    /// Whether the files found now are the ones this entry was loaded from.
+    fn current(&self, now: &Identities) -> bool {
+        let same_pck = now.pck.is_some() && self.list.pck_id == now.pck;
+        let same_snap =
+            now.pck.is_none() && now.snapshot.is_some() && self.list.snapshot_id == now.snapshot;
+        same_pck || same_snap
+    }
+}
+
+/// The identities of a list's files as found now.
+struct Identities {
+    pck: Option<FileId>,
+    /// Only looked at when there is no `config.pck`.
+    snapshot: Option<FileId>,
+}
+
+/// What [`Store::warm_from_snapshot`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warmed {
+    /// The cache already held the current state.
+    Current,
+    /// Loaded from its snapshot into the cache.
+    Loaded,
+    /// Left to the first lookup, for this reason.
+    Skipped(&'static str),
+}
+
 /// The lists directory, its layout, and the cache of parsed lists.
 pub struct Store {
     lists_dir: PathBuf,
@@ -206,7 +307,7 @@ pub struct Store {
     layout: Layout,
     names: NameRule,
     limits: Limits,
-    cache: RwLock<HashMap<String, Arc<LoadedList>>>,
+    cache: RwLock<HashMap<String, Cached>>,
 }
 
 impl Store {
@@ -271,6 +372,22 @@ impl Store {
     /// cannot be looked at, is an error rather than an absent list (an
     /// unknown list can be refused with a 550; an error is accepted).
     pub fn probe(&self, name: &str) -> Result<bool, StoreError> {
+        // In a round, a cached list is revalidated here, by the one stat
+        // that also tells it exists; the load that follows needs none.
+        let round = current_round();
+        if round != 0 {
+            if let Some(hit) = self.cache.read().get(name) {
+                if hit.round.load(Ordering::Relaxed) == round {
+                    return Ok(true);
+                }
+                if let Ok(dir) = self.list_dir(name) {
+                    if hit.current(&self.identities(name, &dir)) {
+                        hit.round.store(round, Ordering::Relaxed);
+                        return Ok(true);
+                    }
+                }
+            }
+        }
         let unreadable = |path: PathBuf, e: std::io::Error| StoreError::Unreadable {
             path,
             error: e.to_string(),
@@ -321,29 +438,103 @@ impl Store {
     /// no `config.pck` to compare with (a host without Mailman), the
     /// snapshot is the list.
     pub fn load(&self, name: &str) -> Result<Arc<LoadedList>, StoreError> {
-        let dir = self.list_dir(name)?;
-        let pck = dir.join("config.pck");
-        let current = std::fs::metadata(&pck).ok().map(|m| FileId::of(&m));
-        let snap_path = self.snapshot_path(name);
-        let current_snap = match (&snap_path, current) {
-            (Some(p), None) => std::fs::metadata(p).ok().map(|m| FileId::of(&m)),
-            _ => None,
-        };
-        if let Some(hit) = self.cache.read().get(name) {
-            let same_pck = hit.pck_id == current && current.is_some();
-            let same_snap =
-                current.is_none() && current_snap.is_some() && hit.snapshot_id == current_snap;
-            if same_pck || same_snap {
-                return Ok(hit.clone());
+        let round = current_round();
+        if round != 0 {
+            if let Some(hit) = self.cache.read().get(name) {
+                if hit.round.load(Ordering::Relaxed) == round {
+                    return Ok(hit.list.clone());
+                }
             }
         }
-        let loaded = match &snap_path {
-            Some(p) => self.read_with_snapshot(name, &dir, p, current)?,
+        let dir = self.list_dir(name)?;
+        let now = self.identities(name, &dir);
+        if let Some(hit) = self.cache.read().get(name) {
+            if hit.current(&now) {
+                hit.round.store(round, Ordering::Relaxed);
+                return Ok(hit.list.clone());
+            }
+        }
+        let loaded = match self.snapshot_path(name) {
+            Some(p) => self.read_with_snapshot(name, &dir, &p, now.pck)?,
             None => self.read_list(name, &dir)?,
         };
         let loaded = Arc::new(loaded);
-        self.cache.write().insert(name.to_owned(), loaded.clone());
+        self.cache
+            .write()
+            .insert(name.to_owned(), Cached::new(loaded.clone(), round));
         Ok(loaded)
+    }
+
+    /// The identities of list `name`'s `config.pck` and, when there is
+    /// none, of its snapshot: one `stat`, two without `config.pck`.
+    fn identities(&self, name: &str, dir: &Path) -> Identities {
+        let pck = std::fs::metadata(dir.join("config.pck"))
+            .ok()
+            .map(|m| FileId::of(&m));
+        let snapshot = match pck {
+            None => self
+                .snapshot_path(name)
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| FileId::of(&m)),
+            Some(_) => None,
+        };
+        Identities { pck, snapshot }
+    }
+
+    /// Load list `name` into the cache from its snapshot if that snapshot
+    /// is current (made from the `config.pck` there now, or there is no
+    /// `config.pck`); anything else is left to the first [`Store::load`].
+    /// Never parses `config.pck`, never writes a file: for a process that
+    /// builds the cache for its children (which may run as another user)
+    /// and must not stall.
+    pub fn warm_from_snapshot(&self, name: &str) -> Warmed {
+        let Ok(dir) = self.list_dir(name) else {
+            return Warmed::Skipped("not an acceptable list name");
+        };
+        let Some(snap_path) = self.snapshot_path(name) else {
+            return Warmed::Skipped("no snapshot directory");
+        };
+        let now = self.identities(name, &dir);
+        if self.cache.read().get(name).is_some_and(|h| h.current(&now)) {
+            return Warmed::Current;
+        }
+        use crate::snapshot::{open_snapshot_with, Verify};
+        let Ok(snap) = open_snapshot_with(&snap_path, Verify::SkipChecksum) else {
+            return Warmed::Skipped("no usable snapshot");
+        };
+        if now.pck.is_some() && snap.source() != now.pck {
+            return Warmed::Skipped("snapshot older than config.pck");
+        }
+        let snapshot_id = std::fs::metadata(&snap_path).ok().map(|m| FileId::of(&m));
+        let loaded = Arc::new(LoadedList {
+            policy: snap.into_policy(),
+            source: Source::Snapshot { stale: false },
+            pck_id: now.pck,
+            snapshot_id,
+        });
+        self.cache
+            .write()
+            .insert(name.to_owned(), Cached::new(loaded, 0));
+        Warmed::Loaded
+    }
+
+    /// The policy of list `name` if the cache holds it, without looking at
+    /// any file.
+    pub fn cached(&self, name: &str) -> Option<Arc<LoadedList>> {
+        self.cache.read().get(name).map(|h| h.list.clone())
+    }
+
+    /// Whether list `name` has an `extend.py`: looked at once per loaded
+    /// generation of the list (a `stat` per call when it is not cached).
+    pub fn has_extend_py(&self, name: &str) -> bool {
+        let look = || {
+            self.list_dir(name)
+                .is_ok_and(|d| d.join("extend.py").exists())
+        };
+        match self.cache.read().get(name) {
+            Some(hit) => *hit.extend_py.get_or_init(look),
+            None => look(),
+        }
     }
 
     fn read_with_snapshot(

@@ -1,18 +1,38 @@
 #!/bin/bash
-# SMTP throughput of a real Exim on loopback, with and without mailman-gate
-# in the RCPT and DATA ACLs, and the peak RSS of an Exim receiving process
-# with the gate, on a 100,000-member list.
+# SMTP cost of mailman-gate in a real Exim on loopback, on a
+# 100,000-member list: messages per second and CPU per connection of the
+# receiving processes, paired in one run for three daemons:
 #
-#   tools/bench_exim.sh            (as root; needs exim4-daemon-heavy, python3)
+#   nogate  the shipped recipe without the two gate calls
+#   gate    the shipped recipe: each connection's process loads the
+#           library and opens the list itself
+#   warm    the same, plus warm start in the daemon (README, "Warm start"):
+#           smtp_accept_max_per_host = ${dlfunc{LIB}{mailman_gate_daemon}{CONF}}
+#
+# and the peak RSS of one receiving process, what loading the library
+# costs a new process (benches/dlopen_cost.c), and the time of the RCPT and
+# DATA calls in a new process with and without warm start
+# (benches/exim_calls.c).
+#
+#   tools/bench_exim.sh            (as root; needs exim4-daemon-heavy, python3, cc)
 #
 # Environment: MESSAGES (default 2000) messages per run, CONC (default 8)
-# concurrent connections, ROUNDS (default 3) alternating rounds of
-# gate/no-gate, PORT (default 26025), KEEP=1 keeps the temporary directory.
-# Only 127.0.0.1 is listened on.
+# concurrent connections, ROUNDS (default 3) rounds, each running the
+# daemons one after the other, CONFIGS (default "nogate gate warm"; also
+# "aclonly", see below), PORT (default 25590), KEEP=1 keeps the temporary
+# directory. Only 127.0.0.1 is listened on.
+#
+# CPU per connection: the receiving processes are the daemon's children;
+# the kernel adds a child's CPU time to its parent's cutime/cstime
+# (/proc/PID/stat) when the parent reaps it, so the difference over a run
+# (after every child was reaped) divided by the messages is what each
+# connection cost. The daemon's own CPU (utime/stime; with warm start it
+# runs the expansion before each fork) is reported beside it and counted in
+# the total. Clock ticks are 10 ms: runs of 2000 messages take seconds.
 #
 # The configurations are the shipped examples/exim/exim.conf with its path
 # macros set; "no gate" is the same file with the two `require acl =
-# acl_mailman_gate_*` calls and the discard statement removed. Both run
+# acl_mailman_gate_*` calls and the discard statement removed. All run
 # with queue_only (messages are received and spooled, never delivered) so
 # that delivery does not dominate. The gate reads the list from a snapshot
 # (snapshot_dir, written by `mailman-gate export`).
@@ -23,7 +43,7 @@ EXIM=/usr/sbin/exim4
 MESSAGES=${MESSAGES:-2000}
 CONC=${CONC:-8}
 ROUNDS=${ROUNDS:-3}
-PORT=${PORT:-26025}
+PORT=${PORT:-25590}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
 [ "$(id -u)" = 0 ] || { echo "bench_exim.sh: run as root" >&2; exit 2; }
@@ -78,6 +98,23 @@ EOT
         "$ROOT/examples/exim/exim.conf"
 }
 exim_conf "$D/gate-snapshot.conf" "$D/spool-gate" > "$D/exim-gate.conf"
+# Warm start: the option (0, no limit, above) becomes the daemon call,
+# whose empty result also means no limit.
+exim_conf "$D/gate-snapshot.conf" "$D/spool-warm" \
+    | sed "s|^smtp_accept_max_per_host = 0\$|smtp_accept_max_per_host = \${dlfunc{$D/libmailman_gate.so}{mailman_gate_daemon}{$D/gate-snapshot.conf}}|" \
+    > "$D/exim-warm.conf"
+grep -q '^smtp_accept_max_per_host = ${dlfunc' "$D/exim-warm.conf" \
+    || { echo "bench_exim.sh: warm start line not set" >&2; exit 1; }
+# "aclonly" (CONFIGS=...aclonly...): the gate's ACLs with each library
+# call replaced by the token it gives here, to tell Exim's share of the
+# cost (the ACL statements and expansions) from the library's.
+perl -0pe 's/\$\{dlfunc\{[^}]*\}\{mailman_gate_rcpt\}.*?\{\$acl_m_mailman_gate\}\}/list biglist post lists.example.org/s;
+           s/\$\{dlfunc\{[^}]*\}\{mailman_gate_data\}.*?\{\$spool_directory\}\}/accept/s' \
+    "$D/exim-gate.conf" | sed "s|spool-gate|spool-aclonly|" > "$D/exim-aclonly.conf"
+mkdir -p "$D/spool-aclonly" && chown Debian-exim:Debian-exim "$D/spool-aclonly"
+if grep -q 'dlfunc{' "$D/exim-aclonly.conf"; then
+    echo "bench_exim.sh: aclonly still calls the library" >&2; exit 1
+fi
 exim_conf "$D/gate-pck.conf" "$D/spool-pck" > "$D/exim-gate-pck.conf"
 exim_conf "$D/gate-snapshot.conf" "$D/spool-nogate" \
     | grep -v -e '^  require acl = acl_mailman_gate_' \
@@ -89,14 +126,15 @@ if grep -q 'require acl = acl_mailman_gate_' "$D/exim-nogate.conf" \
     echo "bench_exim.sh: the recipe's ACL hooks were not found" >&2; exit 1
 fi
 chown Debian-exim:Debian-exim "$D/log"
-for c in gate gate-pck nogate; do "$EXIM" -C "$D/exim-$c.conf" -bV >/dev/null; done
+for c in gate warm aclonly gate-pck nogate; do "$EXIM" -C "$D/exim-$c.conf" -bV >/dev/null; done
 
 # One -bh session as root: the answer to a member's post.
 session() {
     printf 'EHLO load.example\r\nMAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n' "$MEMBER" "$TO"
     printf 'From: %s\r\nTo: %s\r\nSubject: rss\r\n\r\nHello list.\r\n.\r\nQUIT\r\n' "$MEMBER" "$TO"
 }
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $("$EXIM" -bV | head -1)"
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1) guest), $("$EXIM" -bV | head -1)"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "list: 100000 members; $MESSAGES messages per run over $CONC connections; $ROUNDS rounds"
 echo
 echo "peak RSS of one exim -bh session (member post), Maximum resident set size:"
@@ -133,23 +171,72 @@ stop_daemon() {
     DAEMON_PID=
 }
 
-declare -A RATES
+# CPU seconds (user+system) of PID itself and of its reaped children.
+cpu_of() {
+    local tck; tck=$(getconf CLK_TCK)
+    # Fields after "pid (comm) ": utime is the 12th, stime 13th, cutime
+    # 14th, cstime 15th.
+    sed 's/^.*) //' "/proc/$1/stat" | awk -v t="$tck" '{printf "%.3f %.3f\n", ($12+$13)/t, ($14+$15)/t}'
+}
+
+echo "what loading the library costs a new process (fork, dlopen, dlsym; benches/dlopen_cost.c):"
+cc -O2 -o "$D/dlopen_cost" "$ROOT/benches/dlopen_cost.c" -ldl
+"$D/dlopen_cost" 400 "$D/libmailman_gate.so" | sed "s|$D/||; s/^/  /"
+echo
+echo "the RCPT and DATA calls in a new connection's process, member post, without and"
+echo "with warm start (benches/exim_calls.c stands in for Exim's daemon):"
+cc -O2 -rdynamic -o "$D/exim_calls" "$ROOT/benches/exim_calls.c" -ldl
+mkdir -p "$D/calls-spool"
+"$D/exim_calls" 400 "$D/libmailman_gate.so" "$D/gate-snapshot.conf" biglist lists.example.org \
+    "$MEMBER" "$D/calls-spool" | sed 's/^/  /'
+echo
+
+declare -A RATES CHILD DAEMON TOTAL
+CONFIGS=${CONFIGS:-nogate gate warm}
 for r in $(seq "$ROUNDS"); do
-    for c in nogate gate; do
+    for c in $CONFIGS; do
         start_daemon "$c"
-        # A few warm-up connections.
+        # A few warm-up connections (and, for warm, the daemon's first pass).
         python3 "$ROOT/benches/exim_load.py" "$PORT" 20 4 "$MEMBER" "$TO" >/dev/null
+        sleep 0.3
+        read -r d0 c0 < <(cpu_of "$DAEMON_PID")
         line=$(timeout 600 python3 "$ROOT/benches/exim_load.py" "$PORT" "$MESSAGES" "$CONC" "$MEMBER" "$TO")
+        # Let the daemon reap the last children.
+        sleep 0.5
+        read -r d1 c1 < <(cpu_of "$DAEMON_PID")
         stop_daemon
         rm -rf "$D/spool-$c/input" "$D/spool-$c/msglog"
-        echo "round $r $c: $line"
-        RATES[$c]="${RATES[$c]:-} $(printf '%s\n' "$line" | sed 's/.*msgs_per_s=//')"
+        child=$(awk -v a="$c0" -v b="$c1" -v n="$MESSAGES" 'BEGIN {printf "%.3f", (b - a) / n * 1000}')
+        daemon=$(awk -v a="$d0" -v b="$d1" -v n="$MESSAGES" 'BEGIN {printf "%.3f", (b - a) / n * 1000}')
+        total=$(awk -v a="$child" -v b="$daemon" 'BEGIN {printf "%.3f", a + b}')
+        rate=$(printf '%s\n' "$line" | sed 's/.*msgs_per_s=//')
+        echo "round $r $c: $line cpu_ms_per_conn: children=$child daemon=$daemon total=$total"
+        RATES[$c]="${RATES[$c]:-} $rate"
+        CHILD[$c]="${CHILD[$c]:-} $child"
+        DAEMON[$c]="${DAEMON[$c]:-} $daemon"
+        TOTAL[$c]="${TOTAL[$c]:-} $total"
+        eval "R_${c}_$r=$rate T_${c}_$r=$total"
     done
 done
 echo
-summary() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "min %.1f  median %.1f  max %.1f", a[1], a[int((NR+1)/2)], a[NR]}'; }
-echo "messages/s without gate: $(summary "${RATES[nogate]}")"
-echo "messages/s with gate:    $(summary "${RATES[gate]}")"
-med() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-awk -v g="$(med "${RATES[gate]}")" -v n="$(med "${RATES[nogate]}")" \
-    'BEGIN { printf "difference (median): %+.1f%%\n", (g - n) / n * 100 }'
+summary() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "min %.3f  median %.3f  max %.3f", a[1], a[int((NR+1)/2)], a[NR]}'; }
+for c in $CONFIGS; do
+    echo "$c: messages/s $(summary "${RATES[$c]}")"
+    echo "$c: CPU ms per connection, receiving processes $(summary "${CHILD[$c]}")"
+    echo "$c: CPU ms per connection, daemon             $(summary "${DAEMON[$c]}")"
+    echo "$c: CPU ms per connection, total              $(summary "${TOTAL[$c]}")"
+done
+echo
+# Paired ratios: each round's gate and warm runs against that round's
+# no-gate run; min / median / max over the rounds.
+for c in $CONFIGS; do
+    [ "$c" = nogate ] && continue
+    rr=""; tr=""
+    for r in $(seq "$ROUNDS"); do
+        eval "rn=\$R_nogate_$r rc=\$R_${c}_$r tn=\$T_nogate_$r tc=\$T_${c}_$r"
+        rr="$rr $(awk -v a="$rc" -v b="$rn" 'BEGIN {printf "%.3f", a / b}')"
+        tr="$tr $(awk -v a="$tc" -v b="$tn" 'BEGIN {printf "%.3f", a / b}')"
+    done
+    echo "$c / nogate, paired: messages/s $(summary "$rr"); CPU per connection $(summary "$tr")"
+done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

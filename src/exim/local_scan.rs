@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use super::{spool, sys};
 use crate::ffi::smtp::{self, Answer};
-use crate::ffi::{boundary, gates, take_panic_message};
+use crate::ffi::{boundary, take_panic_message};
 
 /// `LOCAL_SCAN_ABI_VERSION_MAJOR` of Exim 4.96 to 4.99.
 pub const ABI_MAJOR: c_int = 6;
@@ -78,7 +78,7 @@ fn scan(fd: c_int) -> Answer {
     let config = sys::expand(c"$acl_m_mailman_gate_config")
         .filter(|s| !s.is_empty())
         .map(PathBuf::from);
-    let gate = match gates(config.as_deref()) {
+    let gate = match super::gate(config.as_deref()) {
         Ok(g) => g,
         Err(e) => return Answer::Error(format!("configuration: {e}")),
     };
@@ -165,6 +165,9 @@ pub extern "C" fn local_scan_version_minor() -> c_int {
 /// Called by Exim with the open -D file and a valid `return_text`.
 #[no_mangle]
 pub unsafe extern "C" fn local_scan(fd: c_int, return_text: *mut *mut u8) -> c_int {
+    // One round: routing every recipient and the verdict revalidate each
+    // list once.
+    crate::store::begin_round();
     let out = boundary(None, || {
         let a = scan(fd);
         if let Answer::Error(t) = &a {
@@ -176,6 +179,7 @@ pub unsafe extern "C" fn local_scan(fd: c_int, return_text: *mut *mut u8) -> c_i
         }
         Some(o)
     });
+    crate::store::end_round();
     let out = out.unwrap_or_else(|| {
         let why = take_panic_message().unwrap_or_else(|| "unknown".into());
         sys::log(&format!("local_scan: internal error (accepting): {why}"));

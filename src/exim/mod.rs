@@ -44,17 +44,34 @@
 //!
 //! ## `mailman_gate_version{}`
 //! The library version, to check which file Exim loaded.
+//!
+//! ## `mailman_gate_daemon{CONFIG}`
+//! Warm start (see [`warm`]): for `smtp_accept_max_per_host`, which Exim
+//! expands in the daemon before each fork. Returns the empty string.
+//!
+//! ## `mailman_gate_selftest{}`
+//! `ok`, after a deliberate panic inside the panic boundary was caught in
+//! this process: the unwinder works in the host (the library links its
+//! own, statically).
+//!
+//! # Revalidation
+//! An RCPT call with an empty `PREVIOUS` begins a round
+//! ([`crate::store::begin_round`]) and the DATA call ends it: between the
+//! two, each list is revalidated with one `stat`, not one per call.
 
 pub mod local_scan;
 pub mod spool;
 pub mod sys;
+pub mod warm;
 
 use std::cell::RefCell;
 use std::ffi::{c_int, CStr, CString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use crate::ffi::smtp::{self, Answer, RcptAnswer, RcptContext};
 use crate::ffi::{boundary, gates, take_panic_message};
+use crate::gate::Gate;
 
 /// `OK` from `local_scan.h`.
 pub const EXIM_OK: c_int = 0;
@@ -124,6 +141,38 @@ unsafe fn dlfunc(
     EXIM_OK
 }
 
+/// A gate for the entry points: the first one opened in the process is
+/// read from a `OnceLock`, with no lock taken and no reference count
+/// changed, so that a connection forked from a warm daemon does not write
+/// (and copy) the pages that hold them.
+enum GateRef {
+    First(&'static Gate),
+    Other(Arc<Gate>),
+}
+
+impl std::ops::Deref for GateRef {
+    type Target = Gate;
+    fn deref(&self) -> &Gate {
+        match self {
+            GateRef::First(g) => g,
+            GateRef::Other(g) => g,
+        }
+    }
+}
+
+/// [`gates`], with the first gate kept apart (see [`GateRef`]).
+fn gate(path: Option<&Path>) -> Result<GateRef, crate::ffi::Error> {
+    static FIRST: OnceLock<(Option<PathBuf>, Arc<Gate>)> = OnceLock::new();
+    if let Some((p, g)) = FIRST.get() {
+        if p.as_deref() == path {
+            return Ok(GateRef::First(g));
+        }
+    }
+    let g = gates(path)?;
+    let _ = FIRST.set((path.map(Path::to_path_buf), Arc::clone(&g)));
+    Ok(GateRef::Other(g))
+}
+
 fn arg(a: &[String], i: usize) -> &str {
     a.get(i).map(String::as_str).unwrap_or("")
 }
@@ -142,7 +191,7 @@ fn yes(s: &str) -> bool {
 
 /// The RCPT stage; see the module documentation.
 pub fn rcpt(a: &[String]) -> String {
-    let gate = match gates(config_path(a)) {
+    let gate = match gate(config_path(a)) {
         Ok(g) => g,
         Err(e) => {
             sys::log(&format!("configuration: {e} (accepting)"));
@@ -155,6 +204,9 @@ pub fn rcpt(a: &[String]) -> String {
         accepted_before: arg(a, 4).trim().parse().unwrap_or(0),
         list_before: smtp::parse_list_token(arg(a, 5)).is_some(),
     };
+    if !cx.list_before {
+        crate::store::begin_round();
+    }
     let answer = smtp::rcpt_answer(&gate, local_part, domain, cx);
     if let RcptAnswer::Refuse(Answer::Error(t)) = &answer {
         sys::log(&format!("{t} (accepting)"));
@@ -162,12 +214,22 @@ pub fn rcpt(a: &[String]) -> String {
     answer.token()
 }
 
+/// Ends this thread's revalidation round when dropped.
+struct EndRound;
+
+impl Drop for EndRound {
+    fn drop(&mut self) {
+        crate::store::end_round();
+    }
+}
+
 /// The DATA stage; see the module documentation.
 pub fn data(a: &[String]) -> String {
+    let _end = EndRound;
     let Some((list, kind)) = smtp::parse_list_token(arg(a, 1)) else {
         return "notlist".into();
     };
-    let gate = match gates(config_path(a)) {
+    let gate = match gate(config_path(a)) {
         Ok(g) => g,
         Err(e) => {
             sys::log(&format!("configuration: {e} (accepting)"));
@@ -215,6 +277,18 @@ fn version(_: &[String]) -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
+fn selftest(_: &[String]) -> String {
+    let caught = boundary(false, || -> bool {
+        panic!("mailman-gate selftest: a deliberate panic");
+    });
+    let message = take_panic_message().unwrap_or_default();
+    if !caught && message.contains("deliberate panic") {
+        "ok".to_owned()
+    } else {
+        format!("error the panic boundary did not report the panic: {message:?}")
+    }
+}
+
 /// RCPT ACL entry point.
 ///
 /// # Safety
@@ -254,9 +328,41 @@ pub unsafe extern "C" fn mailman_gate_version(
     dlfunc(y, argc, argv, "version", version)
 }
 
+/// Warm start entry point, for `smtp_accept_max_per_host` (see [`warm`]).
+///
+/// # Safety
+/// Called by Exim's `${dlfunc}` with its documented arguments.
+#[no_mangle]
+pub unsafe extern "C" fn mailman_gate_daemon(
+    y: *mut *mut u8,
+    argc: c_int,
+    argv: *const *const u8,
+) -> c_int {
+    dlfunc(y, argc, argv, "daemon", warm::daemon)
+}
+
+/// Checks the panic boundary in the host process.
+///
+/// # Safety
+/// Called by Exim's `${dlfunc}` with its documented arguments.
+#[no_mangle]
+pub unsafe extern "C" fn mailman_gate_selftest(
+    y: *mut *mut u8,
+    argc: c_int,
+    argv: *const *const u8,
+) -> c_int {
+    dlfunc(y, argc, argv, "selftest", selftest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selftest_catches_its_panic() {
+        let (rc, s) = unsafe { call(mailman_gate_selftest, &[]) };
+        assert_eq!((rc, s.as_str()), (EXIM_OK, "ok"));
+    }
 
     unsafe fn call(
         f: unsafe extern "C" fn(*mut *mut u8, c_int, *const *const u8) -> c_int,

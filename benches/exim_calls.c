@@ -1,0 +1,217 @@
+/* Time of the RCPT and DATA calls in a new SMTP connection's process,
+ * without and with warm start, outside Exim: this program stands in for
+ * Exim's daemon. It exports the few globals and functions of Exim's
+ * local_scan API the library reads (link with -rdynamic), forks one child
+ * per "connection", and in the child times mailman_gate_rcpt and
+ * mailman_gate_data exactly as the ACLs call them.
+ *
+ *   cc -O2 -rdynamic -o exim_calls benches/exim_calls.c -ldl
+ *   ./exim_calls N LIB CONFIG LIST DOMAIN SENDER SPOOL_DIR
+ *
+ * cold: the child dlopens the library and calls (what each connection pays
+ *       without warm start; the dlopen is reported apart).
+ * warm: the parent dlopened it and called mailman_gate_daemon{CONFIG}
+ *       before forking (what `smtp_accept_max_per_host =
+ *       ${dlfunc{LIB}{mailman_gate_daemon}{CONFIG}}` does in Exim).
+ * Prints min and median over N children, in microseconds, and the tokens
+ * of the last child. SPOOL_DIR/input/ gets the -D file of the message. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* local_scan.h's header_line and the globals the library reads. */
+typedef struct header_line {
+    struct header_line *next;
+    int type;
+    int slen;
+    unsigned char *text;
+} header_line;
+
+header_line *header_list;
+unsigned char *sender_address;
+unsigned char *message_id;
+static unsigned char message_id_buf[32];
+int recipients_count = 1;
+void *recipients_list;
+
+void log_write(unsigned int selector, int flags, const char *format, ...) {
+    (void)selector;
+    (void)flags;
+    va_list ap;
+    va_start(ap, format);
+    fprintf(stderr, "log: ");
+    vfprintf(stderr, format, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+unsigned char *expand_string(const unsigned char *s) {
+    (void)s;
+    return NULL;
+}
+
+typedef int dlfunc(unsigned char **, int, unsigned char **);
+
+static double now_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+struct result {
+    double dlopen_us, rcpt_us, data_us, rcpt_flt, data_flt;
+    char rcpt[64], data[64];
+};
+
+static char *lib, *config, *list, *domain, *spool;
+
+static dlfunc *sym(void *h, const char *name) {
+    dlfunc *f = (dlfunc *)dlsym(h, name);
+    if (!f) {
+        fprintf(stderr, "exim_calls: no %s\n", name);
+        exit(1);
+    }
+    return f;
+}
+
+/* One connection, in a new process. */
+static struct result connection(void) {
+    int p[2];
+    struct result r;
+    memset(&r, 0, sizeof r);
+    if (pipe(p) != 0) exit(2);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct result c;
+        memset(&c, 0, sizeof c);
+        double t0 = now_us();
+        void *h = dlopen(lib, RTLD_LAZY);
+        if (!h) _exit(3);
+        dlfunc *rcpt = sym(h, "mailman_gate_rcpt"), *data = sym(h, "mailman_gate_data");
+        double t1 = now_us();
+        struct rusage u1, u2, u3;
+        getrusage(RUSAGE_SELF, &u1);
+        unsigned char *y = NULL;
+        unsigned char *ra[] = {(unsigned char *)config, (unsigned char *)list,
+                               (unsigned char *)domain, (unsigned char *)"yes",
+                               (unsigned char *)"0", (unsigned char *)"", NULL};
+        rcpt(&y, 6, ra);
+        double t2 = now_us();
+        getrusage(RUSAGE_SELF, &u2);
+        snprintf(c.rcpt, sizeof c.rcpt, "%s", y ? (char *)y : "(null)");
+        unsigned char *da[] = {(unsigned char *)config, y, (unsigned char *)spool, NULL};
+        unsigned char *y2 = NULL;
+        data(&y2, 3, da);
+        double t3 = now_us();
+        getrusage(RUSAGE_SELF, &u3);
+        c.rcpt_flt = u2.ru_minflt - u1.ru_minflt;
+        c.data_flt = u3.ru_minflt - u2.ru_minflt;
+        snprintf(c.data, sizeof c.data, "%s", y2 ? (char *)y2 : "(null)");
+        c.dlopen_us = t1 - t0;
+        c.rcpt_us = t2 - t1;
+        c.data_us = t3 - t2;
+        if (write(p[1], &c, sizeof c) != sizeof c) _exit(4);
+        _exit(0);
+    }
+    close(p[1]);
+    if (read(p[0], &r, sizeof r) != sizeof r) {
+        fprintf(stderr, "exim_calls: a child failed\n");
+        exit(1);
+    }
+    close(p[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return r;
+}
+
+static void report(const char *what, int n, double *d, double *rc, double *da, struct result *last) {
+    printf("%s: page faults in the last child: RCPT %.0f, DATA %.0f\n", what, last->rcpt_flt, last->data_flt);
+    qsort(d, n, sizeof *d, cmp);
+    qsort(rc, n, sizeof *rc, cmp);
+    qsort(da, n, sizeof *da, cmp);
+    printf("%s: dlopen min %.1f median %.1f us; RCPT call min %.1f median %.1f us; "
+           "DATA call min %.1f median %.1f us (tokens: %.20s / %.20s)\n",
+           what, d[0], d[n / 2], rc[0], rc[n / 2], da[0], da[n / 2], last->rcpt, last->data);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 8) {
+        fprintf(stderr, "usage: exim_calls N LIB CONFIG LIST DOMAIN SENDER SPOOL_DIR\n");
+        return 2;
+    }
+    int n = atoi(argv[1]);
+    lib = argv[2];
+    config = argv[3];
+    list = argv[4];
+    domain = argv[5];
+    sender_address = (unsigned char *)argv[6];
+    spool = argv[7];
+
+    /* The message: headers in header_list, the body in the -D file. */
+    snprintf((char *)message_id_buf, sizeof message_id_buf, "1xXvOc-0006Nc-1i");
+    message_id = message_id_buf;
+    static char headers[1024];
+    snprintf(headers, sizeof headers,
+             "Received: from client.example by mx.bench.example\n"
+             "From: %s\nTo: %s@%s\nSubject: calls\nMessage-ID: <calls@bench.example>\n",
+             argv[6], list, domain);
+    static header_line h;
+    h.text = (unsigned char *)headers;
+    h.slen = (int)strlen(headers);
+    h.type = ' ';
+    header_list = &h;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/input", spool);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/input/%s-D", spool, message_id);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    fprintf(f, "%s-D\nHello list.\n", message_id);
+    fclose(f);
+
+    double *d = calloc(n, sizeof *d), *rc = calloc(n, sizeof *rc), *da = calloc(n, sizeof *da);
+    struct result last;
+    for (int i = 0; i < n; i++) {
+        last = connection();
+        d[i] = last.dlopen_us, rc[i] = last.rcpt_us, da[i] = last.data_us;
+    }
+    report("cold (no warm start)", n, d, rc, da, &last);
+
+    /* Warm start in this "daemon": load, then the daemon call twice (the
+     * first pass, then a refresh that finds everything current). */
+    void *h2 = dlopen(lib, RTLD_LAZY);
+    if (!h2) {
+        fprintf(stderr, "exim_calls: %s\n", dlerror());
+        return 1;
+    }
+    dlfunc *daemon = sym(h2, "mailman_gate_daemon");
+    unsigned char *y = NULL;
+    unsigned char *a[] = {(unsigned char *)config, NULL};
+    double t0 = now_us();
+    daemon(&y, 1, a);
+    double t1 = now_us();
+    printf("warm start in the daemon: first call %.0f us\n", t1 - t0);
+    for (int i = 0; i < n; i++) {
+        last = connection();
+        d[i] = last.dlopen_us, rc[i] = last.rcpt_us, da[i] = last.data_us;
+    }
+    report("warm (daemon warmed before fork)", n, d, rc, da, &last);
+    unlink(path);
+    return 0;
+}

@@ -1,0 +1,343 @@
+//! Warm start: the library loaded, its configuration read and every list's
+//! snapshot opened in the Exim daemon, before it forks a process for each
+//! SMTP connection. Every connection inherits all of it copy-on-write: no
+//! `dlopen`, no configuration parse, no snapshot open; it only revalidates
+//! each list it uses (one `stat` per list per transaction, see
+//! [`crate::store::begin_round`]).
+//!
+//! Two ways into the daemon:
+//!
+//! 1. `smtp_accept_max_per_host = ${dlfunc{LIB}{mailman_gate_daemon}{CONFIG}}`
+//!    in Exim's main configuration. Exim expands that option in the daemon
+//!    itself, for each incoming connection, before it forks (4.96
+//!    `daemon.c`, `handle_smtp_call`), and keeps the `dlopen` handle in a
+//!    tree its children inherit. [`daemon`] returns an empty string
+//!    (no per-host limit; write a number after the `}` to keep one).
+//!    The first connection builds the cache; later ones refresh it, at most
+//!    once a second and within a small time budget.
+//! 2. `LD_PRELOAD=LIB` with `MAILMAN_GATE_PRELOAD=CONFIG` in the daemon's
+//!    environment (a systemd drop-in or `/etc/default/exim4`): a
+//!    constructor builds the cache when the process is an Exim daemon
+//!    (`-bd` among its arguments) and that variable is set, and does
+//!    nothing in any other process. Nothing refreshes it later, and Exim
+//!    clears its environment at start (`keep_environment`), so a `SIGHUP`
+//!    re-exec comes back without it.
+//!
+//! Either way the daemon reads only snapshots that are current (made from
+//! the `config.pck` there now), never parses `config.pck` and never writes
+//! a file ([`Store::warm_from_snapshot`]): it runs as root while its
+//! children run as Exim's user, and it must never stall. A list without a
+//! current snapshot, or any error, leaves that list to the lazy path of
+//! each connection, as without warm start. For each list loaded, one
+//! verdict on a made-up non-member post is computed and thrown away, so
+//! that the list's patterns are compiled in the daemon's process-wide
+//! caches too.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::decide::{decide, Delivery, OtherLists};
+use crate::gate::Gate;
+use crate::message::Message;
+use crate::route::Kind;
+use crate::store::{LoadedList, Store, Warmed};
+
+/// Time the first pass may take in one call (the rest continues at the
+/// next call).
+pub const FIRST_PASS_BUDGET: Duration = Duration::from_millis(50);
+/// Time a refresh may take in one call.
+pub const REFRESH_BUDGET: Duration = Duration::from_millis(2);
+/// A refresh pass starts at most this often.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+/// Time the constructor may take (before Exim's `main`).
+pub const PRELOAD_BUDGET: Duration = Duration::from_millis(500);
+
+/// The environment variable that arms the constructor: the configuration
+/// file (empty: the default path).
+pub const PRELOAD_ENV: &str = "MAILMAN_GATE_PRELOAD";
+
+/// Where a pass over the lists stands, per configuration file.
+#[derive(Default)]
+struct Pass {
+    names: Vec<String>,
+    next: usize,
+    /// The first pass is done.
+    warmed: bool,
+    started: Option<Instant>,
+}
+
+fn passes() -> &'static Mutex<HashMap<Option<PathBuf>, Pass>> {
+    static PASSES: std::sync::OnceLock<Mutex<HashMap<Option<PathBuf>, Pass>>> =
+        std::sync::OnceLock::new();
+    PASSES.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// What one call did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub loaded: usize,
+    pub current: usize,
+    pub skipped: usize,
+    /// The pass over every list is complete.
+    pub done: bool,
+}
+
+/// The lists to look at: acceptable names in the lists directory and in
+/// the snapshot directory (`<name>.cdb`; a host without Mailman has only
+/// those). No `stat` per name: a name that is no list has no snapshot and
+/// is skipped when its snapshot fails to open.
+fn list_names(store: &Store) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let dir_names = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect()
+    };
+    names.extend(dir_names(store.lists_dir()));
+    if let Some(snaps) = store.snapshot_dir() {
+        names.extend(
+            dir_names(snaps)
+                .into_iter()
+                .filter_map(|n| n.strip_suffix(".cdb").map(str::to_owned)),
+        );
+    }
+    names.retain(|n| store.name_rule().accepts(n));
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `@list` entries during the warm-up verdict: only lists already in the
+/// cache are consulted (no file is read for them).
+struct CachedOnly<'a>(&'a Store);
+
+impl OtherLists for CachedOnly<'_> {
+    fn is_member(&self, list: &str, address: &str) -> Result<Option<bool>, String> {
+        match self.0.cached(list) {
+            Some(l) => Ok(Some(l.policy.member(address).is_some())),
+            None => Err("not loaded yet".into()),
+        }
+    }
+}
+
+/// One verdict on a made-up non-member post, thrown away: it compiles the
+/// patterns a post to this list consults (header filters, the non-member
+/// lists, bounce_matching_headers) into the process-wide caches.
+fn prepare_patterns(gate: &Gate, list: &LoadedList) {
+    const SENDER: &str = "mailman-gate-warm-up@invalid";
+    let raw = b"From: mailman-gate-warm-up@invalid\nTo: list@invalid\n\
+        Subject: warm-up\nMessage-ID: <warm-up@invalid>\n\nwarm-up\n";
+    let msg = Message::parse(raw);
+    let _ = decide(
+        &list.policy,
+        &gate.site,
+        &msg,
+        Delivery {
+            kind: Kind::Post,
+            envelope_sender: Some(SENDER),
+            trace: false,
+        },
+        &CachedOnly(&gate.store),
+    );
+}
+
+/// Warm the cache of the gate for `config` for at most `budget`, going on
+/// where the previous call stopped. A refresh pass (every list's snapshot
+/// looked at again) starts at most once per [`REFRESH_INTERVAL`].
+pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String> {
+    let t0 = Instant::now();
+    let gate = super::gate(config).map_err(|e| e.to_string())?;
+    // This thread's round numbers, set up here once so that connections
+    // forked from this process do not need to.
+    crate::store::begin_round();
+    crate::store::end_round();
+    // Never wait: another thread warming the same process is enough.
+    let Ok(mut all) = passes().try_lock() else {
+        return Ok(Progress::default());
+    };
+    let pass = all.entry(config.map(Path::to_path_buf)).or_default();
+    let mut progress = Progress::default();
+    if pass.next >= pass.names.len() {
+        if pass.started.is_some_and(|t| t.elapsed() < REFRESH_INTERVAL) {
+            progress.done = pass.warmed;
+            return Ok(progress);
+        }
+        pass.names = list_names(&gate.store);
+        pass.next = 0;
+        pass.started = Some(Instant::now());
+    }
+    while pass.next < pass.names.len() && t0.elapsed() < budget {
+        let name = &pass.names[pass.next];
+        pass.next += 1;
+        match gate.store.warm_from_snapshot(name) {
+            Warmed::Loaded => {
+                progress.loaded += 1;
+                if let Some(l) = gate.store.cached(name) {
+                    prepare_patterns(&gate, &l);
+                }
+                // Looked at once here rather than in every connection.
+                gate.store.has_extend_py(name);
+            }
+            Warmed::Current => progress.current += 1,
+            Warmed::Skipped(_) => progress.skipped += 1,
+        }
+    }
+    if pass.next >= pass.names.len() {
+        pass.warmed = true;
+        progress.done = true;
+    }
+    Ok(progress)
+}
+
+/// The body of `mailman_gate_daemon{CONFIG}`: warm or refresh, then the
+/// empty string. Errors are logged once per call and otherwise ignored.
+pub fn daemon(a: &[String]) -> String {
+    let config = super::config_path(a);
+    let first = passes()
+        .try_lock()
+        .map(|p| {
+            !p.get(&config.map(Path::to_path_buf))
+                .is_some_and(|p| p.warmed)
+        })
+        .unwrap_or(false);
+    let budget = if first {
+        FIRST_PASS_BUDGET
+    } else {
+        REFRESH_BUDGET
+    };
+    if let Err(e) = step(config, budget) {
+        super::sys::log(&format!("warm start: {e} (each connection loads lazily)"));
+    }
+    String::new()
+}
+
+/// Whether the arguments are those of an Exim daemon (`-bd`, possibly
+/// with other `-b` letters after Exim's own parsing rules: `-bdf`).
+pub fn is_daemon_args<S: AsRef<str>>(args: &[S]) -> bool {
+    args.iter()
+        .skip(1)
+        .any(|a| matches!(a.as_ref(), "-bd" | "-bdf"))
+}
+
+/// The constructor's decision and work, apart from how it gets its
+/// arguments: warm when `preload` (the variable's value) is set and the
+/// arguments are a daemon's. Returns whether it warmed.
+pub fn preload<S: AsRef<str>>(preload: Option<&str>, args: &[S]) -> bool {
+    let Some(conf) = preload else {
+        return false;
+    };
+    if !is_daemon_args(args) {
+        return false;
+    }
+    let config = (!conf.is_empty()).then(|| PathBuf::from(conf));
+    let t0 = Instant::now();
+    while t0.elapsed() < PRELOAD_BUDGET {
+        let left = PRELOAD_BUDGET.saturating_sub(t0.elapsed());
+        match step(config.as_deref(), left) {
+            Ok(p) if p.done => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// The constructor (see the module documentation). glibc calls
+/// `.init_array` functions of a shared object with `argc`, `argv` and
+/// `envp`. It runs inside the panic boundary, logs nothing (Exim's log is
+/// not set up before its `main`) and does nothing unless
+/// [`PRELOAD_ENV`] is set.
+#[cfg(all(target_os = "linux", not(test)))]
+mod constructor {
+    use std::ffi::{c_char, c_int, CStr};
+
+    extern "C" fn init(argc: c_int, argv: *const *const c_char, _envp: *const *const c_char) {
+        // Cheap test first: most processes that load the library (Exim's
+        // receiving processes, the CLI, embedders) are not armed.
+        let Some(value) = std::env::var_os(super::PRELOAD_ENV) else {
+            return;
+        };
+        crate::ffi::boundary((), || {
+            let value = value.to_string_lossy();
+            let mut args = Vec::new();
+            if !argv.is_null() {
+                for i in 0..argc.max(0) as usize {
+                    // SAFETY: glibc passes main's argv: argc valid
+                    // NUL-terminated strings.
+                    let p = unsafe { *argv.add(i) };
+                    if p.is_null() {
+                        break;
+                    }
+                    args.push(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned());
+                }
+            }
+            super::preload(Some(&value), &args);
+        });
+        let _ = crate::ffi::take_panic_message();
+    }
+
+    #[used]
+    #[link_section = ".init_array"]
+    static INIT: extern "C" fn(c_int, *const *const c_char, *const *const c_char) = init;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_daemon_is_warmed_by_the_constructor() {
+        assert!(is_daemon_args(&["exim4", "-bd", "-q30m"]));
+        assert!(is_daemon_args(&["/usr/sbin/exim4", "-oX", "25", "-bdf"]));
+        assert!(!is_daemon_args(&["exim4", "-bV"]));
+        assert!(!is_daemon_args(&["exim4", "-bh", "127.0.0.1"]));
+        assert!(!is_daemon_args(&["mailman-gate", "check", "-bd"][..1]));
+        // Not armed: nothing happens whatever the arguments.
+        assert!(!preload(None, &["exim4", "-bd"]));
+        // Armed but not a daemon.
+        assert!(!preload(Some(""), &["exim4", "-bV"]));
+    }
+
+    #[test]
+    fn a_bad_configuration_never_fails_the_daemon() {
+        let a = vec!["/nonexistent/mailman-gate.conf".to_owned()];
+        assert_eq!(daemon(&a), "");
+        assert!(step(Some(Path::new(&a[0])), REFRESH_BUDGET).is_err());
+    }
+
+    #[test]
+    fn a_pass_warms_the_snapshots_and_then_waits_for_the_interval() {
+        let dir = std::env::temp_dir().join(format!("mg-warm-pass-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let lists = dir.join("lists");
+        std::fs::create_dir_all(lists.join("test")).unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists/test");
+        std::fs::copy(fixture.join("config.pck"), lists.join("test/config.pck")).unwrap();
+        std::fs::create_dir_all(lists.join("stray")).unwrap();
+        let conf = dir.join("gate.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "lists_dir = {}\nsnapshot_dir = {}\n",
+                lists.display(),
+                dir.join("snap").display()
+            ),
+        )
+        .unwrap();
+        let gate = crate::ffi::gates(Some(&conf)).unwrap();
+        crate::export::export(&gate.store, None, false);
+
+        let p = step(Some(&conf), Duration::from_secs(5)).unwrap();
+        assert_eq!((p.loaded, p.skipped, p.done), (1, 1, true), "{p:?}");
+        assert!(gate.store.cached("test").is_some());
+        // Within the interval nothing is looked at again.
+        let p = step(Some(&conf), Duration::from_secs(5)).unwrap();
+        assert_eq!((p.loaded, p.current, p.done), (0, 0, true), "{p:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
