@@ -49,9 +49,8 @@
 //! ([`write_snapshot`] does): an open reader keeps the old file. Nothing
 //! is mapped, so a snapshot truncated or rewritten in place (`cp` over it,
 //! `rsync --inplace`, a shared file system changed from another host)
-//! cannot fault a reader: a lookup that finds no member, or reads a
-//! record that does not hold, checks that the file is the one opened
-//! (`fstat`: size, times, inode) and otherwise fails with
+//! cannot fault a reader: after its reads a lookup checks that the file is
+//! the one opened (`fstat`: size, times, inode) and otherwise fails with
 //! [`SnapshotError::Changed`], which a verdict reports as undecided.
 
 pub mod codec;
@@ -353,22 +352,18 @@ impl SnapshotMembers {
     }
 
     /// The member with exactly this key, or why the snapshot cannot say.
+    /// The answer is believed only of the file as it was opened: after the
+    /// reads, `fstat` must find it unchanged (a file truncated in place
+    /// reads as empty tables, one rewritten in place as another list).
     pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, SnapshotError> {
         let found = self
             .cdb
             .find_concat(MEMBER_PREFIX, lower_address.as_bytes(), MEMBER_VALUE_LEN);
-        let why = match found {
-            Ok(Some(v)) => match decode_member(&v) {
-                Ok(m) => return Ok(Some(m)),
-                Err(e) => e,
-            },
-            // Absent: believed only of the file as it was opened (a
-            // truncated file reads as empty tables).
-            Ok(None) => return self.unchanged().map(|()| None),
-            Err(e) => e.into(),
-        };
         self.unchanged()?;
-        Err(why)
+        match found? {
+            Some(v) => decode_member(&v).map(Some),
+            None => Ok(None),
+        }
     }
 }
 
