@@ -50,9 +50,12 @@ fn has_config(dir: &Path) -> Result<bool, String> {
     Ok(false)
 }
 
+/// (list, why) pairs.
+type Failures = Vec<(String, String)>;
+
 /// The lists of the lists directory (every entry whose directory holds a
 /// `config.pck` or `.last`), and the directories that could not be read.
-fn list_names(store: &Store) -> Result<(Vec<String>, Vec<(String, String)>), String> {
+fn list_names(store: &Store) -> Result<(Vec<String>, Failures), String> {
     let lists = store.lists_dir();
     let cannot =
         |e: std::io::Error| format!("cannot read the lists directory {}: {e}", lists.display());
