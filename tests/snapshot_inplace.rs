@@ -85,6 +85,9 @@ fn old_or_undecided(before: &[Result<Verdict, String>], after: &[Result<Verdict,
     }
 }
 
+/// A change made to the snapshot file.
+type Change<'a> = Box<dyn Fn(&Path) + 'a>;
+
 /// Write `bytes` over `path` in place (same inode), as `cp` does.
 fn overwrite_in_place(path: &Path, bytes: &[u8]) {
     let mut f = std::fs::OpenOptions::new()
@@ -107,7 +110,7 @@ fn a_snapshot_changed_in_place_under_an_open_gate() {
         for b in &mut flipped[n / 2..] {
             *b ^= 0x55;
         }
-        let changes: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+        let changes: Vec<(&str, Change)> = vec![
             ("truncated to 0", Box::new(|p| overwrite_in_place(p, b""))),
             (
                 "truncated to 3000 bytes",
