@@ -205,6 +205,8 @@ fn wait_rusage(child: &std::process::Child) -> (i64, i32) {
 /// then the replies are read up to the one that answers its last command
 /// (`until` lines starting with a 3-digit code after the step began), then
 /// `after` runs. Returns (replies, logs, peak RSS KiB, wait status).
+// The child is reaped by `wait4` (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn bh_steps(
     conf: &Path,
     steps: &[(String, usize, &dyn Fn())],
