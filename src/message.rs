@@ -36,6 +36,9 @@ pub mod limits {
     pub const MAX_HEADERS: usize = 100_000;
     /// Bytes of all header blocks together.
     pub const MAX_HEADER_BYTES: usize = 8 << 20;
+    /// Bytes of one part's header block (Exim's default `header_maxsize`
+    /// for the top level).
+    pub const MAX_BLOCK_HEADER_BYTES: usize = 1 << 20;
 }
 use limits::*;
 
@@ -705,6 +708,7 @@ impl<'a> Feed<'a> {
             self.over(|| format!("MIME nesting deeper than {MAX_DEPTH}"));
         }
         let mut hl = Vec::new();
+        let mut block_bytes = 0;
         loop {
             let line = self.readline();
             if line.is_empty() {
@@ -714,6 +718,13 @@ impl<'a> Feed<'a> {
                 if !starts_nl(line) {
                     self.unread(line);
                 }
+                break;
+            }
+            block_bytes += line.len();
+            if block_bytes > MAX_BLOCK_HEADER_BYTES {
+                self.over(|| {
+                    format!("more than {MAX_BLOCK_HEADER_BYTES} bytes of headers in a part")
+                });
                 break;
             }
             self.header_bytes += line.len();
