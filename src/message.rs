@@ -1470,38 +1470,46 @@ impl<'a> Message<'a> {
         if !first.children.is_empty() {
             return None;
         }
-        let body = first.decoded();
-        let lines = || Lines { raw: &body, pos: 0 }.map(strip_eol);
-        // The first non-blank line (a blank one holds no ':').
-        let (lineno, line) = lines().enumerate().find(|(_, l)| !strip(l).is_empty())?;
-        let i = line.iter().position(|&c| c == b':')?;
-        let name = &line[..i];
-        if !approve_name(name) {
-            return None;
-        }
-        let pw = lstrip(&line[i + 1..]).to_vec();
-        // The other lines joined by '\n', built without a table of lines.
-        let mut first_text = Vec::with_capacity(body.len());
-        for (n, l) in lines().enumerate().filter(|(n, _)| *n != lineno) {
-            if n > usize::from(lineno == 0) {
-                first_text.push(b'\n');
+        // The first part's decoded text, its first non-blank line taken
+        // out; the decoded body itself goes as soon as that is built (one
+        // copy of the body at a time besides the raw message).
+        let (name, pw, first_text) = {
+            let body = first.decoded();
+            let lines = || Lines { raw: &body, pos: 0 }.map(strip_eol);
+            // The first non-blank line (a blank one holds no ':').
+            let (lineno, line) = lines().enumerate().find(|(_, l)| !strip(l).is_empty())?;
+            let i = line.iter().position(|&c| c == b':')?;
+            let name = line[..i].to_vec();
+            if !approve_name(&name) {
+                return None;
             }
-            first_text.extend_from_slice(l);
-        }
+            let pw = lstrip(&line[i + 1..]).to_vec();
+            // The other lines joined by '\n', without a table of lines.
+            let mut first_text = Vec::with_capacity(body.len());
+            for (n, l) in lines().enumerate().filter(|(n, _)| *n != lineno) {
+                if n > usize::from(lineno == 0) {
+                    first_text.push(b'\n');
+                }
+                first_text.extend_from_slice(l);
+            }
+            (name, pw, first_text)
+        };
         let mut unsafe_html = false;
         for (k, p) in parts.iter().enumerate() {
             if p.maintype() != "text" || !p.children.is_empty() {
                 continue;
             }
-            let text = if k == idx {
-                first_text.clone()
+            let decoded;
+            let text: &[u8] = if k == idx {
+                &first_text
             } else {
-                p.decoded()
+                decoded = p.decoded();
+                &decoded
             };
-            if approve_pattern_found(&text, name, &pw) {
+            if approve_pattern_found(text, &name, &pw) {
                 continue;
             }
-            if approve_pattern_found(&strip_tags(&text), name, &pw) {
+            if approve_pattern_found(&strip_tags(text), &name, &pw) {
                 unsafe_html = true;
                 break;
             }

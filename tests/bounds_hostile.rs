@@ -176,7 +176,7 @@ fn a_large_member_list_is_bounded() {
         r.rss_kib,
         r.json
     );
-    // Parsing config.pck (members as a map) costs about 4.5 x its size
+    // Parsing config.pck (members as a map) costs about 5 x its size
     // here; the bound is generous (the figures: tools/bounds_measure.sh).
     assert!(r.rss_kib < (64 << 10) + 8 * pck / 1024, "{} KiB", r.rss_kib);
     assert!(r.elapsed < TIME_LIMIT);

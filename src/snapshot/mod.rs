@@ -531,7 +531,7 @@ type Verified = (ListPolicy, Option<FileId>, u64);
 
 /// CRC-32 of the file without the 4 bytes at `sum_at`, read in chunks.
 fn checksum_file(cdb: &CdbFile, sum_at: u64) -> Result<u32, SnapshotError> {
-    let mut buf = vec![0u8; 256 << 10];
+    let mut buf = vec![0u8; (cdb.len() as usize).min(256 << 10)];
     let mut crc = crc32(b"");
     for (mut pos, end) in [(0, sum_at), (sum_at + 4, cdb.len())] {
         while pos < end {
