@@ -226,10 +226,6 @@ fn rstrip_nl(b: &[u8]) -> &[u8] {
     &b[..i]
 }
 
-fn split_ws(b: &[u8]) -> Vec<&[u8]> {
-    b.split(|&c| is_ws(c)).filter(|w| !w.is_empty()).collect()
-}
-
 /// `str.splitlines(True)`: line ends are `\n`, `\r\n` and `\r`.
 fn splitlines_keep(b: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
@@ -628,6 +624,12 @@ impl<'a> Feed<'a> {
 
     /// Every line up to the next end marker.
     fn rest(&mut self) -> Cow<'a, [u8]> {
+        if self.eof.is_empty() && self.back.is_empty() && self.limit.is_none() {
+            // No end marker can stop it: the rest is the rest of the input.
+            let all = &self.raw[self.lines.pos..];
+            self.lines.pos = self.raw.len();
+            return Cow::Borrowed(all);
+        }
         let mut g = Gather::Empty;
         loop {
             let l = self.readline();
@@ -946,22 +948,24 @@ impl<'a> Part<'a> {
         }
     }
 
-    /// `get_payload(decode=True)` of a non-multipart part.
-    fn decoded(&self) -> Vec<u8> {
+    /// `get_payload(decode=True)` of a non-multipart part (the payload
+    /// itself, not a copy, when there is nothing to decode).
+    fn decoded(&self) -> Cow<'_, [u8]> {
         let cte = self
             .get_raw("content-transfer-encoding")
             .map(|v| v.to_ascii_lowercase())
             .unwrap_or_default();
         match cte.as_str() {
-            "quoted-printable" => codec::a2b_qp(&self.payload),
+            "quoted-printable" => Cow::Owned(codec::a2b_qp(&self.payload)),
             "base64" => {
                 if self.payload.is_empty() {
-                    Vec::new()
+                    Cow::Borrowed(b"")
                 } else {
-                    codec::a2b_base64(&self.payload).unwrap_or_else(|_| self.payload.to_vec())
+                    codec::a2b_base64(&self.payload)
+                        .map_or(Cow::Borrowed(&self.payload[..]), Cow::Owned)
                 }
             }
-            _ => self.payload.to_vec(),
+            _ => Cow::Borrowed(&self.payload[..]),
         }
     }
 
@@ -1331,6 +1335,15 @@ const ADMIN_COMMANDS: &[(&[u8], usize, usize)] = &[
     (b"who", 0, 1),
 ];
 
+/// [`admin_args`] of `word` lowered (copied only when short enough to
+/// be a command).
+fn admin_word(word: &[u8]) -> Option<(usize, usize)> {
+    if word.len() > 16 {
+        return None;
+    }
+    admin_args(&lower(word))
+}
+
 fn admin_args(word: &[u8]) -> Option<(usize, usize)> {
     ADMIN_COMMANDS
         .iter()
@@ -1550,7 +1563,7 @@ impl<'a> Message<'a> {
         // `NL.join(lines).strip().lower()` is one command word only when a
         // single line is not blank (a command word holds no whitespace).
         if let [only] = nonblank[..] {
-            if admin_args(&lower(strip(only))).is_some() {
+            if admin_word(strip(only)).is_some() {
                 return true;
             }
         }
@@ -1561,13 +1574,20 @@ impl<'a> Message<'a> {
             if strip(line).is_empty() {
                 continue;
             }
-            let words: Vec<Vec<u8>> = split_ws(line).into_iter().map(lower).collect();
-            let Some((lo, hi)) = admin_args(&words[0]) else {
+            // `line.split()` lowered, read only as far as the test needs:
+            // a command word and at most `hi` + 1 more (a line may be
+            // one huge word or millions of them).
+            let mut words = line.split(|&c| is_ws(c)).filter(|w| !w.is_empty());
+            let Some(first) = words.next() else { continue };
+            let Some((lo, hi)) = admin_word(first) else {
                 continue;
             };
-            let n = words.len() - 1;
+            let rest: Vec<&[u8]> = words.take(hi + 1).collect();
+            let n = rest.len();
             if lo <= n && n <= hi {
-                if words[0] == b"set" && words[2] != b"on" && words[2] != b"off" {
+                let on_off =
+                    |w: &[u8]| w.eq_ignore_ascii_case(b"on") || w.eq_ignore_ascii_case(b"off");
+                if first.eq_ignore_ascii_case(b"set") && !on_off(rest[1]) {
                     continue;
                 }
                 return true;
