@@ -267,13 +267,6 @@ fn strip_eol(l: &[u8]) -> &[u8] {
     }
 }
 
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    if n.is_empty() {
-        return Some(0);
-    }
-    h.windows(n.len()).position(|w| w == n)
-}
-
 fn lower(b: &[u8]) -> Vec<u8> {
     b.to_ascii_lowercase()
 }
@@ -1282,9 +1275,9 @@ fn approve_name(name: &[u8]) -> bool {
 fn approve_pattern_found(text: &[u8], name: &[u8], pw: &[u8]) -> bool {
     let mut head = name.to_vec();
     head.push(b':');
-    let mut from = 0;
-    while let Some(p) = find(&text[from..], &head) {
-        let mut k = from + p + head.len();
+    // `name:` cannot overlap itself (its only ':' is the last byte).
+    for p in memchr::memmem::find_iter(text, &head) {
+        let mut k = p + head.len();
         loop {
             if text[k..].starts_with(pw) {
                 return true;
@@ -1297,7 +1290,6 @@ fn approve_pattern_found(text: &[u8], name: &[u8], pw: &[u8]) -> bool {
                 break;
             }
         }
-        from += p + 1;
     }
     false
 }
