@@ -50,7 +50,7 @@
 //! is mapped, so a snapshot truncated or rewritten in place (`cp` over it,
 //! `rsync --inplace`, a shared file system changed from another host)
 //! cannot fault a reader: after its reads a lookup checks that the file is
-//! the one opened (`fstat`: size, times, inode) and otherwise fails with
+//! the one opened (`fstat`: size, mtime, inode) and otherwise fails with
 //! [`SnapshotError::Changed`], which a verdict reports as undecided.
 
 pub mod codec;
@@ -296,15 +296,16 @@ pub fn write_snapshot_with_mode(
     Ok(())
 }
 
-/// What `fstat` says of the file when it was opened: a lookup that finds
-/// nothing checks the file is still the same before believing it.
+/// What `fstat` says of the file when it was opened; a lookup's answer is
+/// believed only while it says the same. Not the ctime: renaming a new
+/// snapshot over the path unlinks the old file, which changes its ctime
+/// but not its contents (a reader keeps the old generation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stamp {
     dev: u64,
     ino: u64,
     size: u64,
     mtime: (i64, i64),
-    ctime: (i64, i64),
 }
 
 impl Stamp {
@@ -314,7 +315,6 @@ impl Stamp {
             ino: m.ino(),
             size: m.size(),
             mtime: (m.mtime(), m.mtime_nsec()),
-            ctime: (m.ctime(), m.ctime_nsec()),
         }
     }
 }
