@@ -121,10 +121,13 @@ fn gate_ref<'a>(g: *const mg_gate) -> Result<&'a Gate, Error> {
     Ok(unsafe { &(*g).gate })
 }
 
-/// The fixed text for a result code (static storage).
+/// The fixed text for a result code (static storage). Any int is
+/// accepted: a value that is no `mg_result` gives "unknown result code".
 #[no_mangle]
-pub extern "C" fn mg_result_text(code: mg_result) -> *const c_char {
-    code.text().as_ptr()
+pub extern "C" fn mg_result_text(code: c_int) -> *const c_char {
+    mg_result::from_code(code)
+        .map_or(c"unknown result code", mg_result::text)
+        .as_ptr()
 }
 
 /// The detailed message of the last failure on this thread (empty if
@@ -339,13 +342,15 @@ pub unsafe extern "C" fn mg_verdict_action(v: *const mg_verdict) -> mg_action {
 }
 
 /// The action's name: accept, hold, reject or discard (static storage).
+/// Any int is accepted: a value that is no `mg_action` gives "unknown".
 #[no_mangle]
-pub extern "C" fn mg_action_name(a: mg_action) -> *const c_char {
-    match a {
-        mg_action::Accept => c"accept",
-        mg_action::Hold => c"hold",
-        mg_action::Reject => c"reject",
-        mg_action::Discard => c"discard",
+pub extern "C" fn mg_action_name(action: c_int) -> *const c_char {
+    match action {
+        0 => c"accept",
+        1 => c"hold",
+        2 => c"reject",
+        3 => c"discard",
+        _ => c"unknown",
     }
     .as_ptr()
 }
@@ -498,7 +503,7 @@ mod tests {
         assert!(g.is_null());
         assert!(s(mg_last_error()).contains("/nonexistent/x.conf"));
         assert_eq!(
-            s(mg_result_text(rc)),
+            s(mg_result_text(rc as c_int)),
             "configuration file missing or invalid"
         );
         let rc = unsafe { mg_gate_open_lists(ptr::null(), ptr::null(), &mut g) };
@@ -509,7 +514,26 @@ mod tests {
             unsafe { mg_gate_route(ptr::null(), c"a".as_ptr(), c"b".as_ptr(), ptr::null_mut()) };
         assert_eq!(rc, mg_result::NullArgument);
         assert_eq!(s(mg_version()), env!("CARGO_PKG_VERSION"));
-        assert_eq!(s(mg_action_name(mg_action::Discard)), "discard");
+        assert_eq!(s(mg_action_name(mg_action::Discard as c_int)), "discard");
+    }
+
+    #[test]
+    fn codes_out_of_range_have_documented_answers() {
+        for code in 0..=9 {
+            let r = mg_result::from_code(code).unwrap();
+            assert_eq!(r as c_int, code);
+            assert_eq!(s(mg_result_text(code)), r.text().to_str().unwrap());
+        }
+        for code in [10, 42, -1, c_int::MIN, c_int::MAX] {
+            assert!(mg_result::from_code(code).is_none());
+            assert_eq!(s(mg_result_text(code)), "unknown result code");
+        }
+        for (code, name) in [(0, "accept"), (1, "hold"), (2, "reject"), (3, "discard")] {
+            assert_eq!(s(mg_action_name(code)), name);
+        }
+        for code in [4, 100, -1, c_int::MIN, c_int::MAX] {
+            assert_eq!(s(mg_action_name(code)), "unknown");
+        }
     }
 
     #[test]

@@ -14,6 +14,11 @@
 //! The reader checks every offset against the slice: a truncated or hostile
 //! file gives [`CdbError`], never a panic or a read out of bounds. Lookups
 //! probe at most `slots` slots, so a table with no empty slot still ends.
+//!
+//! [`CdbFile`] reads the same format from an open file with positioned
+//! reads (`pread`) instead of a memory map: a file truncated or rewritten
+//! under the reader gives a short read, an error or stale bytes, never a
+//! signal (a shrunk mapping faults with SIGBUS, fatal to the host process).
 
 use std::ops::Range;
 
@@ -30,6 +35,8 @@ pub enum CdbError {
     /// An offset or length points outside the file, or the file is shorter
     /// than its header.
     Malformed(&'static str),
+    /// Reading the file failed (e.g. it was truncated after opening).
+    Io(String),
 }
 
 impl std::fmt::Display for CdbError {
@@ -37,6 +44,7 @@ impl std::fmt::Display for CdbError {
         match self {
             CdbError::TooLarge => write!(f, "a cdb cannot exceed {MAX_LEN} bytes"),
             CdbError::Malformed(what) => write!(f, "malformed cdb: {what}"),
+            CdbError::Io(what) => write!(f, "reading the cdb: {what}"),
         }
     }
 }
@@ -48,6 +56,7 @@ impl From<CdbError> for std::io::Error {
         let kind = match e {
             CdbError::TooLarge => std::io::ErrorKind::InvalidInput,
             CdbError::Malformed(_) => std::io::ErrorKind::InvalidData,
+            CdbError::Io(_) => std::io::ErrorKind::Other,
         };
         std::io::Error::new(kind, e)
     }
@@ -225,12 +234,6 @@ impl<'a> Cdb<'a> {
         Ok(Cdb { data, eod })
     }
 
-    /// A cdb whose header [`Cdb::new`] already accepted, with the end of
-    /// records it found. Reads stay bounds-checked all the same.
-    pub(crate) fn checked(data: &'a [u8], eod: usize) -> Cdb<'a> {
-        Cdb { data, eod }
-    }
-
     /// The whole file.
     pub fn bytes(&self) -> &'a [u8] {
         self.data
@@ -352,6 +355,261 @@ impl<'a> Iterator for Records<'a> {
     }
 }
 
+/// A cdb read from an open file with positioned reads: the 2 KiB header
+/// is kept in memory, a lookup reads its slots and candidate records
+/// (usually two `pread` calls). Thread-safe: `pread` has no file offset.
+#[derive(Debug)]
+pub struct CdbFile {
+    file: std::fs::File,
+    /// The file's length when opened; reads past it are refused.
+    len: u64,
+    /// `(pos, slots)` of the 256 tables.
+    tables: Box<[(u32, u32); 256]>,
+    eod: u64,
+}
+
+/// Slots read per `pread` while probing a table.
+const SLOT_BATCH: usize = 16;
+
+fn io_err(e: std::io::Error) -> CdbError {
+    CdbError::Io(e.to_string())
+}
+
+impl CdbFile {
+    /// Read and check the header of `file`, `len` bytes long (its size
+    /// when opened): every table and the end of records inside it.
+    pub fn open(file: std::fs::File, len: u64) -> Result<CdbFile, CdbError> {
+        if len < HEADER_LEN as u64 {
+            return Err(CdbError::Malformed("shorter than the 2048-byte header"));
+        }
+        if len > MAX_LEN {
+            return Err(CdbError::TooLarge);
+        }
+        let mut head = [0u8; HEADER_LEN];
+        std::os::unix::fs::FileExt::read_exact_at(&file, &mut head, 0).map_err(io_err)?;
+        let mut tables = Box::new([(0u32, 0u32); 256]);
+        for (i, t) in tables.iter_mut().enumerate() {
+            let pos = u32_at(&head, i * 8).unwrap_or(0);
+            let slots = u32_at(&head, i * 8 + 4).unwrap_or(0);
+            if slots > 0 && (pos < HEADER_LEN as u32 || pos as u64 + slots as u64 * 8 > len) {
+                return Err(CdbError::Malformed("hash table outside the file"));
+            }
+            *t = (pos, slots);
+        }
+        let eod = tables[0].0 as u64;
+        if eod < HEADER_LEN as u64 || eod > len {
+            return Err(CdbError::Malformed("end of records outside the file"));
+        }
+        Ok(CdbFile {
+            file,
+            len,
+            tables,
+            eod,
+        })
+    }
+
+    /// The open file.
+    pub fn file(&self) -> &std::fs::File {
+        &self.file
+    }
+
+    /// The file's length when opened.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Where the records end and the hash tables begin.
+    pub fn end_of_records(&self) -> u64 {
+        self.eod
+    }
+
+    /// Fill `buf` from `pos`, which must lie inside the file as opened.
+    pub fn read_at(&self, pos: u64, buf: &mut [u8]) -> Result<(), CdbError> {
+        if pos
+            .checked_add(buf.len() as u64)
+            .is_none_or(|end| end > self.len)
+        {
+            return Err(CdbError::Malformed("record outside the file"));
+        }
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, buf, pos).map_err(io_err)
+    }
+
+    /// `(klen, vlen)` of the record at `pos`, checked against the file.
+    fn lengths_at(&self, head: &[u8; 8], pos: u64) -> Result<(u64, u64), CdbError> {
+        let klen = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as u64;
+        let vlen = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as u64;
+        if pos + 8 + klen + vlen > self.len {
+            return Err(CdbError::Malformed("record outside the file"));
+        }
+        Ok((klen, vlen))
+    }
+
+    /// The record at `pos`: its key and value, read in full.
+    pub fn record_at(&self, pos: u64) -> Result<(Vec<u8>, Vec<u8>), CdbError> {
+        let mut head = [0u8; 8];
+        self.read_at(pos, &mut head)?;
+        let (klen, vlen) = self.lengths_at(&head, pos)?;
+        let mut kv = Vec::new();
+        kv.try_reserve_exact((klen + vlen) as usize)
+            .map_err(|_| CdbError::Io("out of memory for a record".into()))?;
+        kv.resize((klen + vlen) as usize, 0);
+        self.read_at(pos + 8, &mut kv)?;
+        let value = kv.split_off(klen as usize);
+        Ok((kv, value))
+    }
+
+    /// The value of the first record whose key is `prefix` followed by
+    /// `rest`. A candidate record is read with room for a value of
+    /// `value_hint` bytes: one `pread` when the value is no longer.
+    pub fn find_concat(
+        &self,
+        prefix: &[u8],
+        rest: &[u8],
+        value_hint: usize,
+    ) -> Result<Option<Vec<u8>>, CdbError> {
+        let h = hash_from(hash_from(5381, prefix), rest);
+        let (tpos, slots) = self.tables[(h & 255) as usize];
+        let (tpos, slots) = (tpos as u64, slots as u64);
+        if slots == 0 {
+            return Ok(None);
+        }
+        let klen = (prefix.len() + rest.len()) as u64;
+        let mut s = (h >> 8) as u64 % slots;
+        let mut probed = 0u64;
+        let mut batch = [0u8; SLOT_BATCH * 8];
+        let mut rec = Vec::new();
+        while probed < slots {
+            let n = (SLOT_BATCH as u64).min(slots - s).min(slots - probed) as usize;
+            let buf = &mut batch[..n * 8];
+            self.read_at(tpos + s * 8, buf)?;
+            for slot in buf.chunks_exact(8) {
+                let sh = u32::from_le_bytes([slot[0], slot[1], slot[2], slot[3]]);
+                let rpos = u32::from_le_bytes([slot[4], slot[5], slot[6], slot[7]]) as u64;
+                if rpos == 0 {
+                    return Ok(None);
+                }
+                if sh != h {
+                    continue;
+                }
+                // Header, key and (probably) the whole value in one read.
+                let want = (8 + klen + value_hint as u64).min(self.len.saturating_sub(rpos));
+                if want < 8 {
+                    return Err(CdbError::Malformed("record outside the file"));
+                }
+                rec.clear();
+                rec.resize(want as usize, 0);
+                self.read_at(rpos, &mut rec)?;
+                let head: [u8; 8] = rec[..8].try_into().expect("8 bytes");
+                let (k, vlen) = self.lengths_at(&head, rpos)?;
+                if k != klen {
+                    continue;
+                }
+                let key = &rec[8..rec.len().min(8 + klen as usize)];
+                if key.len() as u64 != klen
+                    || !key.starts_with(prefix)
+                    || &key[prefix.len()..] != rest
+                {
+                    continue;
+                }
+                let vstart = 8 + klen;
+                let mut value = Vec::new();
+                value
+                    .try_reserve_exact(vlen as usize)
+                    .map_err(|_| CdbError::Io("out of memory for a record".into()))?;
+                let have = (rec.len() as u64 - vstart).min(vlen);
+                value.extend_from_slice(&rec[vstart as usize..(vstart + have) as usize]);
+                if have < vlen {
+                    value.resize(vlen as usize, 0);
+                    self.read_at(rpos + vstart + have, &mut value[have as usize..])?;
+                }
+                return Ok(Some(value));
+            }
+            probed += n as u64;
+            s += n as u64;
+            if s == slots {
+                s = 0;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every record in file order, read through a buffer.
+    pub fn records(&self) -> FileRecords<'_> {
+        FileRecords {
+            cdb: self,
+            pos: HEADER_LEN as u64,
+            buf: Vec::new(),
+            buf_at: 0,
+            failed: false,
+        }
+    }
+}
+
+/// Iterator over the records of a [`CdbFile`]; yields one error and stops
+/// at a record that crosses the end of the records or cannot be read.
+#[derive(Debug)]
+pub struct FileRecords<'a> {
+    cdb: &'a CdbFile,
+    pos: u64,
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    buf_at: u64,
+    failed: bool,
+}
+
+impl FileRecords<'_> {
+    /// `n` bytes at `pos`, from the buffer (refilled by 64 KiB reads).
+    fn bytes(&mut self, pos: u64, n: u64) -> Result<&[u8], CdbError> {
+        let end = pos + n;
+        if pos < self.buf_at || end > self.buf_at + self.buf.len() as u64 {
+            let len = n
+                .max(64 << 10)
+                .min(self.cdb.eod - pos.min(self.cdb.eod))
+                .max(n);
+            self.buf.clear();
+            self.buf
+                .try_reserve_exact(len as usize)
+                .map_err(|_| CdbError::Io("out of memory for a record".into()))?;
+            self.buf.resize(len as usize, 0);
+            self.cdb.read_at(pos, &mut self.buf)?;
+            self.buf_at = pos;
+        }
+        let at = (pos - self.buf_at) as usize;
+        Ok(&self.buf[at..at + n as usize])
+    }
+
+    fn next_record(&mut self) -> Result<(Vec<u8>, Vec<u8>), CdbError> {
+        let pos = self.pos;
+        let head: [u8; 8] = self.bytes(pos, 8)?.try_into().expect("8 bytes");
+        let (klen, vlen) = self.cdb.lengths_at(&head, pos)?;
+        if pos + 8 + klen + vlen > self.cdb.eod {
+            return Err(CdbError::Malformed("record crosses the end of records"));
+        }
+        let kv = self.bytes(pos + 8, klen + vlen)?;
+        let (k, v) = kv.split_at(klen as usize);
+        let out = (k.to_vec(), v.to_vec());
+        self.pos = pos + 8 + klen + vlen;
+        Ok(out)
+    }
+}
+
+impl Iterator for FileRecords<'_> {
+    type Item = Result<(Vec<u8>, Vec<u8>), CdbError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.pos >= self.cdb.eod {
+            return None;
+        }
+        let r = self.next_record();
+        self.failed = r.is_err();
+        Some(r)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,5 +646,53 @@ mod tests {
         // Values from the reference implementation.
         assert_eq!(hash(b""), 5381);
         assert_eq!(hash(b"a"), (5381u32 * 33) ^ 97);
+    }
+
+    #[test]
+    fn file_reader_agrees_with_the_slice_reader() {
+        let mut w = CdbWriter::new();
+        for i in 0..5000u32 {
+            w.add(
+                format!("k{i}").as_bytes(),
+                &i.to_le_bytes().repeat(i as usize % 40),
+            )
+            .unwrap();
+        }
+        let file = w.finish().unwrap();
+        let dir = std::env::temp_dir().join(format!("cdb-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.cdb");
+        std::fs::write(&path, &file).unwrap();
+        let c = Cdb::new(&file).unwrap();
+        let f = CdbFile::open(std::fs::File::open(&path).unwrap(), file.len() as u64).unwrap();
+        for i in (0..5200u32).step_by(7) {
+            let key = format!("k{i}");
+            let want = c.get(key.as_bytes()).unwrap().map(<[u8]>::to_vec);
+            for hint in [0, 5, 1000] {
+                let got = f.find_concat(b"k", &key.as_bytes()[1..], hint).unwrap();
+                assert_eq!(got, want, "{key}");
+            }
+        }
+        let all: Vec<_> = f.records().map(Result::unwrap).collect();
+        let want: Vec<_> = c
+            .records()
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+            .collect();
+        assert_eq!(all, want);
+        // Truncated under the reader: errors, never a fault.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(3000)
+            .unwrap();
+        let mut errors = 0;
+        for i in 0..5000u32 {
+            let key = format!("k{i}");
+            errors += f.find_concat(b"", key.as_bytes(), 8).is_err() as u32;
+        }
+        assert!(errors > 4000, "{errors}");
+        assert!(f.records().any(|r| r.is_err()));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -28,9 +28,9 @@ pub mod export;
 pub mod ffi;
 pub mod gate;
 pub mod message;
-pub mod mmcfg;
 #[cfg(feature = "milter")]
 pub mod milter;
+pub mod mmcfg;
 pub mod pickle;
 pub mod policy;
 pub mod pyre;

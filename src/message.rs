@@ -17,30 +17,112 @@ mod addr;
 mod charsets;
 mod codec;
 
+use std::borrow::Cow;
+
 use codec::Codec;
 use unicode_normalization::UnicodeNormalization;
 
-/// MIME nesting deeper than this is kept as an opaque body.
-const MAX_DEPTH: usize = 64;
+/// Structural limits. Past any of them the parse stops building the tree
+/// and [`Message::limit`] says why: the message is then one the engine
+/// cannot judge (Mailman decides). They bound the memory of the tree
+/// (about 300 bytes a part, 100 a header, at most twice the header
+/// bytes) whatever the MIME structure: far more than real mail uses.
+pub mod limits {
+    /// MIME nesting deeper than this.
+    pub const MAX_DEPTH: usize = 64;
+    /// Parts (every node of the tree, the message itself included).
+    pub const MAX_PARTS: usize = 100_000;
+    /// Header fields over all parts.
+    pub const MAX_HEADERS: usize = 100_000;
+    /// Bytes of all header blocks together.
+    pub const MAX_HEADER_BYTES: usize = 8 << 20;
+    /// Bytes of one part's header block (Exim's default `header_maxsize`
+    /// for the top level).
+    pub const MAX_BLOCK_HEADER_BYTES: usize = 1 << 20;
+}
+use limits::*;
 
-/// A parsed message. Parsing never fails: whatever Python's parser would
-/// make of the bytes, this makes of them too.
+/// A parsed message, borrowing the raw bytes: payloads, preambles and
+/// epilogues are slices of them. Parsing never fails: whatever Python's
+/// parser would make of the bytes, this makes of them too, within
+/// [`limits`].
 #[derive(Debug, Clone, Default)]
-pub struct Message {
-    root: Part,
+pub struct Message<'a> {
+    root: Part<'a>,
+    limit: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
-struct Part {
+struct Part<'a> {
     unixfrom: Option<String>,
     headers: Vec<(String, String)>,
     default_type: &'static str,
     /// Sub-messages; non-empty exactly when Python's payload is a list.
-    children: Vec<Part>,
+    children: Vec<Part<'a>>,
     /// The string payload when there are no children.
-    payload: Vec<u8>,
-    preamble: Option<Vec<u8>>,
-    epilogue: Option<Vec<u8>>,
+    payload: Cow<'a, [u8]>,
+    preamble: Option<Cow<'a, [u8]>>,
+    epilogue: Option<Cow<'a, [u8]>>,
+}
+
+/// Consecutive lines read from the feed, as one slice of the raw bytes
+/// while they are contiguous there (always, but after a line pushed back
+/// past a consumed blank line: then a copy).
+#[derive(Default)]
+enum Gather<'a> {
+    #[default]
+    Empty,
+    Span(&'a [u8], &'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl<'a> Gather<'a> {
+    fn push(&mut self, raw: &'a [u8], line: &'a [u8]) {
+        *self = match std::mem::take(self) {
+            Gather::Empty => Gather::Span(line, line),
+            Gather::Span(first, last) if last.as_ptr_range().end == line.as_ptr() => {
+                Gather::Span(first, line)
+            }
+            Gather::Span(first, last) => {
+                let mut v = span(raw, first, last).to_vec();
+                v.extend_from_slice(line);
+                Gather::Owned(v)
+            }
+            Gather::Owned(mut v) => {
+                v.extend_from_slice(line);
+                Gather::Owned(v)
+            }
+        }
+    }
+
+    fn finish(self, raw: &'a [u8]) -> Cow<'a, [u8]> {
+        match self {
+            Gather::Empty => Cow::Borrowed(b""),
+            Gather::Span(first, last) => Cow::Borrowed(span(raw, first, last)),
+            Gather::Owned(v) => Cow::Owned(v),
+        }
+    }
+}
+
+/// The bytes of `raw` from the start of `first` to the end of `last`,
+/// both slices of it (`first` no later than `last`).
+fn span<'a>(raw: &'a [u8], first: &[u8], last: &[u8]) -> &'a [u8] {
+    let base = raw.as_ptr() as usize;
+    let start = first.as_ptr() as usize - base;
+    let end = last.as_ptr() as usize - base + last.len();
+    &raw[start..end]
+}
+
+/// `s` without one trailing line end.
+fn strip_eol_cow(s: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(strip_eol(b)),
+        Cow::Owned(mut v) => {
+            let n = strip_eol(&v).len();
+            v.truncate(n);
+            Cow::Owned(v)
+        }
+    }
 }
 
 /// Parameters of MimeDel (`filter_content` and friends).
@@ -144,10 +226,6 @@ fn rstrip_nl(b: &[u8]) -> &[u8] {
     &b[..i]
 }
 
-fn split_ws(b: &[u8]) -> Vec<&[u8]> {
-    b.split(|&c| is_ws(c)).filter(|w| !w.is_empty()).collect()
-}
-
 /// `str.splitlines(True)`: line ends are `\n`, `\r\n` and `\r`.
 fn splitlines_keep(b: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
@@ -187,13 +265,6 @@ fn strip_eol(l: &[u8]) -> &[u8] {
     } else {
         l
     }
-}
-
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    if n.is_empty() {
-        return Some(0);
-    }
-    h.windows(n.len()).position(|w| w == n)
 }
 
 fn lower(b: &[u8]) -> Vec<u8> {
@@ -470,20 +541,60 @@ fn starts_nl(line: &[u8]) -> bool {
     matches!(line.first(), Some(b'\r') | Some(b'\n'))
 }
 
-struct Feed<'a> {
-    lines: Vec<&'a [u8]>,
+/// The lines of the raw message, one at a time, as `splitlines(True)`
+/// cuts them (`\n`, `\r\n`, `\r`): no table of lines is built.
+struct Lines<'a> {
+    raw: &'a [u8],
     pos: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = &self.raw[self.pos..];
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match rest.iter().position(|&c| c == b'\n' || c == b'\r') {
+            Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => i + 2,
+            Some(i) => i + 1,
+            None => rest.len(),
+        };
+        self.pos += end;
+        Some(&rest[..end])
+    }
+}
+
+struct Feed<'a> {
+    raw: &'a [u8],
+    lines: Lines<'a>,
     back: Vec<&'a [u8]>,
     eof: Vec<Eof>,
+    parts: usize,
+    headers: usize,
+    header_bytes: usize,
+    /// The first limit passed (the tree is no longer built).
+    limit: Option<String>,
 }
 
 impl<'a> Feed<'a> {
+    fn over(&mut self, why: impl FnOnce() -> String) {
+        if self.limit.is_none() {
+            self.limit = Some(why());
+        }
+    }
+
     fn readline(&mut self) -> &'a [u8] {
+        if self.limit.is_some() {
+            // Past a limit nothing more is read: every loop of the parse
+            // ends as at the end of the input.
+            return b"";
+        }
         let line = if let Some(l) = self.back.pop() {
             l
-        } else if self.pos < self.lines.len() {
-            self.pos += 1;
-            self.lines[self.pos - 1]
+        } else if let Some(l) = self.lines.next() {
+            l
         } else {
             return b"";
         };
@@ -504,18 +615,43 @@ impl<'a> Feed<'a> {
         self.back.push(l);
     }
 
-    fn rest(&mut self) -> Vec<u8> {
-        let mut v = Vec::new();
+    /// Every line up to the next end marker.
+    fn rest(&mut self) -> Cow<'a, [u8]> {
+        if self.eof.is_empty() && self.back.is_empty() && self.limit.is_none() {
+            // No end marker can stop it: the rest is the rest of the input.
+            let all = &self.raw[self.lines.pos..];
+            self.lines.pos = self.raw.len();
+            return Cow::Borrowed(all);
+        }
+        let mut g = Gather::Empty;
         loop {
             let l = self.readline();
             if l.is_empty() {
-                return v;
+                return g.finish(self.raw);
             }
-            v.extend_from_slice(l);
+            g.push(self.raw, l);
         }
     }
 
-    fn parse_headers(&mut self, part: &mut Part, lines: &[&'a [u8]]) {
+    /// Push a header field, within the limits; false past them.
+    fn push_header(&mut self, part: &mut Part<'a>, name: &[u8], value: &[u8]) -> bool {
+        if self.limit.is_some() {
+            return false;
+        }
+        self.headers += 1;
+        if self.headers > MAX_HEADERS {
+            self.over(|| format!("more than {MAX_HEADERS} header fields"));
+            return false;
+        }
+        if part.headers.try_reserve(1).is_err() {
+            self.over(|| "out of memory for the header fields".into());
+            return false;
+        }
+        part.headers.push((latin1(name), latin1(value)));
+        true
+    }
+
+    fn parse_headers(&mut self, part: &mut Part<'a>, lines: &[&'a [u8]]) {
         let mut last: Option<&[u8]> = None;
         let mut value: Vec<u8> = Vec::new();
         for (lineno, &line) in lines.iter().enumerate() {
@@ -527,7 +663,9 @@ impl<'a> Feed<'a> {
             }
             if let Some(h) = last.take() {
                 let v = &value[..value.len().saturating_sub(1)];
-                part.headers.push((latin1(h), latin1(rstrip_nl(v))));
+                if !self.push_header(part, h, rstrip_nl(v)) {
+                    return;
+                }
                 value.clear();
             }
             if line.starts_with(b"From ") {
@@ -548,16 +686,24 @@ impl<'a> Feed<'a> {
             value = lstrip(&line[i + 1..]).to_vec();
         }
         if let Some(h) = last {
-            part.headers.push((latin1(h), latin1(rstrip_nl(&value))));
+            self.push_header(part, h, rstrip_nl(&value));
         }
     }
 
-    fn parsegen(&mut self, depth: usize, default_type: &'static str) -> Part {
+    fn parsegen(&mut self, depth: usize, default_type: &'static str) -> Part<'a> {
         let mut part = Part {
             default_type,
             ..Part::default()
         };
+        self.parts += 1;
+        if self.parts > MAX_PARTS {
+            self.over(|| format!("more than {MAX_PARTS} MIME parts"));
+        }
+        if depth >= MAX_DEPTH {
+            self.over(|| format!("MIME nesting deeper than {MAX_DEPTH}"));
+        }
         let mut hl = Vec::new();
+        let mut block_bytes = 0;
         loop {
             let line = self.readline();
             if line.is_empty() {
@@ -569,20 +715,40 @@ impl<'a> Feed<'a> {
                 }
                 break;
             }
+            block_bytes += line.len();
+            if block_bytes > MAX_BLOCK_HEADER_BYTES {
+                self.over(|| {
+                    format!("more than {MAX_BLOCK_HEADER_BYTES} bytes of headers in a part")
+                });
+                break;
+            }
+            self.header_bytes += line.len();
+            if self.header_bytes > MAX_HEADER_BYTES {
+                self.over(|| format!("more than {MAX_HEADER_BYTES} bytes of headers"));
+                break;
+            }
+            if hl.len() == MAX_HEADERS {
+                self.over(|| format!("more than {MAX_HEADERS} header lines in a part"));
+                break;
+            }
+            if hl.try_reserve(1).is_err() {
+                self.over(|| "out of memory for the header lines".into());
+                break;
+            }
             hl.push(line);
         }
-        self.parse_headers(&mut part, &hl);
-        let ctype = part.content_type();
-        let main = ctype.split('/').next().unwrap_or("").to_string();
-        if depth >= MAX_DEPTH {
-            part.payload = self.rest();
+        if self.limit.is_some() {
             return part;
         }
+        self.parse_headers(&mut part, &hl);
+        drop(hl);
+        let ctype = part.content_type();
+        let main = ctype.split('/').next().unwrap_or("").to_string();
         if ctype == "message/delivery-status" {
             loop {
                 self.eof.push(Eof::Blank);
                 let child = self.parsegen(depth + 1, "text/plain");
-                part.children.push(child);
+                self.adopt(&mut part, child);
                 self.eof.pop();
                 self.readline();
                 let line = self.readline();
@@ -595,7 +761,7 @@ impl<'a> Feed<'a> {
         }
         if main == "message" {
             let child = self.parsegen(depth + 1, "text/plain");
-            part.children.push(child);
+            self.adopt(&mut part, child);
             return part;
         }
         if main == "multipart" {
@@ -606,7 +772,19 @@ impl<'a> Feed<'a> {
         part
     }
 
-    fn multipart(&mut self, part: &mut Part, depth: usize, ctype: &str) {
+    /// Add a sub-part, unless a limit has been passed (or memory fails).
+    fn adopt(&mut self, part: &mut Part<'a>, child: Part<'a>) {
+        if self.limit.is_some() {
+            return;
+        }
+        if part.children.try_reserve(1).is_err() {
+            self.over(|| "out of memory for the MIME parts".into());
+            return;
+        }
+        part.children.push(child);
+    }
+
+    fn multipart(&mut self, part: &mut Part<'a>, depth: usize, ctype: &str) {
         let Some(boundary) = part.get_boundary() else {
             part.payload = self.rest();
             return;
@@ -619,7 +797,7 @@ impl<'a> Feed<'a> {
         let mut sep = b"--".to_vec();
         sep.extend_from_slice(&boundary);
         let mut capturing = true;
-        let mut preamble: Vec<&[u8]> = Vec::new();
+        let mut preamble = Gather::Empty;
         let mut linesep = false;
         loop {
             let line = self.readline();
@@ -633,9 +811,9 @@ impl<'a> Feed<'a> {
                 }
                 Some((false, _)) => {
                     if capturing {
-                        if let Some(last) = preamble.last_mut() {
-                            *last = strip_eol(last);
-                            part.preamble = Some(preamble.concat());
+                        if !matches!(preamble, Gather::Empty) {
+                            let all = std::mem::take(&mut preamble).finish(self.raw);
+                            part.preamble = Some(strip_eol_cow(all));
                         }
                         capturing = false;
                         self.unread(line);
@@ -652,45 +830,42 @@ impl<'a> Feed<'a> {
                     let mut child = self.parsegen(depth + 1, child_default);
                     trim_last(&mut child);
                     self.eof.pop();
-                    part.children.push(child);
+                    self.adopt(part, child);
                 }
-                None => preamble.push(line),
+                None => preamble.push(self.raw, line),
             }
         }
         if capturing {
-            part.payload = preamble.concat();
-            part.epilogue = Some(Vec::new());
+            part.payload = preamble.finish(self.raw);
+            part.epilogue = Some(Cow::Borrowed(b""));
             self.rest();
             return;
         }
-        let mut epi: Vec<u8> = Vec::new();
-        let mut first = !linesep;
-        loop {
-            let l = self.readline();
-            if l.is_empty() {
-                break;
+        let rest = self.rest();
+        // After a close delimiter without its line end, the next line end
+        // belongs to it.
+        let k = if linesep {
+            0
+        } else if rest.starts_with(b"\r\n") {
+            2
+        } else if starts_nl(&rest) {
+            1
+        } else {
+            0
+        };
+        part.epilogue = Some(match rest {
+            Cow::Borrowed(b) => Cow::Borrowed(&b[k..]),
+            Cow::Owned(mut v) => {
+                v.drain(..k);
+                Cow::Owned(v)
             }
-            if first {
-                let k = if l.starts_with(b"\r\n") {
-                    2
-                } else if starts_nl(l) {
-                    1
-                } else {
-                    0
-                };
-                epi.extend_from_slice(&l[k..]);
-                first = false;
-            } else {
-                epi.extend_from_slice(l);
-            }
-        }
-        part.epilogue = Some(epi);
+        });
     }
 }
 
 /// The newline before a boundary belongs to the boundary: strip it from the
 /// last message the sub-parse created.
-fn trim_last(p: &mut Part) {
+fn trim_last(p: &mut Part<'_>) {
     let mut cur = p;
     loop {
         if cur.maintype() != "multipart" && !cur.children.is_empty() {
@@ -700,21 +875,21 @@ fn trim_last(p: &mut Part) {
         }
     }
     if cur.maintype() == "multipart" {
-        if let Some(e) = cur.epilogue.take() {
-            if !e.is_empty() {
-                cur.epilogue = Some(strip_eol(&e).to_vec());
-            }
-        }
+        // An empty epilogue goes; another loses its last line end.
+        cur.epilogue = cur
+            .epilogue
+            .take()
+            .filter(|e| !e.is_empty())
+            .map(strip_eol_cow);
     } else if cur.children.is_empty() {
-        let n = strip_eol(&cur.payload).len();
-        cur.payload.truncate(n);
+        cur.payload = strip_eol_cow(std::mem::take(&mut cur.payload));
     }
 }
 
 // ---------------------------------------------------------------------------
 // Part accessors.
 
-impl Part {
+impl<'a> Part<'a> {
     fn get_raw(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -759,29 +934,31 @@ impl Part {
         Some(rstrip(&collapse(v)).to_vec())
     }
 
-    fn walk<'s>(&'s self, out: &mut Vec<&'s Part>) {
+    fn walk<'s>(&'s self, out: &mut Vec<&'s Part<'a>>) {
         out.push(self);
         for c in &self.children {
             c.walk(out);
         }
     }
 
-    /// `get_payload(decode=True)` of a non-multipart part.
-    fn decoded(&self) -> Vec<u8> {
+    /// `get_payload(decode=True)` of a non-multipart part (the payload
+    /// itself, not a copy, when there is nothing to decode).
+    fn decoded(&self) -> Cow<'_, [u8]> {
         let cte = self
             .get_raw("content-transfer-encoding")
             .map(|v| v.to_ascii_lowercase())
             .unwrap_or_default();
         match cte.as_str() {
-            "quoted-printable" => codec::a2b_qp(&self.payload),
+            "quoted-printable" => Cow::Owned(codec::a2b_qp(&self.payload)),
             "base64" => {
                 if self.payload.is_empty() {
-                    Vec::new()
+                    Cow::Borrowed(b"")
                 } else {
-                    codec::a2b_base64(&self.payload).unwrap_or_else(|_| self.payload.clone())
+                    codec::a2b_base64(&self.payload)
+                        .map_or(Cow::Borrowed(&self.payload[..]), Cow::Owned)
                 }
             }
-            _ => self.payload.clone(),
+            _ => Cow::Borrowed(&self.payload[..]),
         }
     }
 
@@ -1033,7 +1210,7 @@ pub fn py_splitlines(s: &str, unicode: bool) -> Vec<&str> {
 }
 
 /// SpamDetect's `getDecodedHeaders` for one part.
-fn decoded_headers(p: &Part, form: NormalForm, out: &mut String) {
+fn decoded_headers(p: &Part<'_>, form: NormalForm, out: &mut String) {
     for (h, v) in &p.headers {
         if v.is_ascii() && !v.contains("=?") {
             // No encoded word and nothing to decode: the value as it is,
@@ -1098,9 +1275,9 @@ fn approve_name(name: &[u8]) -> bool {
 fn approve_pattern_found(text: &[u8], name: &[u8], pw: &[u8]) -> bool {
     let mut head = name.to_vec();
     head.push(b':');
-    let mut from = 0;
-    while let Some(p) = find(&text[from..], &head) {
-        let mut k = from + p + head.len();
+    // `name:` cannot overlap itself (its only ':' is the last byte).
+    for p in memchr::memmem::find_iter(text, &head) {
+        let mut k = p + head.len();
         loop {
             if text[k..].starts_with(pw) {
                 return true;
@@ -1113,7 +1290,6 @@ fn approve_pattern_found(text: &[u8], name: &[u8], pw: &[u8]) -> bool {
                 break;
             }
         }
-        from += p + 1;
     }
     false
 }
@@ -1151,6 +1327,15 @@ const ADMIN_COMMANDS: &[(&[u8], usize, usize)] = &[
     (b"who", 0, 1),
 ];
 
+/// [`admin_args`] of `word` lowered (copied only when short enough to
+/// be a command).
+fn admin_word(word: &[u8]) -> Option<(usize, usize)> {
+    if word.len() > 16 {
+        return None;
+    }
+    admin_args(&lower(word))
+}
+
 fn admin_args(word: &[u8]) -> Option<(usize, usize)> {
     ADMIN_COMMANDS
         .iter()
@@ -1165,20 +1350,33 @@ fn stringio_lines(b: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 // ---------------------------------------------------------------------------
 
-impl Message {
+impl<'a> Message<'a> {
     /// Parse raw message bytes (headers, blank line, body; the body may be absent).
-    pub fn parse(raw: &[u8]) -> Message {
+    pub fn parse(raw: &'a [u8]) -> Message<'a> {
         let mut feed = Feed {
-            lines: splitlines_keep(raw),
-            pos: 0,
+            raw,
+            lines: Lines { raw, pos: 0 },
             back: Vec::new(),
             eof: Vec::new(),
+            parts: 0,
+            headers: 0,
+            header_bytes: 0,
+            limit: None,
         };
         let root = feed.parsegen(0, "text/plain");
-        Message { root }
+        Message {
+            root,
+            limit: feed.limit,
+        }
     }
 
-    fn parts(&self) -> Vec<&Part> {
+    /// The structural limit the message passes, if any ([`limits`]): the
+    /// tree then stops there, and no verdict should rest on it.
+    pub fn limit(&self) -> Option<&str> {
+        self.limit.as_deref()
+    }
+
+    fn parts(&self) -> Vec<&Part<'a>> {
         let mut v = Vec::new();
         self.root.walk(&mut v);
         v
@@ -1277,40 +1475,46 @@ impl Message {
         if !first.children.is_empty() {
             return None;
         }
-        let body = first.decoded();
-        let lines = splitlines(&body);
-        let mut lineno = 0;
-        let mut line: &[u8] = b"";
-        for (n, l) in lines.iter().enumerate() {
-            lineno = n;
-            line = l;
-            if !strip(l).is_empty() {
-                break;
+        // The first part's decoded text, its first non-blank line taken
+        // out; the decoded body itself goes as soon as that is built (one
+        // copy of the body at a time besides the raw message).
+        let (name, pw, first_text) = {
+            let body = first.decoded();
+            let lines = || Lines { raw: &body, pos: 0 }.map(strip_eol);
+            // The first non-blank line (a blank one holds no ':').
+            let (lineno, line) = lines().enumerate().find(|(_, l)| !strip(l).is_empty())?;
+            let i = line.iter().position(|&c| c == b':')?;
+            let name = line[..i].to_vec();
+            if !approve_name(&name) {
+                return None;
             }
-        }
-        let i = line.iter().position(|&c| c == b':')?;
-        let name = &line[..i];
-        if !approve_name(name) {
-            return None;
-        }
-        let pw = lstrip(&line[i + 1..]).to_vec();
-        let mut rest: Vec<&[u8]> = lines.clone();
-        rest.remove(lineno);
-        let first_text = rest.join(&b'\n');
+            let pw = lstrip(&line[i + 1..]).to_vec();
+            // The other lines joined by '\n', without a table of lines.
+            let mut first_text = Vec::with_capacity(body.len());
+            for (n, l) in lines().enumerate().filter(|(n, _)| *n != lineno) {
+                if n > usize::from(lineno == 0) {
+                    first_text.push(b'\n');
+                }
+                first_text.extend_from_slice(l);
+            }
+            (name, pw, first_text)
+        };
         let mut unsafe_html = false;
         for (k, p) in parts.iter().enumerate() {
             if p.maintype() != "text" || !p.children.is_empty() {
                 continue;
             }
-            let text = if k == idx {
-                first_text.clone()
+            let decoded;
+            let text: &[u8] = if k == idx {
+                &first_text
             } else {
-                p.decoded()
+                decoded = p.decoded();
+                &decoded
             };
-            if approve_pattern_found(&text, name, &pw) {
+            if approve_pattern_found(text, &name, &pw) {
                 continue;
             }
-            if approve_pattern_found(&strip_tags(&text), name, &pw) {
+            if approve_pattern_found(&strip_tags(text), &name, &pw) {
                 unsafe_html = true;
                 break;
             }
@@ -1324,7 +1528,10 @@ impl Message {
     /// `Utils.is_administrivia(msg)` with DEFAULT_MAIL_COMMANDS_MAX_LINES = `max_lines`.
     pub fn is_administrivia(&self, max_lines: usize) -> bool {
         let mut linecnt = 0;
-        let mut lines: Vec<&[u8]> = Vec::new();
+        // Only what the checks below read: the first five lines and the
+        // non-blank ones (at most max_lines), not every line of the body.
+        let mut head: Vec<&[u8]> = Vec::new();
+        let mut nonblank: Vec<&[u8]> = Vec::new();
         'walk: for p in self.parts() {
             if !p.children.is_empty() {
                 continue;
@@ -1335,31 +1542,44 @@ impl Message {
                 }
                 if !strip(line).is_empty() {
                     linecnt += 1;
+                    nonblank.push(line);
                 }
                 if linecnt > max_lines {
                     return false;
                 }
-                lines.push(line);
+                if head.len() < 5 {
+                    head.push(line);
+                }
             }
         }
-        let body = lines.join(&b'\n');
-        if admin_args(&lower(strip(&body))).is_some() {
-            return true;
+        // `NL.join(lines).strip().lower()` is one command word only when a
+        // single line is not blank (a command word holds no whitespace).
+        if let [only] = nonblank[..] {
+            if admin_word(strip(only)).is_some() {
+                return true;
+            }
         }
         let subject = self.get("subject").map(to_bytes).unwrap_or_default();
-        let mut check: Vec<&[u8]> = lines.iter().take(5).copied().collect();
+        let mut check: Vec<&[u8]> = head;
         check.push(&subject);
         for line in check {
             if strip(line).is_empty() {
                 continue;
             }
-            let words: Vec<Vec<u8>> = split_ws(line).into_iter().map(lower).collect();
-            let Some((lo, hi)) = admin_args(&words[0]) else {
+            // `line.split()` lowered, read only as far as the test needs:
+            // a command word and at most `hi` + 1 more (a line may be
+            // one huge word or millions of them).
+            let mut words = line.split(|&c| is_ws(c)).filter(|w| !w.is_empty());
+            let Some(first) = words.next() else { continue };
+            let Some((lo, hi)) = admin_word(first) else {
                 continue;
             };
-            let n = words.len() - 1;
+            let rest: Vec<&[u8]> = words.take(hi + 1).collect();
+            let n = rest.len();
             if lo <= n && n <= hi {
-                if words[0] == b"set" && words[2] != b"on" && words[2] != b"off" {
+                let on_off =
+                    |w: &[u8]| w.eq_ignore_ascii_case(b"on") || w.eq_ignore_ascii_case(b"off");
+                if first.eq_ignore_ascii_case(b"set") && !on_off(rest[1]) {
                     continue;
                 }
                 return true;
@@ -1378,8 +1598,8 @@ impl Message {
                 } else {
                     0
                 };
-                body + p.preamble.as_ref().map_or(0, Vec::len)
-                    + p.epilogue.as_ref().map_or(0, Vec::len)
+                body + p.preamble.as_ref().map_or(0, |b| b.len())
+                    + p.epilogue.as_ref().map_or(0, |b| b.len())
             })
             .sum()
     }
@@ -1399,7 +1619,7 @@ impl Message {
 }
 
 /// MimeDel's type and file-extension tests on one part, in Mailman's order.
-fn filter_reason(p: &Part, f: &MimeFilter) -> Option<&'static str> {
+fn filter_reason(p: &Part<'_>, f: &MimeFilter) -> Option<&'static str> {
     let ctype = p.content_type();
     let mtype = p.maintype();
     let has = |l: &[String], s: &str| l.iter().any(|x| x == s);
@@ -1423,7 +1643,7 @@ fn filter_reason(p: &Part, f: &MimeFilter) -> Option<&'static str> {
 }
 
 /// MimeDel's `filter_parts`: false when every sub-part was thrown away.
-fn keep_after_filter(p: &Part, f: &MimeFilter) -> bool {
+fn keep_after_filter(p: &Part<'_>, f: &MimeFilter) -> bool {
     if p.children.is_empty() {
         return true;
     }

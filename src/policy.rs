@@ -79,6 +79,11 @@ impl Member {
 pub trait MemberSource: Send + Sync + std::fmt::Debug {
     /// The member with this lower-cased address.
     fn get(&self, lower_address: &str) -> Option<Member>;
+    /// [`MemberSource::get`], or why the source cannot tell (e.g. a
+    /// snapshot file changed in place under the reader).
+    fn try_get(&self, lower_address: &str) -> Result<Option<Member>, String> {
+        Ok(self.get(lower_address))
+    }
     /// Every member, in no particular order.
     fn entries(&self) -> Vec<(String, Member)>;
 }
@@ -95,6 +100,13 @@ impl Members {
         match self {
             Members::Parsed(map) => map.get(lower_address).copied(),
             Members::External(src) => src.get(lower_address),
+        }
+    }
+    /// [`Members::get`], or why the table cannot tell.
+    pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, String> {
+        match self {
+            Members::Parsed(map) => Ok(map.get(lower_address).copied()),
+            Members::External(src) => src.try_get(lower_address),
         }
     }
     /// Every member, sorted by address.
@@ -384,6 +396,11 @@ impl ListPolicy {
     /// Look up a lower-cased address among regular and digest members.
     pub fn member(&self, lower_address: &str) -> Option<Member> {
         self.members.get(lower_address)
+    }
+
+    /// [`ListPolicy::member`], or why the member table cannot tell.
+    pub fn try_member(&self, lower_address: &str) -> Result<Option<Member>, String> {
+        self.members.try_get(lower_address)
     }
 
     /// `<internal_name>-owner@<host_name>`, Mailman's `%(listowner)s`.

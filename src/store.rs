@@ -544,10 +544,17 @@ impl Store {
         snap_path: &Path,
         current: Option<FileId>,
     ) -> Result<LoadedList, StoreError> {
-        use crate::snapshot::{open_snapshot_with, write_snapshot, Verify};
+        use crate::snapshot::{open_snapshot_with, write_snapshot, SnapshotError, Verify};
         // Every structural check, but not the whole-file checksum: that
         // would read every page of a large list on each new connection.
-        let snap = open_snapshot_with(snap_path, Verify::SkipChecksum);
+        let snap = open_snapshot_with(snap_path, Verify::SkipChecksum).and_then(|s| {
+            // A snapshot copied over another list's is not this list.
+            if s.list_name().eq_ignore_ascii_case(name) {
+                Ok(s)
+            } else {
+                Err(SnapshotError::OtherList(s.list_name().to_owned()))
+            }
+        });
         let snap_id = std::fs::metadata(snap_path).ok().map(|m| FileId::of(&m));
         if let Ok(s) = &snap {
             if current.is_none() || s.source() == current {
@@ -582,6 +589,16 @@ impl Store {
                     error: format!("{error}; snapshot {}: {e}", snap_path.display()),
                 }),
             },
+            // No config.pck to rebuild from (a host with snapshots only),
+            // and a snapshot that is there but unusable: the list cannot
+            // be read, which fails open, rather than "no such list".
+            Err(StoreError::NoSuchList(_)) if snap_path.exists() => {
+                let why = snap.err().map_or_else(String::new, |e| e.to_string());
+                Err(StoreError::Unreadable {
+                    path: snap_path.to_path_buf(),
+                    error: why,
+                })
+            }
             Err(other) => Err(other),
         }
     }
@@ -688,6 +705,6 @@ impl crate::decide::OtherLists for Store {
             return Ok(None);
         }
         let loaded = self.load(list).map_err(|e| e.to_string())?;
-        Ok(Some(loaded.policy.member(address).is_some()))
+        Ok(Some(loaded.policy.try_member(address)?.is_some()))
     }
 }

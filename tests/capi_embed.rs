@@ -31,19 +31,23 @@ fn lib_dir() -> PathBuf {
 }
 
 fn build_embed() -> PathBuf {
+    build_c(&root().join("examples/embed.c"), "embed")
+}
+
+fn build_c(src: &Path, name: &str) -> PathBuf {
     let lib = lib_dir();
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("embed");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let st = Command::new("cc")
         .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-o"])
         .arg(&out)
-        .arg(root().join("examples/embed.c"))
+        .arg(src)
         .arg(format!("-I{}", root().join("include").display()))
         .arg(format!("-L{}", lib.display()))
         .arg("-lmailman_gate")
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .status()
         .expect("cc runs");
-    assert!(st.success(), "examples/embed.c compiles");
+    assert!(st.success(), "{} compiles", src.display());
     out
 }
 
@@ -130,4 +134,41 @@ fn embed_example_routes_and_decides() {
     );
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("list files are corrupt (8)"), "{err}");
+}
+
+/// The functions that take a code from C answer every int, as the header
+/// documents: out-of-range values give a fixed text, never a crash.
+#[test]
+fn codes_from_c_out_of_range() {
+    let src = Path::new(env!("CARGO_TARGET_TMPDIR")).join("codes.c");
+    std::fs::write(
+        &src,
+        r#"#include <limits.h>
+#include <stdio.h>
+#include "mailman_gate.h"
+int main(void)
+{
+    const int codes[] = {-1, 10, 42, 100, INT_MIN, INT_MAX, MG_RESULT_PANIC};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        printf("result %d: %s\n", codes[i], mg_result_text(codes[i]));
+        printf("action %d: %s\n", codes[i], mg_action_name(codes[i]));
+    }
+    printf("action %d: %s\n", MG_ACTION_DISCARD, mg_action_name(MG_ACTION_DISCARD));
+    return 0;
+}
+"#,
+    )
+    .unwrap();
+    let exe = build_c(&src, "codes");
+    let (code, out, err) = run(&exe, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    for c in ["-1", "10", "42", "100", "-2147483648", "2147483647"] {
+        assert!(
+            out.contains(&format!("result {c}: unknown result code\n")),
+            "{out}"
+        );
+        assert!(out.contains(&format!("action {c}: unknown\n")), "{out}");
+    }
+    assert!(out.contains("result 9: internal error\n"), "{out}");
+    assert!(out.contains("action 3: discard\n"), "{out}");
 }

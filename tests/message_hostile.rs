@@ -109,3 +109,75 @@ fn pathological_headers() {
         exercise(raw);
     }
 }
+
+/// A structural limit stops the tree and says so; the message is then one
+/// the engine does not judge (tests/bounds_hostile.rs checks the verdict).
+#[test]
+fn structural_limits_are_reported() {
+    use mailman_gate::message::limits::{MAX_DEPTH, MAX_HEADERS, MAX_HEADER_BYTES, MAX_PARTS};
+    let parts = |n: usize| {
+        let mut raw = b"From: a@x\nContent-Type: multipart/mixed; boundary=B\n\n".to_vec();
+        for _ in 0..n {
+            raw.extend_from_slice(b"--B\n\n");
+        }
+        raw.extend_from_slice(b"--B--\n");
+        raw
+    };
+    let raw = parts(MAX_PARTS - 1);
+    let m = Message::parse(&raw);
+    assert_eq!(m.limit(), None);
+    assert_eq!(m.structure().len(), MAX_PARTS);
+    let raw = parts(MAX_PARTS);
+    let m = Message::parse(&raw);
+    assert!(m.limit().unwrap().contains("MIME parts"), "{:?}", m.limit());
+    assert!(exercise(&raw) < limit());
+
+    let mut raw = b"From: a@x\n".to_vec();
+    for i in 0..=MAX_DEPTH {
+        raw.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n").as_bytes(),
+        );
+    }
+    assert!(Message::parse(&raw).limit().unwrap().contains("nesting"));
+    let mut raw = b"From: a@x\n".to_vec();
+    for _ in 0..MAX_DEPTH - 1 {
+        raw.extend_from_slice(b"Content-Type: message/rfc822\n\n");
+    }
+    assert_eq!(Message::parse(&raw).limit(), None);
+
+    let raw = "a: b\n".repeat(MAX_HEADERS + 1);
+    assert!(Message::parse(raw.as_bytes())
+        .limit()
+        .unwrap()
+        .contains("header"));
+    let raw = "a: b\n".repeat(MAX_HEADERS);
+    let m = Message::parse(raw.as_bytes());
+    assert_eq!(m.limit(), None);
+    assert_eq!(m.get_all("a").len(), MAX_HEADERS);
+    let mut raw = b"Subject: ".to_vec();
+    raw.extend(std::iter::repeat_n(b'\xe9', MAX_HEADER_BYTES));
+    raw.extend_from_slice(b"\n\nbody\n");
+    assert!(Message::parse(&raw)
+        .limit()
+        .unwrap()
+        .contains("bytes of headers"));
+}
+
+/// The body's lines are never tabled: a body of millions of blank lines
+/// is read in one pass.
+#[test]
+fn blank_line_floods() {
+    let mut raw = b"From: a@x\nSubject: s\n\n".to_vec();
+    raw.extend(std::iter::repeat_n(b'\n', 20 << 20));
+    raw.extend_from_slice(b"subscribe\n");
+    let m = Message::parse(&raw);
+    assert_eq!(m.limit(), None);
+    assert!(m.is_administrivia(25));
+    assert_eq!(m.body_approval(), None);
+    assert!(exercise(&raw) < limit());
+    let mut raw = b"From: a@x\n\n".to_vec();
+    raw.extend(std::iter::repeat_n(b'\n', 1 << 20));
+    raw.extend_from_slice(b"Approved: pw\nrest\n");
+    let a = Message::parse(&raw).body_approval().unwrap();
+    assert_eq!(a.password, "pw");
+}

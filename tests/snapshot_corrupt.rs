@@ -7,7 +7,7 @@ use mailman_gate::cdb::{hash, Cdb, CdbError, CdbWriter, HEADER_LEN};
 use mailman_gate::policy::MemberSource;
 use mailman_gate::snapshot::{
     crc32_update, encode_snapshot, open_snapshot, open_snapshot_with, SnapshotError, Verify,
-    CHECKSUM_AT, META_KEY, POLICY_KEY,
+    CHECKSUM_AT, META_KEY, META_LEN, POLICY_KEY,
 };
 use mailman_gate::store::{Layout, NameRule, Store};
 
@@ -129,7 +129,7 @@ fn a_single_bit_anywhere_fails_the_checksum() {
     let b = good();
     // Records and tables (not the header, the meta magic/version or the
     // length field, which fail earlier with their own errors).
-    let policy_start = META_AT + 92;
+    let policy_start = META_AT + META_LEN;
     for at in (policy_start..b.len()).step_by(7) {
         let mut bad = b.clone();
         bad[at] ^= 1 << (at % 8);
@@ -186,11 +186,11 @@ fn wrong_magic_and_versions() {
     ));
 
     let mut bad = b.clone();
-    set_u32(&mut bad, META_AT + 8, 2);
+    set_u32(&mut bad, META_AT + 8, 1);
     reseal(&mut bad);
     match exercise(&t.file(&bad)) {
         Err(SnapshotError::UnsupportedVersion { what, found }) => {
-            assert_eq!((what, found), ("format", 2))
+            assert_eq!((what, found), ("format", 1))
         }
         other => panic!("{other:?}"),
     }

@@ -185,7 +185,7 @@ fn a_reader_keeps_the_old_generation_after_a_rename() {
     let old_policy = old.policy().clone();
 
     write_snapshot(&other.policy, other.pck_id, &path).unwrap();
-    // The held mapping still shows the old file, whole.
+    // The open reader still shows the old file, whole.
     assert_same(&test.policy, &old);
     assert!(old_policy.member("alice@example.com").is_some());
     assert!(old_policy.member("carol@other.org").is_none());

@@ -175,7 +175,7 @@ pub(crate) type Addresses = std::rc::Rc<Vec<(String, String)>>;
 pub(crate) struct Ctx<'a> {
     pub policy: &'a ListPolicy,
     pub site: &'a Site,
-    pub msg: &'a Message,
+    pub msg: &'a Message<'a>,
     pub kind: Kind,
     /// The unixfrom address token.
     pub unixfrom: Option<String>,
@@ -457,6 +457,11 @@ fn mailed_notice(ctx: &Ctx<'_>, notice: &str) -> String {
 
 /// Run the pipeline for the address kind; on a stop, which step stopped.
 fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
+    if let (Some(why), Kind::Post | Kind::Owner) = (ctx.msg.limit(), ctx.kind) {
+        // The parsed tree stops at the limit: no step may judge it.
+        let why = format!("the message is past a parser limit: {why}");
+        return (Err(Stop::Undecided(why)), Step::SpamDetect);
+    }
     match ctx.kind {
         Kind::Post => {}
         Kind::Owner => {

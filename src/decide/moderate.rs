@@ -39,22 +39,29 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     }
     let p = ctx.policy;
     let senders = ctx.senders();
+    // A member table that cannot answer (a snapshot changed under the
+    // reader) leaves the verdict undecided.
+    let lookup = |address: &str| {
+        p.try_member(address)
+            .map_err(|why| Stop::Undecided(format!("member lookup of {address:?}: {why}")))
+    };
     let mut chosen = None;
     'senders: for sender in &senders {
-        if p.member(sender).is_some() {
-            chosen = Some(sender.clone());
+        if let Some(m) = lookup(sender)? {
+            chosen = Some((sender.clone(), m));
             break;
         }
         for variant in equivalent_addresses(sender, &p.equivalent_domains) {
-            if p.member(&variant.to_ascii_lowercase()).is_some() {
-                chosen = Some(variant.to_ascii_lowercase());
+            let variant = variant.to_ascii_lowercase();
+            if let Some(m) = lookup(&variant)? {
+                chosen = Some((variant, m));
                 break 'senders;
             }
         }
     }
     ctx.note(Step::Moderate, || format!("senders {senders:?}"));
-    if let Some(member) = chosen {
-        let moderated = p.member(&member).is_some_and(|m| m.is_moderated());
+    if let Some((member, m)) = chosen {
+        let moderated = m.is_moderated();
         if !moderated {
             ctx.note(Step::Moderate, || {
                 format!("{member} is an unmoderated member")

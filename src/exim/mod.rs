@@ -244,7 +244,8 @@ pub fn data(a: &[String]) -> String {
         }
         Ok((sender, raw, rcount)) => {
             let (ans, verdict) = smtp::data_answer(&gate, &list, kind, Some(&sender), &raw, rcount);
-            if ans != Answer::Accept {
+            let undecided = verdict.as_ref().is_some_and(|v| v.undecided.is_some());
+            if ans != Answer::Accept || undecided {
                 sys::log(&smtp::log_line(&list, kind, &ans, verdict.as_ref()));
             }
             ans

@@ -51,6 +51,25 @@ pub enum mg_result {
 }
 
 impl mg_result {
+    /// The result whose number is `code`, if any (C passes plain ints).
+    pub fn from_code(code: std::ffi::c_int) -> Option<mg_result> {
+        use mg_result::*;
+        [
+            Ok,
+            NullArgument,
+            InvalidUtf8,
+            InvalidArgument,
+            Config,
+            BadListName,
+            NoSuchList,
+            Unreadable,
+            Corrupt,
+            Panic,
+        ]
+        .into_iter()
+        .find(|r| *r as std::ffi::c_int == code)
+    }
+
     /// The fixed English text for a code.
     pub fn text(self) -> &'static CStr {
         match self {

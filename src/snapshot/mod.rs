@@ -1,6 +1,6 @@
 //! Compiled snapshots: per list, a small file holding only what decisions
-//! need, written atomically and read through a memory map, so a new process
-//! answers its first member lookup without parsing `config.pck`.
+//! need, written atomically and read with positioned reads, so a new
+//! process answers its first member lookup without parsing `config.pck`.
 //!
 //! # Format
 //!
@@ -24,6 +24,10 @@
 //!    | 72 | 8 | digest members |
 //!    | 80 | 8 | length of the whole file |
 //!    | 88 | 4 | CRC-32 (zlib's) of the whole file with these 4 bytes left out |
+//!    | 92 | 2 | length *n* of the list name |
+//!    | 94 | *n* | the list's internal name (as in its `config.pck`) |
+//!
+//!    The meta record is [`META_LEN`] + *n* bytes long.
 //!
 //! 2. `\0policy`: every [`ListPolicy`] field but the members, in the
 //!    versioned encoding described in [`codec`].
@@ -35,44 +39,52 @@
 //! the list's hashed `password`, `mod_password` and `post_password` are.
 //!
 //! Opening checks the cdb header, the magic, the format version, the file
-//! length, the checksum and the policy record; lookups afterwards read one
-//! cdb slot chain. The checksum reads the whole file, most of the cost of
-//! opening a large snapshot; [`Verify::SkipChecksum`] leaves it out and
-//! keeps every other check. A snapshot must only be replaced by renaming a new file
-//! over it ([`write_snapshot`] does): a reader's mapping then keeps the old
-//! file's data. Truncating a mapped file in place would fault readers.
+//! length, the checksum, the list name and the policy record, and keeps
+//! the file open; a member lookup then reads one cdb slot chain with
+//! `pread` (usually two calls: the slots, the record). The checksum reads
+//! the whole file, most of the cost of opening a large snapshot;
+//! [`Verify::SkipChecksum`] leaves it out and keeps every other check.
+//!
+//! A snapshot is replaced by renaming a new file over it
+//! ([`write_snapshot`] does): an open reader keeps the old file. Nothing
+//! is mapped, so a snapshot truncated or rewritten in place (`cp` over it,
+//! `rsync --inplace`, a shared file system changed from another host)
+//! cannot fault a reader: after its reads a lookup checks that the file is
+//! the one opened (`fstat`: size, mtime, inode) and otherwise fails with
+//! [`SnapshotError::Changed`], which a verdict reports as undecided.
 
 pub mod codec;
 mod crc32;
-mod mmap;
 
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::cdb::{Cdb, CdbError, CdbWriter, HEADER_LEN, MAX_LEN};
+use crate::cdb::{CdbError, CdbFile, CdbWriter, HEADER_LEN, MAX_LEN};
 use crate::policy::{ListPolicy, Member, MemberSource, Members};
 use crate::store::FileId;
 
 pub use crc32::{crc32, crc32_update};
-use mmap::Mmap;
 
 /// First bytes of the `\0meta` value.
 pub const MAGIC: [u8; 8] = *b"MMGSNAP\0";
 /// Version of the file layout (records, keys, meta). The policy record has
-/// its own, [`codec::POLICY_VERSION`].
-pub const FORMAT_VERSION: u32 = 1;
+/// its own, [`codec::POLICY_VERSION`]. Version 2 names the list in the
+/// meta record; a version 1 snapshot is refused and rebuilt.
+pub const FORMAT_VERSION: u32 = 2;
 /// Key of the meta record.
 pub const META_KEY: &[u8] = b"\0meta";
 /// Key of the policy record.
 pub const POLICY_KEY: &[u8] = b"\0policy";
 /// Prefix of member keys.
 pub const MEMBER_PREFIX: &[u8] = b"m:";
-/// Length of the meta value in this format version.
-pub const META_LEN: usize = 92;
+/// Length of the meta value before the list name.
+pub const META_LEN: usize = 94;
+/// The longest list name a snapshot records.
+pub const MAX_NAME_LEN: usize = 255;
 /// Offset of the checksum inside the meta value.
 pub const CHECKSUM_AT: usize = 88;
 /// Length of a member value.
@@ -98,6 +110,10 @@ pub enum SnapshotError {
     ChecksumMismatch { stored: u32, computed: u32 },
     /// Truncated, or an offset, length or field that does not hold.
     Corrupt(String),
+    /// The snapshot of another list (its meta record names it).
+    OtherList(String),
+    /// The file was truncated or rewritten in place after it was opened.
+    Changed(String),
 }
 
 impl std::fmt::Display for SnapshotError {
@@ -116,6 +132,10 @@ impl std::fmt::Display for SnapshotError {
                 "snapshot: checksum mismatch (stored {stored:08x}, computed {computed:08x})"
             ),
             SnapshotError::Corrupt(what) => write!(f, "snapshot corrupt: {what}"),
+            SnapshotError::OtherList(name) => write!(f, "snapshot of another list, {name:?}"),
+            SnapshotError::Changed(what) => {
+                write!(f, "snapshot changed in place since it was opened: {what}")
+            }
         }
     }
 }
@@ -140,6 +160,7 @@ impl From<CdbError> for SnapshotError {
         match e {
             CdbError::TooLarge => SnapshotError::TooLarge(MAX_LEN + 1),
             CdbError::Malformed(what) => SnapshotError::Corrupt(what.to_owned()),
+            CdbError::Io(what) => SnapshotError::Io(io::Error::other(what)),
         }
     }
 }
@@ -151,11 +172,18 @@ fn invalid(what: String) -> io::Error {
 /// The complete snapshot file for `policy`, as [`write_snapshot`] writes it.
 /// Fails (`InvalidInput`) only past the 4 GiB cdb limit.
 pub fn encode_snapshot(policy: &ListPolicy, source: Option<FileId>) -> io::Result<Vec<u8>> {
+    let name = policy.internal_name.as_bytes();
+    if name.len() > MAX_NAME_LEN {
+        return Err(invalid(format!(
+            "a list name of {} bytes is over {MAX_NAME_LEN}",
+            name.len()
+        )));
+    }
     let members = policy.members.entries();
     let policy_rec = codec::encode_policy(policy).map_err(invalid)?;
     let member_bytes: usize = members.iter().map(|(a, _)| a.len() + 15).sum();
     let mut w = CdbWriter::with_capacity(
-        META_LEN + policy_rec.len() + member_bytes + 32,
+        META_LEN + name.len() + policy_rec.len() + member_bytes + 32,
         members.len() + 2,
     );
 
@@ -180,7 +208,9 @@ pub fn encode_snapshot(policy: &ListPolicy, source: Option<FileId>) -> io::Resul
     let len_at = meta.len();
     meta.extend_from_slice(&0u64.to_le_bytes()); // file length, set below
     meta.extend_from_slice(&0u32.to_le_bytes()); // checksum, set below
+    meta.extend_from_slice(&(name.len() as u16).to_le_bytes());
     debug_assert_eq!(meta.len(), META_LEN);
+    meta.extend_from_slice(name);
 
     let meta_at = w.add(META_KEY, &meta)?;
     w.add(POLICY_KEY, &policy_rec)?;
@@ -266,18 +296,37 @@ pub fn write_snapshot_with_mode(
     Ok(())
 }
 
-/// The members of an open snapshot, looked up in the mapped cdb.
+/// What `fstat` says of the file when it was opened; a lookup's answer is
+/// believed only while it says the same. Not the ctime: renaming a new
+/// snapshot over the path unlinks the old file, which changes its ctime
+/// but not its contents (a reader keeps the old generation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(m: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+        }
+    }
+}
+
+/// The members of an open snapshot, looked up in the file with `pread`.
 pub struct SnapshotMembers {
-    map: Arc<Mmap>,
-    eod: usize,
+    cdb: CdbFile,
     records: u64,
+    stamp: Stamp,
 }
 
 impl SnapshotMembers {
-    fn cdb(&self) -> Cdb<'_> {
-        Cdb::checked(self.map.as_slice(), self.eod)
-    }
-
     /// Number of member records.
     pub fn len(&self) -> u64 {
         self.records
@@ -287,12 +336,33 @@ impl SnapshotMembers {
         self.records == 0
     }
 
-    /// The member with exactly this key, or why the record is unreadable.
+    /// Ok when the open file is still as it was when opened.
+    fn unchanged(&self) -> Result<(), SnapshotError> {
+        let now = self.cdb.file().metadata().map(|m| Stamp::of(&m))?;
+        if now == self.stamp {
+            Ok(())
+        } else if now.size != self.stamp.size {
+            Err(SnapshotError::Changed(format!(
+                "{} bytes when opened, {} now",
+                self.stamp.size, now.size
+            )))
+        } else {
+            Err(SnapshotError::Changed("modified".into()))
+        }
+    }
+
+    /// The member with exactly this key, or why the snapshot cannot say.
+    /// The answer is believed only of the file as it was opened: after the
+    /// reads, `fstat` must find it unchanged (a file truncated in place
+    /// reads as empty tables, one rewritten in place as another list).
     pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, SnapshotError> {
-        let cdb = self.cdb();
-        match cdb.find_concat(MEMBER_PREFIX, lower_address.as_bytes())? {
+        let found = self
+            .cdb
+            .find_concat(MEMBER_PREFIX, lower_address.as_bytes(), MEMBER_VALUE_LEN);
+        self.unchanged()?;
+        match found? {
+            Some(v) => decode_member(&v).map(Some),
             None => Ok(None),
-            Some(r) => decode_member(&cdb.bytes()[r]).map(Some),
         }
     }
 }
@@ -308,24 +378,28 @@ fn decode_member(v: &[u8]) -> Result<Member, SnapshotError> {
 }
 
 impl MemberSource for SnapshotMembers {
-    /// A record that does not decode (possible only if the file was changed
-    /// in place after it was opened) counts as absent.
+    /// A lookup that cannot be answered counts as absent here; verdicts
+    /// use [`MemberSource::try_get`], which says why.
     fn get(&self, lower_address: &str) -> Option<Member> {
         self.try_get(lower_address).ok().flatten()
+    }
+
+    fn try_get(&self, lower_address: &str) -> Result<Option<Member>, String> {
+        SnapshotMembers::try_get(self, lower_address).map_err(|e| e.to_string())
     }
 
     fn entries(&self) -> Vec<(String, Member)> {
         // Each member record takes at least 15 bytes: a hostile count
         // cannot reserve more than the file could hold.
-        let most =
-            (self.map.as_slice().len() / (8 + MEMBER_PREFIX.len() + MEMBER_VALUE_LEN)) as u64;
-        let mut out = Vec::with_capacity(self.records.min(most) as usize);
-        for rec in self.cdb().records() {
+        let most = self.cdb.len() / (8 + MEMBER_PREFIX.len() + MEMBER_VALUE_LEN) as u64;
+        let mut out = Vec::new();
+        let _ = out.try_reserve(self.records.min(most) as usize);
+        for rec in self.cdb.records() {
             let Ok((key, value)) = rec else { break };
             let Some(address) = key.strip_prefix(MEMBER_PREFIX) else {
                 continue;
             };
-            if let Ok(m) = decode_member(value) {
+            if let Ok(m) = decode_member(&value) {
                 out.push((String::from_utf8_lossy(address).into_owned(), m));
             }
         }
@@ -337,7 +411,7 @@ impl std::fmt::Debug for SnapshotMembers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SnapshotMembers")
             .field("records", &self.records)
-            .field("map", &self.map)
+            .field("len", &self.cdb.len())
             .finish()
     }
 }
@@ -352,12 +426,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The list's policy; `members` looks up the mapped file.
+    /// The list the snapshot was made of (its internal name).
+    pub fn list_name(&self) -> &str {
+        &self.policy.internal_name
+    }
+
+    /// The list's policy; `members` looks up the open file.
     pub fn policy(&self) -> &ListPolicy {
         &self.policy
     }
 
-    /// The policy, keeping the mapping alive as long as its members are.
+    /// The policy, keeping the file open as long as its members are.
     pub fn into_policy(self) -> ListPolicy {
         self.policy
     }
@@ -391,8 +470,8 @@ pub enum Verify {
     SkipChecksum,
 }
 
-/// Open and verify the snapshot at `path`: map it read-only, check the cdb
-/// header, magic, versions, length and checksum, and decode the policy.
+/// Open and verify the snapshot at `path`: check the cdb header, magic,
+/// versions, length, checksum and list name, and decode the policy.
 pub fn open_snapshot(path: &Path) -> Result<Snapshot, SnapshotError> {
     open_snapshot_with(path, Verify::Full)
 }
@@ -411,6 +490,7 @@ pub fn open_snapshot_with(path: &Path, verify: Verify) -> Result<Snapshot, Snaps
             "not a regular file",
         )));
     }
+    let stamp = Stamp::of(&meta);
     let len = meta.len();
     if len > MAX_LEN {
         return Err(SnapshotError::TooLarge(len));
@@ -420,13 +500,12 @@ pub fn open_snapshot_with(path: &Path, verify: Verify) -> Result<Snapshot, Snaps
             "{len} bytes is too short for a snapshot"
         )));
     }
-    let map = Arc::new(Mmap::map(&file, len as usize)?);
-    drop(file);
-    let (policy, source, members) = check(&map, verify)?;
+    let cdb = CdbFile::open(file, len)?;
+    let (policy, source, records) = check(&cdb, verify)?;
     let members = Arc::new(SnapshotMembers {
-        map,
-        eod: members.0,
-        records: members.1,
+        cdb,
+        records,
+        stamp,
     });
     let mut policy = policy;
     policy.members = Members::External(members.clone());
@@ -448,18 +527,38 @@ fn u64_le(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
-type Verified = (ListPolicy, Option<FileId>, (usize, u64));
+type Verified = (ListPolicy, Option<FileId>, u64);
 
-/// Everything [`open_snapshot`] checks, on the mapped bytes.
-fn check(map: &Mmap, verify: Verify) -> Result<Verified, SnapshotError> {
-    let data = map.as_slice();
-    let cdb = Cdb::new(data)?;
-    let first = cdb.record_at(HEADER_LEN)?;
-    if &data[first.key.clone()] != META_KEY {
+/// CRC-32 of the file without the 4 bytes at `sum_at`, read in chunks.
+fn checksum_file(cdb: &CdbFile, sum_at: u64) -> Result<u32, SnapshotError> {
+    let mut buf = vec![0u8; (cdb.len() as usize).min(256 << 10)];
+    let mut crc = crc32(b"");
+    for (mut pos, end) in [(0, sum_at), (sum_at + 4, cdb.len())] {
+        while pos < end {
+            let n = (end - pos).min(buf.len() as u64) as usize;
+            cdb.read_at(pos, &mut buf[..n])?;
+            crc = crc32_update(crc, &buf[..n]);
+            pos += n as u64;
+        }
+    }
+    Ok(crc)
+}
+
+/// Everything [`open_snapshot`] checks, read from the file.
+fn check(cdb: &CdbFile, verify: Verify) -> Result<Verified, SnapshotError> {
+    // The meta record comes first; its lengths are checked before reading.
+    let at = HEADER_LEN as u64;
+    let mut head = [0u8; 8];
+    cdb.read_at(at, &mut head)?;
+    let klen = u32_le(&head, 0) as usize;
+    let vlen = u32_le(&head, 4) as usize;
+    if klen != META_KEY.len() || !(12..=META_LEN + MAX_NAME_LEN).contains(&vlen) {
         return Err(SnapshotError::NotASnapshot);
     }
-    let meta = &data[first.value.clone()];
-    if meta.len() < 12 || meta[..8] != MAGIC {
+    let mut rec = vec![0u8; klen + vlen];
+    cdb.read_at(at + 8, &mut rec)?;
+    let (key, meta) = rec.split_at(klen);
+    if key != META_KEY || meta[..8] != MAGIC {
         return Err(SnapshotError::NotASnapshot);
     }
     let version = u32_le(meta, 8);
@@ -469,22 +568,26 @@ fn check(map: &Mmap, verify: Verify) -> Result<Verified, SnapshotError> {
             found: version,
         });
     }
-    if meta.len() != META_LEN || first.value.end > cdb.end_of_records() {
+    let value_end = at + 8 + (klen + vlen) as u64;
+    if meta.len() < META_LEN
+        || meta.len() != META_LEN + u16::from_le_bytes([meta[92], meta[93]]) as usize
+        || value_end > cdb.end_of_records()
+    {
         return Err(SnapshotError::Corrupt(
             "meta record of the wrong size".into(),
         ));
     }
     let recorded_len = u64_le(meta, 80);
-    if recorded_len != data.len() as u64 {
+    if recorded_len != cdb.len() {
         return Err(SnapshotError::Corrupt(format!(
             "file is {} bytes, written as {recorded_len}",
-            data.len()
+            cdb.len()
         )));
     }
-    let sum_at = first.value.start + CHECKSUM_AT;
+    let sum_at = at + 8 + klen as u64 + CHECKSUM_AT as u64;
     let stored = u32_le(meta, CHECKSUM_AT);
     if verify == Verify::Full {
-        let computed = checksum(data, sum_at);
+        let computed = checksum_file(cdb, sum_at)?;
         if stored != computed {
             return Err(SnapshotError::ChecksumMismatch { stored, computed });
         }
@@ -505,11 +608,12 @@ fn check(map: &Mmap, verify: Verify) -> Result<Verified, SnapshotError> {
         }
     });
     let records = u64_le(meta, 56);
+    let name = &meta[META_LEN..];
 
-    let Some(rec) = cdb.get(POLICY_KEY)? else {
+    let Some(rec) = cdb.find_concat(POLICY_KEY, b"", 0)? else {
         return Err(SnapshotError::Corrupt("no policy record".into()));
     };
-    let policy = codec::decode_policy(rec).map_err(|e| match e {
+    let policy = codec::decode_policy(&rec).map_err(|e| match e {
         codec::DecodeError::Version(found) => SnapshotError::UnsupportedVersion {
             what: "policy encoding",
             found,
@@ -523,7 +627,12 @@ fn check(map: &Mmap, verify: Verify) -> Result<Verified, SnapshotError> {
             "member counts differ between meta and policy".into(),
         ));
     }
-    Ok((policy, source, (cdb.end_of_records(), records)))
+    if policy.internal_name.as_bytes() != name {
+        return Err(SnapshotError::Corrupt(
+            "list name differs between meta and policy".into(),
+        ));
+    }
+    Ok((policy, source, records))
 }
 
 /// Snapshot writing and opening on one machine: `Send + Sync` as promised.

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""hostile_corpus.py - messages and list states made to exhaust a verdict.
+
+    hostile_corpus.py messages --size BYTES --out DIR
+        Write one message per attack (DIR/<attack>.eml, each about BYTES
+        long) and DIR/manifest.json: [{"name", "file", "bytes", "what"}].
+    hostile_corpus.py lists --members N --out DIR
+        Write DIR/<list>/config.pck for list states that grow with input:
+        a list of N members (tools/py2pickle.py synth).
+
+The messages are what any stranger can send: MIME bombs (millions of empty
+parts, parts just under the parser's limits), deep nesting, header floods
+(top level and in parts), huge lines, blank-line and CR floods, encoded
+bodies with an Approved: line (Approve.py decodes and copies them), huge
+address lists. tests/bounds_hostile.rs runs them through `mailman-gate
+check` and asserts time and peak memory with generous margins;
+tools/bounds_measure.sh measures them precisely (README, "Reliability").
+Standalone: Python 3 standard library only.
+"""
+
+import argparse
+import base64
+import json
+import os
+import subprocess
+import sys
+
+HEAD = (b"From: alice@example.com\nTo: test@example.com\n"
+        b"Subject: hostile\nMessage-ID: <hostile@example.com>\n")
+
+
+def fill(unit, size):
+    """`unit` repeated to about `size` bytes."""
+    return unit * max(1, size // len(unit))
+
+
+def multipart(body, boundary=b"B"):
+    return (HEAD + b"Content-Type: multipart/mixed; boundary=" + boundary
+            + b"\n\n" + body + b"--" + boundary + b"--\n")
+
+
+def attacks(size):
+    """(name, what, bytes) for every attack, each about `size` bytes."""
+    yield ("mime-empty-parts", "empty MIME parts (`--B` and a blank line), "
+           "millions of them", multipart(fill(b"--B\n\n", size)))
+    n = 33_000
+    part = (b"--B\nContent-Type: text/plain\nContent-Disposition: inline\n"
+            b"X-Part: x\n\n")
+    filler = b"x" * max(0, size // n - len(part) - 1) + b"\n"
+    yield ("mime-parts-under-limit", "33 000 parts with three headers each, "
+           "just under the header-field limit", multipart((part + filler) * n))
+    n = 99_990
+    yield ("mime-parts-at-limit", "99 990 text parts, just under the part "
+           "limit", multipart((b"--B\n\n" + b"x" * max(0, size // n - 6)
+                               + b"\n") * n))
+    depth = 10_000
+    nest = b"".join(b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n"
+                    % (i, i) for i in range(depth))
+    yield ("deep-multipart", "multipart nested 10 000 deep",
+           HEAD + nest + fill(b"x", max(0, size - len(nest))))
+    yield ("deep-rfc822", "message/rfc822 nested to the message's size",
+           HEAD + fill(b"Content-Type: message/rfc822\n\n", size))
+    yield ("header-flood", "top-level header fields (`X-A: b`) to the "
+           "message's size", HEAD + fill(b"X-A: b\n", size) + b"\nbody\n")
+    yield ("part-header-flood", "header fields of one MIME part to the "
+           "message's size (Exim caps only the top level)",
+           multipart(b"--B\n" + fill(b"X-A: b\n", size) + b"\nbody\n"))
+    yield ("folded-header", "one header folded over millions of lines",
+           HEAD + b"X-Long: a\n" + fill(b" b\n", size) + b"\nbody\n")
+    yield ("huge-subject", "one Subject line of the message's size, "
+           "non-ASCII", HEAD.replace(b"Subject: hostile\n", b"")
+           + b"Subject: " + fill(b"\xe9t\xe9 ", size) + b"\n\nbody\n")
+    yield ("huge-line", "a body of one line without a line end",
+           HEAD + b"\n" + fill(b"x", size))
+    yield ("blank-lines", "a body of blank lines, then `subscribe` "
+           "(is_administrivia)", HEAD + b"\n" + fill(b"\n", size)
+           + b"subscribe\n")
+    yield ("cr-lines", "a body of bare CRs (each one a line to Python)",
+           HEAD + b"\n" + fill(b"\r", size))
+    text = fill(b"Approved: x <b>secret</b>\n", size * 3 // 4)
+    yield ("approved-base64", "a base64 text/plain body whose first line "
+           "is `Approved:` (Approve.py decodes and searches every text part)",
+           HEAD + b"Content-Type: text/plain\nContent-Transfer-Encoding: "
+           b"base64\n\n" + base64.encodebytes(b"Approved: secret\n" + text))
+    yield ("approved-qp", "a quoted-printable body of `=41` escapes after "
+           "an `Approved:` line", HEAD + b"Content-Type: text/plain\n"
+           b"Content-Transfer-Encoding: quoted-printable\n\nApproved: pw\n"
+           + fill(b"=41=42<x>=\n", size))
+    yield ("many-recipients", "a To: header of 8-byte addresses, 1 MB "
+           "(Hold counts recipients)",
+           HEAD.replace(b"To: test@example.com\n", b"")
+           + b"To: " + fill(b"a@b.cd, ", min(size, 1000 << 10)) + b"x@y.z\n\nbody\n")
+    yield ("encoded-words", "a Subject of RFC 2047 encoded words, 1 MB "
+           "(decoded for header_filter_rules)",
+           HEAD.replace(b"Subject: hostile\n", b"") + b"Subject: "
+           + fill(b"=?utf-8?b?w6nDqQ==?= ", min(size, 1000 << 10)) + b"\n\nbody\n")
+    word = b"X-E: " + fill(b"=?utf-8?b?w6nDqQ==?= ", 1000 << 10) + b"\n"
+    yield ("encoded-words-parts", "RFC 2047 encoded words in part headers, "
+           "1 MB a part, to the total header limit",
+           multipart((b"--B\n" + word + b"\nx\n") * max(1, min(size, 7 << 20) // len(word))))
+
+
+def cmd_messages(a):
+    os.makedirs(a.out, exist_ok=True)
+    manifest = []
+    for name, what, data in attacks(a.size):
+        path = os.path.join(a.out, name + ".eml")
+        with open(path, "wb") as f:
+            f.write(data)
+        manifest.append({"name": name, "file": path, "bytes": len(data),
+                         "what": what})
+    with open(os.path.join(a.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    print("%d messages in %s" % (len(manifest), a.out))
+
+
+def cmd_lists(a):
+    here = os.path.dirname(os.path.abspath(__file__))
+    d = os.path.join(a.out, "huge")
+    os.makedirs(d, exist_ok=True)
+    subprocess.run([sys.executable, os.path.join(here, "py2pickle.py"),
+                    "synth", "--members", str(a.members), "-o",
+                    os.path.join(d, "config.pck")], check=True)
+    print("list huge: %d members in %s" % (a.members, d))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("messages")
+    m.add_argument("--size", type=int, default=8 << 20)
+    m.add_argument("--out", required=True)
+    m.set_defaults(func=cmd_messages)
+    l = sub.add_parser("lists")
+    l.add_argument("--members", type=int, default=100_000)
+    l.add_argument("--out", required=True)
+    l.set_defaults(func=cmd_lists)
+    a = p.parse_args()
+    a.func(a)
+
+
+if __name__ == "__main__":
+    main()
