@@ -97,6 +97,7 @@ fn gate(a: &Args) -> Result<Gate, Fail> {
     }
     if let Some(dir) = &a.snapshots {
         site.snapshot_dir = Some(dir.clone());
+        site.snapshot_dir_defaulted = false;
     }
     Ok(Gate::new(site))
 }
