@@ -1,7 +1,7 @@
 //! Hold: administrivia, recipient count, explicit destination, suspicious
 //! headers, body size, moderated newsgroup. The first hit holds.
 
-use super::patterns::{compile, IGNORECASE};
+use super::patterns::{compile, match_start, search, Unusable, IGNORECASE};
 use super::{text, Ctx, Step, StepResult, Stop};
 
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
@@ -64,14 +64,15 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
 
 /// `re.match(pattern, s, re.I)`, or of the escaped pattern when Python
 /// would not compile it (Mailman's fallback for acceptable_aliases).
-fn alias_matches(alias: &str, s: &str) -> Result<bool, Stop> {
-    let too_complex =
-        |_| Stop::Undecided(format!("acceptable_aliases pattern {alias:?} too complex"));
-    match compile(alias, IGNORECASE) {
-        Ok(re) => re.match_start(s).map_err(too_complex),
-        Err(_) => Ok(s
+fn alias_matches(ctx: &Ctx<'_>, alias: &str, s: &str) -> Result<bool, Stop> {
+    let undecided =
+        |why: String| Stop::Undecided(format!("acceptable_aliases pattern {alias:?}: {why}"));
+    match compile(alias, IGNORECASE, &ctx.budget) {
+        Ok(re) => match_start(&re, s, &ctx.budget).map_err(undecided),
+        Err(Unusable::Invalid(_)) => Ok(s
             .to_ascii_lowercase()
             .starts_with(&alias.to_ascii_lowercase())),
+        Err(Unusable::Undecided(why)) => Err(undecided(why)),
     }
 }
 
@@ -100,7 +101,8 @@ fn has_explicit_destination(ctx: &mut Ctx<'_>) -> Result<bool, Stop> {
             if alias.is_empty() {
                 continue;
             }
-            if (!alias.contains('@') && alias_matches(alias, local)?) || alias_matches(alias, addr)?
+            if (!alias.contains('@') && alias_matches(ctx, alias, local)?)
+                || alias_matches(ctx, alias, addr)?
             {
                 ctx.note(Step::Hold, || {
                     format!("{addr} matches acceptable alias {alias:?}")
@@ -133,22 +135,27 @@ fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
             continue;
         };
         let regex = value.trim_start();
-        let re = match compile(regex, IGNORECASE) {
+        let re = match compile(regex, IGNORECASE, &ctx.budget) {
             Ok(re) => re,
-            Err(e) => {
+            Err(Unusable::Invalid(e)) => {
                 ctx.note(Step::Hold, || {
-                    format!("bounce_matching_headers regexp {regex:?} invalid: {}", e.0)
+                    format!("bounce_matching_headers regexp {regex:?} invalid: {e}")
                 });
                 continue;
             }
+            Err(Unusable::Undecided(why)) => {
+                return Err(Stop::Undecided(format!(
+                    "bounce_matching_headers regexp {regex:?}: {why}"
+                )))
+            }
         };
         for v in ctx.msg.get_all(header) {
-            match re.search(v) {
+            match search(&re, v, &ctx.budget) {
                 Ok(true) => return Ok(Some(line.to_owned())),
                 Ok(false) => {}
-                Err(_) => {
+                Err(why) => {
                     return Err(Stop::Undecided(format!(
-                        "bounce_matching_headers regexp {regex:?} too complex"
+                        "bounce_matching_headers regexp {regex:?}: {why}"
                     )))
                 }
             }

@@ -193,6 +193,9 @@ pub(crate) struct Ctx<'a> {
     pub dmarc: Option<&'a crate::dmarc::DmarcAnswer>,
     /// The From address whose DMARC policy would decide, not looked up.
     pub dmarc_needed: Option<String>,
+    /// Work all the patterns of this verdict may do together (compiling
+    /// and matching); spent, the verdict is undecided.
+    pub budget: crate::pyre::Budget,
 }
 
 impl Ctx<'_> {
@@ -339,6 +342,7 @@ pub fn decide_with_dmarc(
         parsed_addresses: Default::default(),
         dmarc,
         dmarc_needed: None,
+        budget: crate::pyre::Budget::verdict(),
     };
     if delivery.envelope_sender.is_none()
         && msg.unixfrom().is_some()

@@ -104,6 +104,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
         let mut notes = Vec::new();
         let hit = get_pattern(
             &sender,
+            &ctx.budget,
             entries,
             Some(&p.internal_name),
             ctx.others,
@@ -129,9 +130,9 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
                     "{name}: list {list} cannot be read: {why}"
                 )))
             }
-            Err(PatternFailure::TooComplex { pattern }) => {
+            Err(PatternFailure::Undecided { pattern, why }) => {
                 return Err(Stop::Undecided(format!(
-                    "{name}: pattern {pattern:?} is too complex to evaluate"
+                    "{name}: pattern {pattern:?} cannot be evaluated: {why}"
                 )))
             }
         }

@@ -6,13 +6,17 @@ use std::sync::{Arc, LazyLock};
 
 use parking_lot::RwLock;
 
-use crate::pyre::{Flags, MatchLimitExceeded, PatternError, PyRegex};
+use crate::pyre::{compile_cost, Budget, CompileError, Flags, MatchError, PyRegex};
 
-type Compiled = Result<Arc<PyRegex>, PatternError>;
+type Compiled = Result<Arc<PyRegex>, CompileError>;
 
 /// Entries past this many are not cached (a hostile list cannot grow the
 /// cache without bound); they are compiled at each use instead.
 const CACHE_LIMIT: usize = 10_000;
+
+/// Bytes of compiled programs all caches may hold together; past it new
+/// patterns are compiled at each use (and paid for from the budget).
+pub const CACHE_BYTES: usize = 32 << 20;
 
 /// FNV-1a: patterns are short, and the cache is looked up several times
 /// per verdict; SipHash's resistance to chosen keys is not needed for
@@ -44,22 +48,72 @@ type Table = HashMap<String, Compiled, std::hash::BuildHasherDefault<Fnv>>;
 static CACHE: LazyLock<[RwLock<Table>; 8]> =
     LazyLock::new(|| std::array::from_fn(|_| RwLock::new(Table::default())));
 
+/// Bytes held by all tables (patterns, programs and error texts).
+static CACHED_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn flag_bits(f: Flags) -> usize {
     f.ignorecase as usize | (f.multiline as usize) << 1 | (f.unicode as usize) << 2
 }
 
-/// `re.compile(pattern, flags)`, remembered.
-pub fn compile(pattern: &str, flags: Flags) -> Compiled {
+/// Why a pattern could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unusable {
+    /// Python rejects it (`re.error`): Mailman's invalid-pattern handling.
+    Invalid(String),
+    /// Python would use it but this engine cannot tell what it does
+    /// (too large, an exception Mailman does not expect, budget spent).
+    Undecided(String),
+}
+
+impl Unusable {
+    fn of(e: CompileError) -> Unusable {
+        match e {
+            CompileError::Invalid(m) => Unusable::Invalid(m),
+            other => Unusable::Undecided(other.to_string()),
+        }
+    }
+}
+
+/// `re.compile(pattern, flags)`, remembered; a compilation the cache
+/// does not hold is paid for from `budget`.
+pub fn compile(pattern: &str, flags: Flags, budget: &Budget) -> Result<Arc<PyRegex>, Unusable> {
     let table = &CACHE[flag_bits(flags)];
     if let Some(hit) = table.read().get(pattern) {
-        return hit.clone();
+        return hit.clone().map_err(Unusable::of);
+    }
+    if budget.charge(compile_cost(pattern)).is_err() {
+        return Err(Unusable::Undecided(MatchError::Budget.to_string()));
     }
     let compiled = PyRegex::compile(pattern, flags).map(Arc::new);
+    let bytes = pattern.len()
+        + 64
+        + match &compiled {
+            Ok(re) => re.heap_bytes(),
+            Err(e) => e.reason().len(),
+        };
     let mut cache = table.write();
-    if cache.len() < CACHE_LIMIT {
+    let held = CACHED_BYTES.load(std::sync::atomic::Ordering::Relaxed);
+    if cache.len() < CACHE_LIMIT && held.saturating_add(bytes) <= CACHE_BYTES {
+        CACHED_BYTES.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
         cache.insert(pattern.to_owned(), compiled.clone());
     }
-    compiled
+    compiled.map_err(Unusable::of)
+}
+
+/// Bytes the pattern caches hold.
+pub fn cached_bytes() -> usize {
+    CACHED_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `re.search`, spending from `budget`; `Err` is the reason the answer
+/// cannot be known.
+pub fn search(re: &PyRegex, text: &str, budget: &Budget) -> Result<bool, String> {
+    re.search_in(text, budget).map_err(|e| e.to_string())
+}
+
+/// `re.match`, spending from `budget`.
+pub fn match_start(re: &PyRegex, text: &str, budget: &Budget) -> Result<bool, String> {
+    re.match_in(text, budget).map_err(|e| e.to_string())
 }
 
 pub const IGNORECASE: Flags = Flags {
@@ -83,8 +137,8 @@ pub enum PatternFailure {
     /// An `@list` entry names a list whose state cannot be read: Mailman
     /// raises and the message is shunted.
     OtherListUnreadable { list: String, why: String },
-    /// A regex ran past the backtracking bound.
-    TooComplex { pattern: String },
+    /// A regex the engine could not evaluate (past a bound, budget spent).
+    Undecided { pattern: String, why: String },
 }
 
 /// Membership in the other lists `@list` entries name.
@@ -108,6 +162,7 @@ impl OtherLists for NoOtherLists {
 /// `@list` entries in order. `notes` collects what was skipped and why.
 pub fn get_pattern(
     email: &str,
+    budget: &Budget,
     entries: &[String],
     this_list: Option<&str>,
     others: &dyn OtherLists,
@@ -125,17 +180,24 @@ pub fn get_pattern(
     }
     for entry in entries {
         if entry.starts_with('^') {
-            match compile(entry, IGNORECASE) {
-                Ok(re) => match re.search(email) {
+            match compile(entry, IGNORECASE, budget) {
+                Ok(re) => match search(&re, email, budget) {
                     Ok(true) => return Ok(PatternHit::Entry(entry.clone())),
                     Ok(false) => {}
-                    Err(MatchLimitExceeded) => {
-                        return Err(PatternFailure::TooComplex {
+                    Err(why) => {
+                        return Err(PatternFailure::Undecided {
                             pattern: entry.clone(),
+                            why,
                         })
                     }
                 },
-                Err(e) => notes.push(format!("bad regexp {entry:?} skipped: {}", e.0)),
+                Err(Unusable::Invalid(e)) => notes.push(format!("bad regexp {entry:?} skipped: {e}")),
+                Err(Unusable::Undecided(why)) => {
+                    return Err(PatternFailure::Undecided {
+                        pattern: entry.clone(),
+                        why,
+                    })
+                }
             }
         } else if let (Some(this), Some(name)) = (this_list, entry.strip_prefix('@')) {
             let name = name.to_lowercase();

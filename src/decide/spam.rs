@@ -2,7 +2,7 @@
 //! as the caller looked it up), member verbosity (cannot be known),
 //! KNOWN_SPAMMERS and header_filter_rules.
 
-use super::patterns::{compile, get_pattern, NoOtherLists, PatternHit, IGNORECASE};
+use super::patterns::{compile, get_pattern, search, NoOtherLists, PatternHit, Unusable, IGNORECASE};
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -44,6 +44,7 @@ fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
     let mut notes = Vec::new();
     let listed = match get_pattern(
         &addr,
+        &ctx.budget,
         &p.dmarc_moderation_addresses,
         None,
         &NoOtherLists,
@@ -163,10 +164,20 @@ fn verbosity(ctx: &mut Ctx<'_>) {
 
 fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
     for (header, regex) in &ctx.site.known_spammers {
-        let re = compile(regex, IGNORECASE)
-            .map_err(|e| Stop::Shunt(format!("KNOWN_SPAMMERS regexp {regex:?}: {}", e.0)))?;
+        let re = match compile(regex, IGNORECASE, &ctx.budget) {
+            Ok(re) => re,
+            // Mailman's re.search raises: the handler fails.
+            Err(Unusable::Invalid(e)) => {
+                return Err(Stop::Shunt(format!("KNOWN_SPAMMERS regexp {regex:?}: {e}")))
+            }
+            Err(Unusable::Undecided(why)) => {
+                return Err(Stop::Undecided(format!(
+                    "KNOWN_SPAMMERS regexp {regex:?}: {why}"
+                )))
+            }
+        };
         for value in ctx.msg.get_all(header) {
-            match re.search(value) {
+            match search(&re, value, &ctx.budget) {
                 Ok(true) => {
                     ctx.note(Step::SpamDetect, || {
                         format!("KNOWN_SPAMMERS {header}: {regex} matched")
@@ -174,9 +185,9 @@ fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
                     return Err(Stop::Discard);
                 }
                 Ok(false) => {}
-                Err(_) => {
+                Err(why) => {
                     return Err(Stop::Undecided(format!(
-                        "KNOWN_SPAMMERS regexp {regex:?} too complex"
+                        "KNOWN_SPAMMERS regexp {regex:?}: {why}"
                     )))
                 }
             }
@@ -319,18 +330,23 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
         }
         for pattern in prepared_patterns(&rule.patterns, charset, form).iter() {
             let pattern = pattern.as_str();
-            match compile(pattern, flags) {
-                Ok(re) => match re.search(&headers) {
+            match compile(pattern, flags, &ctx.budget) {
+                Ok(re) => match search(&re, &headers, &ctx.budget) {
                     Ok(m) => mo = Some(m),
-                    Err(_) => {
+                    Err(why) => {
                         return Err(Stop::Undecided(format!(
-                            "header_filter_rules pattern {pattern:?} too complex"
+                            "header_filter_rules pattern {pattern:?}: {why}"
                         )))
                     }
                 },
-                Err(e) => {
+                Err(Unusable::Undecided(why)) => {
+                    return Err(Stop::Undecided(format!(
+                        "header_filter_rules pattern {pattern:?}: {why}"
+                    )))
+                }
+                Err(Unusable::Invalid(e)) => {
                     ctx.note(Step::SpamDetect, || {
-                        format!("rule {index}: invalid pattern {pattern:?} ignored: {}", e.0)
+                        format!("rule {index}: invalid pattern {pattern:?} ignored: {e}")
                     });
                     if mo.is_none() {
                         return Err(Stop::Shunt(format!(

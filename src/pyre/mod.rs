@@ -1,0 +1,364 @@
+//! Python `re` patterns, matched as CPython 2.7 matches them, with bounded
+//! work.
+//!
+//! List owners write Python 2.7 regular expressions (non-member `^regex`
+//! entries, `acceptable_aliases`, `bounce_matching_headers`,
+//! `header_filter_rules`, the site's `KNOWN_SPAMMERS`), and Mailman runs
+//! them on CPython 2.7's `sre`.  The same stages run here, one per module:
+//!
+//! - [`parse`]: a port of `sre_parse` (same accepted syntax, same errors,
+//!   inline flags applied to the whole pattern, the same tree, including
+//!   its branch rewrites);
+//! - [`charset`]: sre's character model: `getlower`, the `\d \s \w`
+//!   categories (ASCII, or CPython 2.7's Unicode 5.2 tables from
+//!   [`tables`] under `re.UNICODE`), the `IGNORECASE` fix-ups;
+//! - [`compile`]: the tree compiled to the program `sre_compile` emits
+//!   (same operators, same `INFO` block), proportional to the pattern;
+//! - [`matcher`]: a port of `_sre.c`'s `SRE_MATCH` / `SRE_SEARCH` (with
+//!   its literal-prefix and first-character search shortcuts) that counts
+//!   every step;
+//! - [`simple`]: patterns of single characters, `x*`/`x+` and edge
+//!   anchors (most list settings) skip the program and run bit-parallel,
+//!   one step per char read.
+//!
+//! Why a port and not `rustpython-sre_engine` (MIT, the same design for
+//! Python 3): its `Request`/`State` run a match to the end with no way to
+//! stop it (no step count, no limit), its opcodes and semantics are
+//! Python 3.11's (`LITERAL_UNI_IGNORE`, atomic groups, captures reset
+//! between search positions, other repeat guards), not 2.7's, and it
+//! allocates infallibly.  Bounding it would mean patching its inner loop,
+//! and matching 2.7 would mean rewriting its opcode handlers: that is
+//! this port.
+//!
+//! Work is bounded by a [`Budget`] of steps that a caller shares across
+//! every pattern of one verdict: each operator executed, each char a
+//! repeat counts or gives back, each char a search shortcut scans, each
+//! start position, each char the bit-parallel path reads, and each pattern
+//! compiled ([`compile_cost`]).  A spent budget is [`MatchError::Budget`];
+//! the frame and mark stacks of one match are capped at
+//! [`matcher::STACK_LIMIT`] bytes and grown fallibly
+//! ([`MatchError::Memory`]); a program is capped at [`PROGRAM_LIMIT`]
+//! bytes and a pattern at [`MAX_PATTERN_CHARS`] chars
+//! ([`CompileError::TooLarge`]).  Only [`CompileError::Invalid`] is what
+//! Python itself rejects with `re.error`.
+//!
+//! Subjects are `&str`.  Callers holding Python 2 byte strings map each byte
+//! to the char of the same value (Latin-1); without `unicode` every char is
+//! then one "byte" to sre.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+pub mod charset;
+pub mod compile;
+pub mod matcher;
+pub mod parse;
+pub mod simple;
+#[allow(clippy::unreadable_literal)]
+mod tables;
+
+use parse::{FLAG_I, FLAG_M, FLAG_U};
+
+/// Flags, as Python's `re.I`, `re.M`, `re.U`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub ignorecase: bool,
+    pub multiline: bool,
+    pub unicode: bool,
+}
+
+/// Why a pattern was not compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompileError {
+    /// Python rejects it with `sre_constants.error` (`re.error`).
+    Invalid(String),
+    /// Python raises something else (`RuntimeError`, `OverflowError`,
+    /// `AssertionError`), which Mailman does not catch as a bad pattern.
+    Unsupported(String),
+    /// Python compiles it, but it is past this engine's size limits.
+    TooLarge(String),
+}
+
+impl CompileError {
+    /// Whether Python rejects the pattern as invalid (`re.error`).
+    pub fn is_invalid(&self) -> bool {
+        matches!(self, CompileError::Invalid(_))
+    }
+    pub fn reason(&self) -> &str {
+        match self {
+            CompileError::Invalid(m) | CompileError::Unsupported(m) | CompileError::TooLarge(m) => m,
+        }
+    }
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompileError::Invalid(m) => write!(f, "bad regular expression: {m}"),
+            CompileError::Unsupported(m) => write!(f, "pattern Python cannot use: {m}"),
+            CompileError::TooLarge(m) => write!(f, "pattern past the engine's limits: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Why a match was not completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchError {
+    /// The step budget is spent.
+    Budget,
+    /// The match stacks reached their cap, or an allocation failed.
+    Memory,
+    /// The program is inconsistent (a bug; never a verdict).
+    Internal,
+}
+
+impl std::fmt::Display for MatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MatchError::Budget => "regular expression work budget spent",
+            MatchError::Memory => "regular expression match past its memory bound",
+            MatchError::Internal => "regular expression engine error",
+        })
+    }
+}
+
+impl std::error::Error for MatchError {}
+
+/// Steps one verdict may spend on patterns (compiling and matching, all
+/// patterns together).  About 10 ns a step at worst on the reference
+/// machine: well under 250 ms; typical lists spend a few thousand steps
+/// (README, "Reliability").
+pub const VERDICT_BUDGET: u64 = 12_000_000;
+
+/// Longest pattern compiled, in chars.
+pub const MAX_PATTERN_CHARS: usize = 256 * 1024;
+/// Largest compiled program, in bytes.
+pub const PROGRAM_LIMIT: usize = 8 << 20;
+/// Steps charged per byte of a pattern compiled.
+pub const COMPILE_STEPS_PER_BYTE: u64 = 8;
+
+/// A budget of steps, shared by every pattern a verdict evaluates.
+#[derive(Debug)]
+pub struct Budget {
+    left: Cell<u64>,
+    total: u64,
+}
+
+impl Budget {
+    pub fn new(steps: u64) -> Budget {
+        Budget {
+            left: Cell::new(steps),
+            total: steps,
+        }
+    }
+    /// The budget of one verdict.
+    pub fn verdict() -> Budget {
+        Budget::new(VERDICT_BUDGET)
+    }
+    pub fn left(&self) -> u64 {
+        self.left.get()
+    }
+    pub fn spent(&self) -> u64 {
+        self.total - self.left.get()
+    }
+    /// Spends `n` steps, or fails (spending all) if fewer are left.
+    pub fn charge(&self, n: u64) -> Result<(), MatchError> {
+        let left = self.left.get();
+        if left < n {
+            self.left.set(0);
+            return Err(MatchError::Budget);
+        }
+        self.left.set(left - n);
+        Ok(())
+    }
+}
+
+/// Steps charged for compiling `pattern`.
+pub fn compile_cost(pattern: &str) -> u64 {
+    (pattern.len() as u64).saturating_mul(COMPILE_STEPS_PER_BYTE) + 64
+}
+
+/// A compiled Python pattern.
+#[derive(Debug, Clone)]
+pub struct PyRegex {
+    inner: Arc<Compiled>,
+}
+
+#[derive(Debug)]
+enum Compiled {
+    /// Single characters, `x*` runs and edge anchors only: bit-parallel.
+    Simple(simple::Simple),
+    Program(compile::Program),
+}
+
+impl PyRegex {
+    /// `re.compile(pattern, flags)`.
+    pub fn compile(pattern: &str, flags: Flags) -> Result<PyRegex, CompileError> {
+        let mut f = 0u32;
+        if flags.ignorecase {
+            f |= FLAG_I;
+        }
+        if flags.multiline {
+            f |= FLAG_M;
+        }
+        if flags.unicode {
+            f |= FLAG_U;
+        }
+        if pattern.chars().count() > MAX_PATTERN_CHARS {
+            return Err(CompileError::TooLarge(format!(
+                "pattern over {MAX_PATTERN_CHARS} chars"
+            )));
+        }
+        let parsed = parse::parse(pattern, f)?;
+        parse::check(&parsed)?;
+        let model = charset::CharModel::new(parsed.flags);
+        let inner = match simple::Simple::from_parsed(&parsed, &model) {
+            Some(s) => Compiled::Simple(s),
+            None => Compiled::Program(compile::compile(&parsed, PROGRAM_LIMIT)?),
+        };
+        Ok(PyRegex {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Bytes the compiled pattern holds (for cache accounting).
+    pub fn heap_bytes(&self) -> usize {
+        match &*self.inner {
+            Compiled::Simple(s) => s.heap_bytes(),
+            Compiled::Program(p) => p.bytes,
+        }
+    }
+
+    /// `pattern.search(text) is not None`, within a budget of its own.
+    pub fn search(&self, text: &str) -> Result<bool, MatchError> {
+        self.search_in(text, &Budget::verdict())
+    }
+
+    /// `pattern.match(text) is not None` (anchored at the start only),
+    /// within a budget of its own.
+    pub fn match_start(&self, text: &str) -> Result<bool, MatchError> {
+        self.match_in(text, &Budget::verdict())
+    }
+
+    /// `pattern.search(text) is not None`, spending from `budget`.
+    pub fn search_in(&self, text: &str, budget: &Budget) -> Result<bool, MatchError> {
+        self.run(text, false, budget)
+    }
+
+    /// `pattern.match(text) is not None`, spending from `budget`.
+    pub fn match_in(&self, text: &str, budget: &Budget) -> Result<bool, MatchError> {
+        self.run(text, true, budget)
+    }
+
+    fn run(&self, text: &str, anchored: bool, budget: &Budget) -> Result<bool, MatchError> {
+        match &*self.inner {
+            Compiled::Simple(simple) => {
+                // Linear: refuse up front what the budget cannot pay for.
+                if budget.left() < text.len() as u64 + 1 {
+                    budget.charge(u64::MAX)?;
+                }
+                let mut scanned = 1;
+                let hit = simple.run(text, anchored, &mut scanned);
+                budget.charge(scanned)?;
+                Ok(hit)
+            }
+            Compiled::Program(prog) => {
+                let mut left = budget.left();
+                let res = matcher::execute(prog, text, anchored, &mut left);
+                budget.left.set(left);
+                res
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_lowering_is_the_head_of_the_unicode_table() {
+        let ascii: Vec<(u32, u32)> = (b'A'..=b'Z').map(|c| (c as u32, c as u32 + 32)).collect();
+        assert_eq!(&tables::UNI_LOWER[..26], ascii.as_slice());
+    }
+
+    #[test]
+    fn typical_list_patterns_need_no_program() {
+        let i = Flags {
+            ignorecase: true,
+            multiline: false,
+            unicode: false,
+        };
+        let imu = Flags {
+            ignorecase: true,
+            multiline: true,
+            unicode: true,
+        };
+        for (p, f) in [
+            ("^.*@trusted\\.org$", i),
+            ("friend@public.com", i),
+            (".*@uplinkpro.com", i),
+            ("^[^@]+@(lists\\.)?example\\.org", i),
+            ("^subject:.*vi\u{e1}gra", imu),
+            ("^x-spam-flag: yes", imu),
+        ] {
+            let re = PyRegex::compile(p, f).unwrap();
+            let simple = matches!(*re.inner, Compiled::Simple(_));
+            // The optional group is not a simple item.
+            assert_eq!(simple, !p.contains('?'), "{p}");
+        }
+        let re = PyRegex::compile("^.*@trusted\\.org$", i).unwrap();
+        assert!(re.search("Y@Trusted.ORG").unwrap());
+        assert!(re.search("y@trusted.org\n").unwrap());
+        assert!(!re.search("y@trusted.org.evil.net").unwrap());
+        assert!(!re.search("y@trusted.org\n\n").unwrap());
+        let re = PyRegex::compile("^x-spam-flag: yes", imu).unwrap();
+        assert!(re.search("subject: hi\nX-Spam-Flag: YES\n").unwrap());
+        assert!(!re.search("subject: x-spam-flag: yes").unwrap());
+        assert!(re.match_start("x-spam-flag: yes").unwrap());
+        assert!(!re.match_start("a\nx-spam-flag: yes").unwrap());
+    }
+
+    #[test]
+    fn sets() {
+        let m = charset::CharModel::new(FLAG_I);
+        let s = m.lit_set('K' as u32, false);
+        assert_eq!(s.0, vec![(0x6b, 0x6b)]);
+        let m = charset::CharModel::new(FLAG_I | FLAG_U);
+        assert_eq!(m.lower(0x212A), 0x6b);
+        let s = m.lit_set('s' as u32, false);
+        assert!(s.contains(0x17f));
+    }
+
+    /// Lowering must not change what `\b`, `$` and `.` see.
+    #[test]
+    fn lowering_keeps_word_and_newline() {
+        for flags in [FLAG_I, FLAG_I | FLAG_U] {
+            let m = charset::CharModel::new(flags);
+            let word = m.base(charset::Base::Word);
+            for &(c, l) in m.pairs() {
+                assert_eq!(word.contains(c), word.contains(l), "{c:x}");
+                assert!(c != 10 && l != 10);
+                assert!(char::from_u32(l).is_some());
+            }
+        }
+    }
+
+    /// Every step counts: a budget of n steps stops a search that needs
+    /// more, whatever the kind of work.
+    #[test]
+    fn budget_stops_every_kind_of_work() {
+        let text = "viagra ".repeat(2000);
+        for p in ["\\bviagra.*cialis", "(?=.*zzz)q", "(a|b)*c", "^x-spam-flag: yes"] {
+            let re = PyRegex::compile(p, Flags { ignorecase: true, multiline: true, unicode: true }).unwrap();
+            let b = Budget::new(1000);
+            assert_eq!(re.search_in(&text, &b), Err(MatchError::Budget), "{p}");
+            assert_eq!(b.left(), 0, "{p}");
+            let b = Budget::new(u64::MAX);
+            assert_eq!(re.search_in(&text, &b), Ok(false), "{p}");
+            assert!(b.spent() > 1000, "{p}: {}", b.spent());
+        }
+    }
+}

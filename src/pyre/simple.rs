@@ -1,0 +1,192 @@
+//! The bit-parallel matcher for simple patterns.
+
+use super::charset::{CharModel, CharSet};
+use super::parse::{has_groupref, At, Node, Parsed, FLAG_M, FLAG_S, MAXREPEAT};
+
+/// A pattern made only of single-character items, `*` and `+` on them, a
+/// leading `^`/`\\A` and a trailing `$`/`\\Z`, with no group references.
+/// Typical list settings (`^.*@example\\.com$`, `to: friend@public.com`)
+/// are of this kind. Matched bit-parallel (one bit per item, all start
+/// positions at once): linear in the subject, no program to build.
+#[derive(Debug)]
+pub(super) struct Simple {
+    /// Items that take exactly one char.
+    one: u64,
+    /// Items that take any number of chars (`x*`).
+    many: u64,
+    /// Bit of the state past the last item: a match.
+    accept: u64,
+    /// Per item, the chars it takes (as sre compares them: lowered under
+    /// IGNORECASE), and the same as masks for ASCII chars.
+    sets: Vec<CharSet>,
+    ascii: [u64; 128],
+    start: Option<At>,
+    end: Option<At>,
+    multiline: bool,
+    fold: Option<CharModel>,
+}
+
+impl Simple {
+    pub(super) fn from_parsed(p: &Parsed, model: &CharModel) -> Option<Simple> {
+        if has_groupref(&p.nodes) {
+            return None;
+        }
+        fn flatten<'a>(nodes: &'a [Node], out: &mut Vec<&'a Node>) {
+            for n in nodes {
+                match n {
+                    Node::Group(_, body) => flatten(body, out),
+                    other => out.push(other),
+                }
+            }
+        }
+        let mut flat: Vec<&Node> = Vec::new();
+        flatten(&p.nodes, &mut flat);
+        let any = if p.flags & FLAG_S != 0 {
+            CharSet(vec![(0, 0x10FFFF)])
+        } else {
+            CharSet(vec![(0, 9), (11, 0x10FFFF)])
+        };
+        let single = |n: &Node| -> Option<CharSet> {
+            match n {
+                Node::Any => Some(any.clone()),
+                Node::Lit(_) | Node::NotLit(_) | Node::In(_) => {
+                    model.node_class(n).map(|c| c.to_charset(model))
+                }
+                _ => None,
+            }
+        };
+        let (mut start, mut end) = (None, None);
+        let (mut sets, mut many) = (Vec::new(), 0u64);
+        let last = flat.len().saturating_sub(1);
+        for (i, n) in flat.iter().enumerate() {
+            match n {
+                Node::At(a @ (At::Beginning | At::BeginningString)) if i == 0 => start = Some(*a),
+                Node::At(a @ (At::End | At::EndString)) if i == last => end = Some(*a),
+                Node::Repeat { min, max, body, .. } if *max == MAXREPEAT && *min <= 1 => {
+                    let set = single(body)?;
+                    if *min == 1 {
+                        sets.push(set.clone());
+                    }
+                    many |= 1u64.checked_shl(sets.len() as u32)?;
+                    sets.push(set);
+                }
+                other => sets.push(single(other)?),
+            }
+        }
+        if sets.len() > 62 {
+            return None;
+        }
+        let all = (1u64 << sets.len()) - 1;
+        let mut ascii = [0u64; 128];
+        for (i, set) in sets.iter().enumerate() {
+            for &(lo, hi) in &set.0 {
+                for c in lo..=hi.min(127) {
+                    ascii[c as usize] |= 1 << i;
+                }
+            }
+        }
+        Some(Simple {
+            one: all & !many,
+            many,
+            accept: 1 << sets.len(),
+            sets,
+            ascii,
+            start,
+            end,
+            multiline: p.flags & FLAG_M != 0,
+            fold: model.ignorecase.then_some(*model),
+        })
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Simple>() + self.sets.iter().map(|s| s.0.capacity() * 8).sum::<usize>()
+    }
+
+    /// The states reachable from `s` without reading a char: past `x*`.
+    fn closure(&self, mut s: u64) -> u64 {
+        loop {
+            let t = s | ((s & self.many) << 1);
+            if t == s {
+                return s;
+            }
+            s = t;
+        }
+    }
+
+    fn mask(&self, c: u32) -> u64 {
+        if c < 128 {
+            return self.ascii[c as usize];
+        }
+        let mut m = 0;
+        for (i, set) in self.sets.iter().enumerate() {
+            if set.contains(c) {
+                m |= 1 << i;
+            }
+        }
+        m
+    }
+
+    /// Whether the pattern matches; `scanned` counts the chars read.
+    pub(super) fn run(&self, text: &str, anchored: bool, scanned: &mut u64) -> bool {
+        let entry = self.closure(1);
+        // Whether a match can still begin after the first position.
+        let later_starts = !anchored && (self.start.is_none() || self.multiline);
+        let mut s = 0u64;
+        let mut prev: Option<char> = None;
+        let mut rest = text.chars();
+        loop {
+            let may_start = match (anchored, self.start) {
+                (true, _) | (false, Some(_)) if prev.is_none() => true,
+                (false, None) => true,
+                (false, Some(At::Beginning)) if self.multiline => prev == Some('\n'),
+                _ => false,
+            };
+            if may_start {
+                s |= entry;
+            }
+            if s & self.accept != 0 && self.end_ok(rest.clone()) {
+                return true;
+            }
+            let Some(c) = rest.next() else { return false };
+            *scanned += 1;
+            let folded = match &self.fold {
+                Some(_) if c.is_ascii() => c.to_ascii_lowercase() as u32,
+                Some(model) => model.lower(c as u32),
+                None => c as u32,
+            };
+            let m = self.mask(folded);
+            s = self.closure(((s & m & self.one) << 1) | (s & m & self.many));
+            if s == 0 && !later_starts {
+                return false;
+            }
+            prev = Some(c);
+            if s == 0 && self.start.is_some() && c != '\n' {
+                // Only a line start can begin a match (multiline `^`):
+                // go straight to the next one.
+                let tail = rest.as_str();
+                let Some(nl) = tail.find('\n') else {
+                    *scanned += tail.len() as u64;
+                    return false;
+                };
+                *scanned += nl as u64;
+                rest = tail[nl + 1..].chars();
+                prev = Some('\n');
+            }
+        }
+    }
+
+    /// Whether the end anchor holds before `rest`.
+    fn end_ok(&self, mut rest: std::str::Chars<'_>) -> bool {
+        match self.end {
+            None => true,
+            Some(At::End) if self.multiline => matches!(rest.next(), None | Some('\n')),
+            Some(At::End) => match rest.next() {
+                None => true,
+                Some('\n') => rest.next().is_none(),
+                Some(_) => false,
+            },
+            Some(_) => rest.next().is_none(),
+        }
+    }
+}
+
