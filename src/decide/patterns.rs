@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock};
 
 use parking_lot::RwLock;
 
-use crate::pyre::{compile_cost, Budget, CompileError, Flags, MatchError, PyRegex};
+use crate::pyre::{Budget, CompileError, Flags, MatchError, PyRegex};
 
 type Compiled = Result<Arc<PyRegex>, CompileError>;
 
@@ -81,10 +81,10 @@ pub fn compile(pattern: &str, flags: Flags, budget: &Budget) -> Result<Arc<PyReg
     if let Some(hit) = table.read().get(pattern) {
         return hit.clone().map_err(Unusable::of);
     }
-    if budget.charge(compile_cost(pattern)).is_err() {
+    let compiled = PyRegex::compile_in(pattern, flags, budget).map(Arc::new);
+    if compiled.as_ref().err() == Some(&CompileError::Budget) {
         return Err(Unusable::Undecided(MatchError::Budget.to_string()));
     }
-    let compiled = PyRegex::compile(pattern, flags).map(Arc::new);
     let bytes = pattern.len()
         + 64
         + match &compiled {
@@ -191,7 +191,9 @@ pub fn get_pattern(
                         })
                     }
                 },
-                Err(Unusable::Invalid(e)) => notes.push(format!("bad regexp {entry:?} skipped: {e}")),
+                Err(Unusable::Invalid(e)) => {
+                    notes.push(format!("bad regexp {entry:?} skipped: {e}"))
+                }
                 Err(Unusable::Undecided(why)) => {
                     return Err(PatternFailure::Undecided {
                         pattern: entry.clone(),

@@ -2,7 +2,9 @@
 //! as the caller looked it up), member verbosity (cannot be known),
 //! KNOWN_SPAMMERS and header_filter_rules.
 
-use super::patterns::{compile, get_pattern, search, NoOtherLists, PatternHit, Unusable, IGNORECASE};
+use super::patterns::{
+    compile, get_pattern, search, NoOtherLists, PatternHit, Unusable, IGNORECASE,
+};
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};

@@ -12,9 +12,7 @@
 use std::collections::HashMap;
 
 use super::charset::{CharModel, Class};
-use super::parse::{
-    width, At, Node, Parsed, SetItem, FLAG_I, FLAG_M, FLAG_S, MAXREPEAT,
-};
+use super::parse::{width, At, Node, Parsed, SetItem, FLAG_I, FLAG_M, FLAG_S, MAXREPEAT};
 use super::CompileError;
 
 /// `MAXREPEAT` as a program operand: no upper bound.
@@ -128,7 +126,16 @@ struct Compiler {
     class_ids: HashMap<Class, u32>,
     bytes: usize,
     limit: usize,
+    /// Identical classes are built once.
+    class_src: HashMap<Vec<SetItem>, u32>,
+    /// Steps spent building classes, and the most that may be.
+    work: u64,
+    max_work: u64,
 }
+
+/// Steps charged per range a class holds (building it costs about as
+/// much as that many matcher steps).
+const RANGE_STEPS: u64 = 8;
 
 fn too_large<T>() -> Result<T, CompileError> {
     Err(CompileError::TooLarge(
@@ -167,6 +174,10 @@ impl Compiler {
     }
 
     fn class_id(&mut self, class: Class) -> Result<u32, CompileError> {
+        self.work += class.heap_bytes() as u64 / 8 * RANGE_STEPS + 64;
+        if self.work > self.max_work {
+            return Err(CompileError::Budget);
+        }
         if let Some(&id) = self.class_ids.get(&class) {
             return Ok(id);
         }
@@ -203,6 +214,16 @@ impl Compiler {
             }
             Node::NotLit(c) if !fold => {
                 self.emit(Op::NotLit(*c))?;
+            }
+            Node::In(items) => {
+                if let Some(&id) = self.class_src.get(items) {
+                    self.emit(if fold { Op::InFold(id) } else { Op::In(id) })?;
+                    return Ok(());
+                }
+                let class = self.model.class(items);
+                let id = self.class_id(class)?;
+                self.class_src.insert(items.clone(), id);
+                self.emit(if fold { Op::InFold(id) } else { Op::In(id) })?;
             }
             _ => {
                 let Some(class) = self.model.node_class(n) else {
@@ -414,7 +435,14 @@ fn info(p: &Parsed, model: &CharModel) -> Info {
 
 /// `sre_compile.compile`: the program for a parsed pattern, at most
 /// `limit` bytes.
-pub(super) fn compile(p: &Parsed, limit: usize) -> Result<Program, CompileError> {
+/// `max_work` bounds the steps spent building classes; `work` returns
+/// them.
+pub(super) fn compile(
+    p: &Parsed,
+    limit: usize,
+    max_work: u64,
+    work: &mut u64,
+) -> Result<Program, CompileError> {
     let model = CharModel::new(p.flags);
     let mut c = Compiler {
         model,
@@ -425,14 +453,18 @@ pub(super) fn compile(p: &Parsed, limit: usize) -> Result<Program, CompileError>
         class_ids: HashMap::new(),
         bytes: 0,
         limit,
+        class_src: HashMap::new(),
+        work: 0,
+        max_work,
     };
     let info = info(p, &model);
     if let Some(cs) = &info.charset {
         c.charge(cs.heap_bytes())?;
     }
     c.charge(info.prefix.len() * 4)?;
-    c.seq(&p.nodes)?;
-    c.emit(Op::Success)?;
+    let res = c.seq(&p.nodes).and_then(|()| c.emit(Op::Success).map(drop));
+    *work = c.work;
+    res?;
     let mut ops = c.ops;
     ops.shrink_to_fit();
     let mut alts = c.alts;

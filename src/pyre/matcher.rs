@@ -571,7 +571,11 @@ impl<'p, 's> Vm<'p, 's> {
                         (Some(p), _) => {
                             self.sptr = p;
                             self.set_top(f);
-                            let jump = if negate { Jump::AssertNot } else { Jump::Assert };
+                            let jump = if negate {
+                                Jump::AssertNot
+                            } else {
+                                Jump::Assert
+                            };
                             return Ok(Flow::Call(jump, f.pc + 1));
                         }
                     }

@@ -77,6 +77,9 @@ pub enum CompileError {
     Unsupported(String),
     /// Python compiles it, but it is past this engine's size limits.
     TooLarge(String),
+    /// The budget ran out while compiling (depends on the budget left,
+    /// so never remembered).
+    Budget,
 }
 
 impl CompileError {
@@ -86,7 +89,10 @@ impl CompileError {
     }
     pub fn reason(&self) -> &str {
         match self {
-            CompileError::Invalid(m) | CompileError::Unsupported(m) | CompileError::TooLarge(m) => m,
+            CompileError::Invalid(m) | CompileError::Unsupported(m) | CompileError::TooLarge(m) => {
+                m
+            }
+            CompileError::Budget => "regular expression work budget spent",
         }
     }
 }
@@ -97,6 +103,7 @@ impl std::fmt::Display for CompileError {
             CompileError::Invalid(m) => write!(f, "bad regular expression: {m}"),
             CompileError::Unsupported(m) => write!(f, "pattern Python cannot use: {m}"),
             CompileError::TooLarge(m) => write!(f, "pattern past the engine's limits: {m}"),
+            CompileError::Budget => f.write_str("regular expression work budget spent"),
         }
     }
 }
@@ -194,8 +201,22 @@ enum Compiled {
 }
 
 impl PyRegex {
-    /// `re.compile(pattern, flags)`.
+    /// `re.compile(pattern, flags)`, with no bound on the work but the
+    /// engine's size limits.
     pub fn compile(pattern: &str, flags: Flags) -> Result<PyRegex, CompileError> {
+        PyRegex::compile_in(pattern, flags, &Budget::new(u64::MAX))
+    }
+
+    /// `re.compile(pattern, flags)`, spending from `budget`:
+    /// [`compile_cost`] up front, then the work of building its sets.
+    pub fn compile_in(
+        pattern: &str,
+        flags: Flags,
+        budget: &Budget,
+    ) -> Result<PyRegex, CompileError> {
+        budget
+            .charge(compile_cost(pattern))
+            .map_err(|_| CompileError::Budget)?;
         let mut f = 0u32;
         if flags.ignorecase {
             f |= FLAG_I;
@@ -216,7 +237,12 @@ impl PyRegex {
         let model = charset::CharModel::new(parsed.flags);
         let inner = match simple::Simple::from_parsed(&parsed, &model) {
             Some(s) => Compiled::Simple(s),
-            None => Compiled::Program(compile::compile(&parsed, PROGRAM_LIMIT)?),
+            None => {
+                let mut work = 0;
+                let prog = compile::compile(&parsed, PROGRAM_LIMIT, budget.left(), &mut work);
+                budget.charge(work).map_err(|_| CompileError::Budget)?;
+                Compiled::Program(prog?)
+            }
         };
         Ok(PyRegex {
             inner: Arc::new(inner),
@@ -255,14 +281,13 @@ impl PyRegex {
     fn run(&self, text: &str, anchored: bool, budget: &Budget) -> Result<bool, MatchError> {
         match &*self.inner {
             Compiled::Simple(simple) => {
-                // Linear: refuse up front what the budget cannot pay for.
-                if budget.left() < text.len() as u64 + 1 {
-                    budget.charge(u64::MAX)?;
-                }
-                let mut scanned = 1;
-                let hit = simple.run(text, anchored, &mut scanned);
-                budget.charge(scanned)?;
-                Ok(hit)
+                let start = budget.left().saturating_mul(simple::UNITS_PER_STEP);
+                let mut units = start;
+                let hit = simple.run(text, anchored, &mut units);
+                budget.charge((start - units).div_ceil(simple::UNITS_PER_STEP).max(1))?;
+                hit.ok_or(MatchError::Budget).inspect_err(|_| {
+                    let _ = budget.charge(u64::MAX);
+                })
             }
             Compiled::Program(prog) => {
                 let mut left = budget.left();
@@ -351,8 +376,21 @@ mod tests {
     #[test]
     fn budget_stops_every_kind_of_work() {
         let text = "viagra ".repeat(2000);
-        for p in ["\\bviagra.*cialis", "(?=.*zzz)q", "(a|b)*c", "^x-spam-flag: yes"] {
-            let re = PyRegex::compile(p, Flags { ignorecase: true, multiline: true, unicode: true }).unwrap();
+        for p in [
+            "\\bviagra.*cialis",
+            "(?=.*zzz)q",
+            "(a|b)*c",
+            "^x-spam-flag: yes",
+        ] {
+            let re = PyRegex::compile(
+                p,
+                Flags {
+                    ignorecase: true,
+                    multiline: true,
+                    unicode: true,
+                },
+            )
+            .unwrap();
             let b = Budget::new(1000);
             assert_eq!(re.search_in(&text, &b), Err(MatchError::Budget), "{p}");
             assert_eq!(b.left(), 0, "{p}");

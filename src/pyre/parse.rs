@@ -128,7 +128,7 @@ pub(super) enum Cat {
     NotWord,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum SetItem {
     Negate,
     Lit(u32),
@@ -437,7 +437,9 @@ fn parse_seq(src: &mut Source, st: &mut State, nested: usize) -> Result<Vec<Node
                         let num = |s: &str| -> Result<u64, CompileError> {
                             let v: u128 = s.parse().unwrap_or(u128::MAX);
                             if v >= MAXREPEAT as u128 {
-                                return unsupported("the repetition number is too large (Python: OverflowError)");
+                                return unsupported(
+                                    "the repetition number is too large (Python: OverflowError)",
+                                );
                             }
                             Ok(v as u64)
                         };
@@ -894,7 +896,6 @@ pub(super) fn check(p: &Parsed) -> Result<(), CompileError> {
     }
     Ok(())
 }
-
 
 pub(super) fn has_groupref(nodes: &[Node]) -> bool {
     nodes.iter().any(|n| match n {

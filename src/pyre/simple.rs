@@ -1,6 +1,15 @@
 //! The bit-parallel matcher for simple patterns.
 
 use super::charset::{CharModel, CharSet};
+/// Budget units per step: a step of the matcher costs about 10 ns, a
+/// char of the bit-parallel loop about 2 ns, a byte `memchr` skips well
+/// under 0.5 ns (`cargo bench --bench bounds`).
+pub(super) const UNITS_PER_STEP: u64 = 20;
+pub(super) const CHAR_UNITS: u64 = 4;
+pub(super) const SKIP_UNITS: u64 = 1;
+/// Each skip to the next line, whatever its length.
+pub(super) const SKIP_CALL_UNITS: u64 = 10;
+
 use super::parse::{has_groupref, At, Node, Parsed, FLAG_M, FLAG_S, MAXREPEAT};
 
 /// A pattern made only of single-character items, `*` and `+` on them, a
@@ -41,6 +50,11 @@ impl Simple {
         }
         let mut flat: Vec<&Node> = Vec::new();
         flatten(&p.nodes, &mut flat);
+        // At most 62 items plus the two anchors fit in the state word;
+        // check before building any set.
+        if flat.len() > 64 {
+            return None;
+        }
         let any = if p.flags & FLAG_S != 0 {
             CharSet(vec![(0, 0x10FFFF)])
         } else {
@@ -126,8 +140,10 @@ impl Simple {
         m
     }
 
-    /// Whether the pattern matches; `scanned` counts the chars read.
-    pub(super) fn run(&self, text: &str, anchored: bool, scanned: &mut u64) -> bool {
+    /// Whether the pattern matches, spending from `units` (budget steps
+    /// times [`UNITS_PER_STEP`]): a char read costs [`CHAR_UNITS`], a byte
+    /// skipped to the next line [`SKIP_UNITS`].  `None`: units spent.
+    pub(super) fn run(&self, text: &str, anchored: bool, units: &mut u64) -> Option<bool> {
         let entry = self.closure(1);
         // Whether a match can still begin after the first position.
         let later_starts = !anchored && (self.start.is_none() || self.multiline);
@@ -145,10 +161,12 @@ impl Simple {
                 s |= entry;
             }
             if s & self.accept != 0 && self.end_ok(rest.clone()) {
-                return true;
+                return Some(true);
             }
-            let Some(c) = rest.next() else { return false };
-            *scanned += 1;
+            let Some(c) = rest.next() else {
+                return Some(false);
+            };
+            *units = units.checked_sub(CHAR_UNITS)?;
             let folded = match &self.fold {
                 Some(_) if c.is_ascii() => c.to_ascii_lowercase() as u32,
                 Some(model) => model.lower(c as u32),
@@ -157,7 +175,7 @@ impl Simple {
             let m = self.mask(folded);
             s = self.closure(((s & m & self.one) << 1) | (s & m & self.many));
             if s == 0 && !later_starts {
-                return false;
+                return Some(false);
             }
             prev = Some(c);
             if s == 0 && self.start.is_some() && c != '\n' {
@@ -165,10 +183,10 @@ impl Simple {
                 // go straight to the next one.
                 let tail = rest.as_str();
                 let Some(nl) = tail.find('\n') else {
-                    *scanned += tail.len() as u64;
-                    return false;
+                    *units = units.checked_sub(SKIP_CALL_UNITS + tail.len() as u64 * SKIP_UNITS)?;
+                    return Some(false);
                 };
-                *scanned += nl as u64;
+                *units = units.checked_sub(SKIP_CALL_UNITS + nl as u64 * SKIP_UNITS)?;
                 rest = tail[nl + 1..].chars();
                 prev = Some('\n');
             }
@@ -189,4 +207,3 @@ impl Simple {
         }
     }
 }
-
