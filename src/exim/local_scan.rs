@@ -118,7 +118,7 @@ fn scan(fd: c_int) -> Answer {
         &raw,
         recipients.len(),
     );
-    if a != Answer::Accept {
+    if a != Answer::Accept || v.as_ref().is_some_and(|v| v.undecided.is_some()) {
         sys::log(&format!(
             "local_scan: {}",
             smtp::log_line(&route.list, route.kind, &a, v.as_ref())

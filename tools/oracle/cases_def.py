@@ -963,3 +963,50 @@ case('a29-from-member-no-domain-env', 'From: alice (no domain), unixfrom alice@e
 
 # ---- legacy passwords, the poster's text, site settings, DMARC by DNS ----------
 execfile(__file__.replace('cases_def.py', 'cases_fidelity.py'))
+
+# ---- regex engine bounds (issue 10, findings 1, 2, 4, 6) ---------------------
+# Each pattern here is evaluated by Mailman; the gate must answer what
+# Mailman answers, or accept as undecided.  Kept in a block of its own.
+RX_F2_RULES = [['^subject:.*\\bviagra\\b', 3, False],
+               ['^from:.*@(?:\\w{1,100}\\.)?example\\.com', 6, False],
+               ['^x-spam-flag: yes', 2, False]]
+case('rx01-viagra-cialis-long-subject',
+     'finding 1: \\bviagra.*cialis (discard) against a Subject of "viagra " x 500',
+     M(subject='viagra ' * 500), {'header_filter_rules': [['\\bviagra.*cialis', 3, False]]})
+case('rx02-viagra-cialis-match',
+     'finding 1: \\bviagra.*cialis (hold) matches a long Subject ending in cialis',
+     M(subject='viagra ' * 500 + 'cialis'), {'header_filter_rules': [['\\bviagra.*cialis', 7, False]]})
+case('rx03-lookahead-long-subject',
+     'finding 1: (?=.*zzz)q (reject) against a 2 KB Subject of q',
+     M(subject='q' * 2000), {'header_filter_rules': [['(?=.*zzz)q', 2, False]]})
+case('rx04-accept-rule-w100-before-reject',
+     'finding 2: an ACCEPT rule with \\w{1,100} under re.UNICODE matches before a REJECT rule',
+     M(extra=['X-Spam-Flag: YES']), {'header_filter_rules': RX_F2_RULES})
+case('rx05-accept-nonmember-w100',
+     'finding 2: ^regex with \\w{1,100} in accept_these_nonmembers, generic action reject',
+     M(frm='x@mail.foo.org'), gen2(accept_these_nonmembers=['^[\\w.]+@(?:\\w{1,100}\\.)?foo\\.org$']))
+case('rx06-w30-80-hold',
+     'finding 2: <\\w{30,80}@ (hold) matches a long local part',
+     M(extra=['X-Note: <' + 'w' * 40 + '@example.com>']),
+     {'header_filter_rules': [['<\\w{30,80}@', 7, False]]})
+case('rx07-alternation-3000-re-i',
+     'finding 2: a 3000-way alternation (hold) under re.I, one word present',
+     M(subject='buy spamword2999 now'),
+     {'header_filter_rules': [['|'.join('spamword%d' % i for i in range(3000)), 7, False]]})
+case('rx08-pattern-over-64k',
+     'finding 2: a pattern over 64 K characters (reject), not matching',
+     M(), {'header_filter_rules': [['^subject: (?:' + '|'.join('x%05d' % i for i in range(12000)) + ')$', 2, False]]})
+case('rx09-500-w2-60-rules',
+     'finding 4: 500 rules ^subject:.*\\w{2,60}zq<N> (discard), none matching',
+     M(subject='hello world'),
+     {'header_filter_rules': [['^subject:.*\\w{2,60}zq%d' % i, 3, False] for i in range(500)]})
+case('rx10-40k-headers-viagra-rule',
+     'finding 6: a member post with 40 KB of headers, rule ^subject:.*\\bviagra\\b (hold)',
+     M(extra=['X-Filler-%d: %s' % (i, 'f' * 70) for i in range(500)]),
+     {'header_filter_rules': [['^subject:.*\\bviagra\\b', 7, False]]})
+case('rx11-first-rule-w1000',
+     'finding 6: the first rule \\w{1000}x (hold) evaluated and not matching',
+     M(), {'header_filter_rules': [['\\w{1000}x', 7, False], ['^subject: nomatch', 7, False]]})
+case('rx12-first-rule-w1000-match',
+     'finding 6: \\w{1000}x (hold) matching a 1000-letter word',
+     M(subject='a' * 1000 + 'x'), {'header_filter_rules': [['\\w{1000}x', 7, False]]})
