@@ -83,7 +83,7 @@ fn attacks() -> Vec<Attack> {
             subject: "ab".repeat(5000),
         },
         Attack {
-            name: "\\w{1,100} x 500 rules, 64 KiB headers",
+            name: "500 rules ^subject:.*\\w{2,60}zq<N>, 64 KiB",
             patterns: (0..500)
                 .map(|i| format!("^subject:.*\\w{{2,60}}zq{i}"))
                 .collect(),

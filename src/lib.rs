@@ -10,7 +10,7 @@
 //! - [`route`]: `local_part@domain` to (list, address kind).
 //! - [`site`]: site settings Mailman keeps in `mm_cfg.py`, from our config file.
 //! - [`message`]: a message as Mailman's Python `email` package sees it.
-//! - [`pyre`]: Python `re` patterns on a bounded backtracking engine.
+//! - [`pyre`]: Python 2.7 `re` patterns (an `sre_compile` and `_sre.c` port) with a work budget.
 //! - [`decide`]: the incoming pipeline, a pure function to a verdict.
 //! - [`gate`]: site settings and the store together, as the edges use them.
 //! - [`ffi`], [`capi`], [`exim`]: the C boundary: the panic boundary and

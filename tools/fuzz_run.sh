@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../fuzz"
 secs=${1:?usage: tools/fuzz_run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(pickle snapshot message decide capi)
+[ ${#targets[@]} -gt 0 ] || targets=(pickle snapshot message decide capi pyre)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 
 use_libfuzzer() {

@@ -16,7 +16,7 @@ const CACHE_LIMIT: usize = 10_000;
 
 /// Bytes of compiled programs all caches may hold together; past it new
 /// patterns are compiled at each use (and paid for from the budget).
-pub const CACHE_BYTES: usize = 32 << 20;
+pub const CACHE_BYTES: usize = 16 << 20;
 
 /// FNV-1a: patterns are short, and the cache is looked up several times
 /// per verdict; SipHash's resistance to chosen keys is not needed for

@@ -22,7 +22,7 @@ const NULL: usize = usize::MAX;
 const NONE: usize = usize::MAX;
 
 /// Bytes the frame and data stacks of one match may hold together.
-pub const STACK_LIMIT: usize = 16 << 20;
+pub const STACK_LIMIT: usize = 8 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Jump {

@@ -59,8 +59,14 @@ struct Source {
 
 impl Source {
     fn new(p: &str) -> Result<Source, CompileError> {
+        // Sized by the input: a refused allocation is a limit, not an abort.
+        let mut chars = Vec::new();
+        chars
+            .try_reserve_exact(p.len())
+            .map_err(|_| CompileError::TooLarge("no memory for the pattern".into()))?;
+        chars.extend(p.chars());
         let mut s = Source {
-            s: p.chars().collect(),
+            s: chars,
             index: 0,
             next: None,
         };

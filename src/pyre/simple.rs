@@ -28,7 +28,8 @@ pub(super) struct Simple {
     /// Per item, the chars it takes (as sre compares them: lowered under
     /// IGNORECASE), and the same as masks for ASCII chars.
     sets: Vec<CharSet>,
-    ascii: [u64; 128],
+    /// Masks of the Latin-1 chars (byte-string subjects are all Latin-1).
+    ascii: Box<[u64; 256]>,
     start: Option<At>,
     end: Option<At>,
     multiline: bool,
@@ -91,10 +92,10 @@ impl Simple {
             return None;
         }
         let all = (1u64 << sets.len()) - 1;
-        let mut ascii = [0u64; 128];
+        let mut ascii = Box::new([0u64; 256]);
         for (i, set) in sets.iter().enumerate() {
             for &(lo, hi) in &set.0 {
-                for c in lo..=hi.min(127) {
+                for c in lo..=hi.min(255) {
                     ascii[c as usize] |= 1 << i;
                 }
             }
@@ -128,7 +129,7 @@ impl Simple {
     }
 
     fn mask(&self, c: u32) -> u64 {
-        if c < 128 {
+        if c < 256 {
             return self.ascii[c as usize];
         }
         let mut m = 0;
@@ -166,7 +167,13 @@ impl Simple {
             let Some(c) = rest.next() else {
                 return Some(false);
             };
-            *units = units.checked_sub(CHAR_UNITS)?;
+            // Beyond Latin-1 each set is searched.
+            let cost = if (c as u32) < 256 {
+                CHAR_UNITS
+            } else {
+                CHAR_UNITS + 2 * self.sets.len() as u64
+            };
+            *units = units.checked_sub(cost)?;
             let folded = match &self.fold {
                 Some(_) if c.is_ascii() => c.to_ascii_lowercase() as u32,
                 Some(model) => model.lower(c as u32),

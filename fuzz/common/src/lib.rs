@@ -271,10 +271,52 @@ pub fn capi(data: &[u8]) {
 }
 
 /// Every target by name.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+/// Steps each `pyre` input may spend.
+const PYRE_BUDGET: u64 = 200_000;
+
+/// Python patterns: a flags byte, the pattern, 0xff, the subject.  Compiling
+/// and matching must stay within the step budget (never more steps than
+/// given) and within a time that budget explains: no unbounded work
+/// outside the count.
+pub fn pyre(data: &[u8]) {
+    use mailman_gate::pyre::{Budget, Flags, MatchError, PyRegex};
+    let (flags, rest) = match data.split_first() {
+        Some((f, r)) => (*f, r),
+        None => (0, data),
+    };
+    let f = fields(rest, 2);
+    let pattern = String::from_utf8_lossy(f.first().copied().unwrap_or(b""));
+    let subject = String::from_utf8_lossy(f.get(1).copied().unwrap_or(b""));
+    let flags = Flags {
+        ignorecase: flags & 1 != 0,
+        multiline: flags & 2 != 0,
+        unicode: flags & 4 != 0,
+    };
+    let budget = Budget::new(PYRE_BUDGET);
+    let t = std::time::Instant::now();
+    if let Ok(re) = PyRegex::compile_in(&pattern, flags, &budget) {
+        for anchored in [false, true] {
+            let r = if anchored {
+                re.match_in(&subject, &budget)
+            } else {
+                re.search_in(&subject, &budget)
+            };
+            if r == Err(MatchError::Internal) {
+                panic!("engine error on {pattern:?}");
+            }
+        }
+    }
+    assert!(budget.spent() <= PYRE_BUDGET);
+    // 200 000 steps take a few ms; a second means work the budget missed.
+    let took = t.elapsed();
+    assert!(took < std::time::Duration::from_secs(1), "{pattern:?}: {took:?}");
+}
+
+pub const TARGETS: [(&str, fn(&[u8])); 6] = [
     ("pickle", pickle),
     ("snapshot", snapshot),
     ("message", message),
     ("decide", decide),
     ("capi", capi),
+    ("pyre", pyre),
 ];
