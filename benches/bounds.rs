@@ -127,6 +127,14 @@ fn attacks() -> Vec<Attack> {
         },
     ];
     v.push(Attack {
+        name: "200 000 distinct ^regex entries, one sender",
+        patterns: (0..200_000)
+            .map(|i| format!("^nobody{i}@(?:\\w+\\.)?example\\.net$"))
+            .collect(),
+        flags: I,
+        subject: "x@foo.org".into(),
+    });
+    v.push(Attack {
         name: "<\\w{30,80}@ on 'w'x50k",
         patterns: vec!["<\\w{30,80}@".into()],
         flags: I,

@@ -461,3 +461,35 @@ fn exim_regex_findings_get_mailmans_answer() {
     assert!(data.starts_with("250"), "finding 4: {text}");
     let _ = std::fs::remove_dir_all(&e.dir);
 }
+
+/// Hundreds of thousands of `^regex` entries: every compile and lookup is
+/// paid from the verdict's budget, so the verdict stays bounded (and,
+/// past the budget, undecided rather than a reject).
+#[test]
+fn many_regex_entries_are_bounded() {
+    if !python() {
+        return;
+    }
+    let entries: Vec<Value> = (0..200_000)
+        .map(|i| json!(format!("^nobody{i}@(?:\\w+\\.)?example\\.net$")))
+        .collect();
+    let lists = list_with(
+        "many",
+        &[
+            ("accept_these_nonmembers", json!(entries)),
+            ("generic_nonmember_action", json!(2)),
+        ],
+    );
+    // A member's post: the list is read, no pattern evaluated.
+    let (_, load) = check(&lists, "alice@example.com", &post("", "hi"));
+    eprintln!("reading the list and a member's verdict: {load:?}");
+    let raw = b"From: x@foo.org\nTo: test@example.com\nSubject: hi\n\nhello\n";
+    for _ in 0..2 {
+        let (v, took) = check(&lists, "x@foo.org", raw);
+        assert!(
+            v.action == Action::Reject || (v.action == Action::Accept && v.undecided.is_some()),
+            "{v:?}"
+        );
+        assert!(took < BOUND, "{took:?}");
+    }
+}

@@ -78,6 +78,11 @@ impl Unusable {
 /// does not hold is paid for from `budget`.
 pub fn compile(pattern: &str, flags: Flags, budget: &Budget) -> Result<Arc<PyRegex>, Unusable> {
     let table = &CACHE[flag_bits(flags)];
+    // A lookup hashes the pattern: paid for too, so that a list of
+    // millions of entries cannot loop for free.
+    if budget.charge(4 + pattern.len() as u64 / 32).is_err() {
+        return Err(Unusable::Undecided(MatchError::Budget.to_string()));
+    }
     if let Some(hit) = table.read().get(pattern) {
         return hit.clone().map_err(Unusable::of);
     }
@@ -174,7 +179,7 @@ pub fn get_pattern(
         if plain.is_empty() || entry.starts_with('^') || entry.starts_with('@') {
             continue;
         }
-        if plain.to_ascii_lowercase() == lower {
+        if plain.eq_ignore_ascii_case(&lower) {
             return Ok(PatternHit::Entry(entry.clone()));
         }
     }

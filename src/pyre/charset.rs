@@ -303,11 +303,23 @@ impl Class {
             unicode: model.unicode,
             ascii: [0; 2],
         };
+        // The ASCII bitmap from the ranges and categories directly.
         let mut ascii = [0u64; 2];
-        for b in 0..128u32 {
-            if c.slow_contains(model, b) {
+        for &(lo, hi) in &c.chars.0 {
+            for b in lo..=hi.min(127) {
                 ascii[(b / 64) as usize] |= 1 << (b % 64);
             }
+        }
+        for cat in &c.cats {
+            let (base, neg) = cat_base(*cat);
+            for b in 0..128u32 {
+                if model.is(base, b) != neg {
+                    ascii[(b / 64) as usize] |= 1 << (b % 64);
+                }
+            }
+        }
+        if c.negate {
+            ascii = [!ascii[0], !ascii[1]];
         }
         c.ascii = ascii;
         c
@@ -335,13 +347,6 @@ impl Class {
     /// Heap bytes held.
     pub(super) fn heap_bytes(&self) -> usize {
         self.chars.0.capacity() * 8 + self.cats.capacity()
-    }
-    /// The set when it is exactly one char, not negated.
-    pub(super) fn single(&self) -> Option<u32> {
-        match (self.negate, self.cats.is_empty(), self.chars.0.as_slice()) {
-            (false, true, [(lo, hi)]) if lo == hi => Some(*lo),
-            _ => None,
-        }
     }
     /// The set as explicit ranges (categories expanded), for the
     /// bit-parallel matcher.

@@ -225,26 +225,22 @@ impl Compiler {
                 self.class_src.insert(items.clone(), id);
                 self.emit(if fold { Op::InFold(id) } else { Op::In(id) })?;
             }
-            _ => {
-                let Some(class) = self.model.node_class(n) else {
-                    return Err(CompileError::Unsupported("not a character test".into()));
-                };
-                match (n, class.single()) {
-                    (Node::Lit(_), Some(l)) => {
-                        self.emit(Op::LitFold(l))?;
-                    }
-                    (Node::NotLit(c), _)
-                        if self.model.lit_set(*c, false).single_char()
-                            == Some(self.model.lower(*c)) =>
-                    {
-                        self.emit(Op::NotLitFold(self.model.lower(*c)))?;
-                    }
-                    _ => {
+            Node::Lit(c) | Node::NotLit(c) => {
+                let negate = matches!(n, Node::NotLit(_));
+                let set = self.model.lit_set(*c, false);
+                match set.single_char() {
+                    // LITERAL_IGNORE / NOT_LITERAL_IGNORE.
+                    Some(l) if negate => self.emit(Op::NotLitFold(l))?,
+                    Some(l) => self.emit(Op::LitFold(l))?,
+                    // IN_IGNORE with the fix-ups.
+                    None => {
+                        let class = Class::new(&self.model, negate, set, Vec::new());
                         let id = self.class_id(class)?;
-                        self.emit(if fold { Op::InFold(id) } else { Op::In(id) })?;
+                        self.emit(Op::InFold(id))?
                     }
-                }
+                };
             }
+            _ => return Err(CompileError::Unsupported("not a character test".into())),
         }
         Ok(())
     }

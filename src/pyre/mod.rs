@@ -143,6 +143,8 @@ pub const VERDICT_BUDGET: u64 = 12_000_000;
 pub const MAX_PATTERN_CHARS: usize = 256 * 1024;
 /// Largest compiled program, in bytes.
 pub const PROGRAM_LIMIT: usize = 8 << 20;
+/// Steps charged for each search or match call, before any work.
+pub const CALL_STEPS: u64 = 16;
 /// Steps charged per byte of a pattern compiled.
 pub const COMPILE_STEPS_PER_BYTE: u64 = 8;
 
@@ -279,6 +281,8 @@ impl PyRegex {
     }
 
     fn run(&self, text: &str, anchored: bool, budget: &Budget) -> Result<bool, MatchError> {
+        // Setting up a match costs something whatever the subject.
+        budget.charge(CALL_STEPS)?;
         match &*self.inner {
             Compiled::Simple(simple) => {
                 let start = budget.left().saturating_mul(simple::UNITS_PER_STEP);

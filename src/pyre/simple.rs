@@ -56,6 +56,21 @@ impl Simple {
         if flat.len() > 64 {
             return None;
         }
+        // The shape first: no set is built for a pattern that is not simple.
+        let single_kind =
+            |n: &Node| matches!(n, Node::Any | Node::Lit(_) | Node::NotLit(_) | Node::In(_));
+        let last = flat.len().saturating_sub(1);
+        let shape_ok = flat.iter().enumerate().all(|(i, n)| match n {
+            Node::At(At::Beginning | At::BeginningString) => i == 0,
+            Node::At(At::End | At::EndString) => i == last,
+            Node::Repeat { min, max, body, .. } => {
+                *max == MAXREPEAT && *min <= 1 && single_kind(body)
+            }
+            other => single_kind(other),
+        });
+        if !shape_ok {
+            return None;
+        }
         let any = if p.flags & FLAG_S != 0 {
             CharSet(vec![(0, 0x10FFFF)])
         } else {
@@ -72,7 +87,6 @@ impl Simple {
         };
         let (mut start, mut end) = (None, None);
         let (mut sets, mut many) = (Vec::new(), 0u64);
-        let last = flat.len().saturating_sub(1);
         for (i, n) in flat.iter().enumerate() {
             match n {
                 Node::At(a @ (At::Beginning | At::BeginningString)) if i == 0 => start = Some(*a),
