@@ -33,6 +33,7 @@ pub mod milter;
 pub mod mmcfg;
 pub mod pickle;
 pub mod policy;
+pub mod py;
 pub mod pyre;
 pub mod route;
 pub mod site;

@@ -21,43 +21,7 @@ pub mod option_bits {
     pub const DONT_RECEIVE_DUPLICATES: u32 = 256;
 }
 
-/// A Python 2 string as pickled: `str` (bytes in the list's charset) or
-/// `unicode`. Some steps treat the two differently (header filter rules).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum PyStr {
-    Bytes(Vec<u8>),
-    Text(String),
-}
-
-impl PyStr {
-    /// The text, reading `str` bytes as UTF-8 when valid, else as Latin-1.
-    pub fn to_text(&self) -> String {
-        match self {
-            PyStr::Text(t) => t.clone(),
-            PyStr::Bytes(b) => bytes_to_text(b),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        match self {
-            PyStr::Text(t) => t.is_empty(),
-            PyStr::Bytes(b) => b.is_empty(),
-        }
-    }
-}
-
-impl Default for PyStr {
-    fn default() -> Self {
-        PyStr::Bytes(Vec::new())
-    }
-}
-
-/// UTF-8 when valid, else each byte as the Latin-1 character of that value.
-pub fn bytes_to_text(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => b.iter().map(|&c| c as char).collect(),
-    }
-}
+pub use crate::py::{bytes_to_text, PyStr};
 
 /// One subscriber as the moderation step needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
