@@ -27,6 +27,7 @@ pub mod exim;
 pub mod export;
 pub mod ffi;
 pub mod gate;
+pub mod i18n;
 pub mod message;
 #[cfg(feature = "milter")]
 pub mod milter;

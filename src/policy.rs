@@ -101,6 +101,10 @@ pub struct ListPolicy {
     pub real_name: String,
     pub host_name: String,
     pub preferred_language: String,
+    /// `available_languages`.
+    pub available_languages: Vec<String>,
+    /// Members' own languages (`language`): lower-cased address → language.
+    pub member_languages: HashMap<String, String>,
     pub data_version: i64,
     /// Lower-cased address → member. Regular members win over digest ones.
     pub members: Members,
@@ -209,6 +213,8 @@ impl ListPolicy {
             real_name,
             host_name: String::new(),
             preferred_language: "en".into(),
+            available_languages: Vec::new(),
+            member_languages: HashMap::new(),
             data_version: 0,
             members: Members::Parsed(HashMap::new()),
             regular_count: 0,
@@ -271,6 +277,13 @@ impl ListPolicy {
         a.display_text("real_name", &mut p.real_name);
         a.text("host_name", &mut p.host_name);
         a.text("preferred_language", &mut p.preferred_language);
+        a.strings("available_languages", &mut p.available_languages);
+        if let Some(d) = root.get("language") {
+            p.member_languages = d
+                .items()
+                .filter_map(|(k, v)| Some((matching_text(k)?, matching_text(v)?)))
+                .collect();
+        }
         a.int("data_version", &mut p.data_version);
 
         a.flag(
@@ -370,6 +383,20 @@ impl ListPolicy {
     /// `<internal_name>-owner@<host_name>`, Mailman's `%(listowner)s`.
     pub fn owner_address(&self) -> String {
         format!("{}-owner@{}", self.internal_name, self.host_name)
+    }
+
+    /// `getMemberLanguage(address)`: the member's own language when the list
+    /// offers it, else the list's.
+    pub fn member_language(&self, address: &str) -> &str {
+        match self.member_languages.get(&address.to_lowercase()) {
+            Some(l)
+                if self.available_languages.iter().any(|a| a == l)
+                    && crate::i18n::charset(l).is_some() =>
+            {
+                l
+            }
+            _ => &self.preferred_language,
+        }
     }
 
     /// `<internal_name>@<host_name>`.

@@ -102,6 +102,10 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
         real_name,
         host_name,
         preferred_language,
+        // Not in snapshots (yet): members' own languages fall back to the
+        // list's language there.
+        available_languages: _,
+        member_languages: _,
         data_version,
         members: _,
         regular_count,
@@ -334,6 +338,8 @@ pub fn decode_policy(data: &[u8]) -> Result<ListPolicy, DecodeError> {
         real_name: d.string()?,
         host_name: d.string()?,
         preferred_language: d.string()?,
+        available_languages: Vec::new(),
+        member_languages: Default::default(),
         data_version: d.i64()?,
         members: Members::Parsed(HashMap::new()),
         regular_count: d.count()?,
