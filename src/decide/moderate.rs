@@ -163,8 +163,8 @@ fn reject_nonmember(ctx: &Ctx<'_>) -> Stop {
     } else {
         RejectText::from_attr(&p.nonmember_rejection_notice)
     };
-    if let Some(t) = text::interpolate(&reject.text, &lookup) {
-        reject.text = t;
-    }
+    // `_(text)`: looked up in the sender's catalog, then interpolated.
+    let tns = ctx.lang.gettext(&reject.text).to_owned();
+    reject.text = text::interpolate(&tns, &lookup).unwrap_or(tns);
     Stop::Reject(reject)
 }

@@ -88,7 +88,10 @@ fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
     match p.dmarc_moderation_action {
         3 => {
             let reject = if p.dmarc_moderation_notice.is_empty() {
-                RejectText::wrapped(text::DMARC_REJECT.replace("%(listowner)s", &p.owner_address()))
+                let owner = p.owner_address();
+                RejectText::wrapped(ctx.lang.tr(text::DMARC_REJECT, &|k: &str| {
+                    (k == "listowner").then(|| owner.clone())
+                }))
             } else {
                 RejectText::from_attr(&p.dmarc_moderation_notice)
             };
@@ -184,22 +187,10 @@ fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
     Ok(())
 }
 
-/// The list's charset, from its preferred language (Mailman's LC_DESCRIPTIONS).
-pub(super) fn list_charset(language: &str) -> &'static str {
-    match language {
-        "en" => "us-ascii",
-        "ast" | "da" | "de" | "es" | "fi" | "fr" | "it" | "nl" | "no" | "pt" | "pt_BR" | "sv" => {
-            "iso-8859-1"
-        }
-        "cs" | "hr" | "hu" | "pl" | "sl" => "iso-8859-2",
-        "et" | "eu" | "ia" => "iso-8859-15",
-        "el" => "iso-8859-7",
-        "ja" => "euc-jp",
-        "ko" => "euc-kr",
-        "lt" => "iso-8859-13",
-        "tr" => "iso-8859-9",
-        _ => "utf-8",
-    }
+/// The list's charset, from its preferred language (Mailman's
+/// LC_DESCRIPTIONS); Mailman fails on a language it does not know.
+fn list_charset(language: &str) -> Option<&'static str> {
+    crate::i18n::charset(language)
 }
 
 /// `Utils.xml_to_unicode` for a `str` pattern line: `&#NNN;` and `\uXXXX`
@@ -300,7 +291,12 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
     if p.header_filter_rules.is_empty() {
         return Ok(());
     }
-    let charset = list_charset(&p.preferred_language);
+    let Some(charset) = list_charset(&p.preferred_language) else {
+        return Err(Stop::Shunt(format!(
+            "preferred_language {:?} is not in LC_DESCRIPTIONS",
+            p.preferred_language
+        )));
+    };
     let form = ctx.site.normalize_form;
     let headers = ctx.msg.header_filter_text(form).map_err(|codec| {
         Stop::Undecided(format!(
@@ -354,13 +350,18 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
             match rule.action {
                 DISCARD => return Err(Stop::Discard),
                 REJECT if owner => return Err(Stop::Discard),
-                REJECT => return Err(Stop::Reject(RejectText::plain(text::FILTER_RULE_REJECT))),
+                REJECT => {
+                    return Err(Stop::Reject(RejectText::plain(
+                        ctx.lang.tr(text::FILTER_RULE_REJECT, &|_: &str| None),
+                    )))
+                }
                 HOLD if owner => return Ok(()),
                 HOLD => {
-                    // `_()` puts the unicode pattern into the English text
-                    // with characters outside the charset as '?'.
-                    let shown = text::encode_replace(pattern, charset);
-                    return Err(Stop::Hold(text::hold_header_match(&shown)));
+                    // `_()` puts the unicode pattern into the translation
+                    // in its charset: characters it lacks become '?'.
+                    let shown = ctx.lang.fit(pattern);
+                    let lookup = |k: &str| (k == "pattern").then(|| shown.clone());
+                    return Err(Stop::Hold(ctx.lang.tr(text::HOLD_HEADER_MATCH, &lookup)));
                 }
                 ACCEPT => return Ok(()),
                 _ => {}

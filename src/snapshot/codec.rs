@@ -22,7 +22,7 @@ use crate::policy::{HeaderFilterRule, ListPolicy, Members, PyStr};
 
 /// Version of the policy encoding: bumped whenever a field is added,
 /// removed, reordered or re-typed.
-pub const POLICY_VERSION: u32 = 1;
+pub const POLICY_VERSION: u32 = 2;
 
 #[derive(Default)]
 struct Enc(Vec<u8>);
@@ -102,10 +102,8 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
         real_name,
         host_name,
         preferred_language,
-        // Not in snapshots (yet): members' own languages fall back to the
-        // list's language there.
-        available_languages: _,
-        member_languages: _,
+        available_languages,
+        member_languages,
         data_version,
         members: _,
         regular_count,
@@ -160,6 +158,15 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
     e.str(real_name)?;
     e.str(host_name)?;
     e.str(preferred_language)?;
+    e.strings(available_languages)?;
+    // Members' own languages as address, language, address, language, ...
+    let mut langs: Vec<(&String, &String)> = member_languages.iter().collect();
+    langs.sort();
+    let flat: Vec<String> = langs
+        .into_iter()
+        .flat_map(|(a, l)| [a.clone(), l.clone()])
+        .collect();
+    e.strings(&flat)?;
     e.i64(*data_version);
     e.count(*regular_count);
     e.count(*digest_count);
@@ -338,8 +345,16 @@ pub fn decode_policy(data: &[u8]) -> Result<ListPolicy, DecodeError> {
         real_name: d.string()?,
         host_name: d.string()?,
         preferred_language: d.string()?,
-        available_languages: Vec::new(),
-        member_languages: Default::default(),
+        available_languages: d.strings()?,
+        member_languages: {
+            let flat = d.strings()?;
+            if flat.len() % 2 != 0 {
+                return Err(DecodeError::Malformed("member languages".into()));
+            }
+            flat.chunks(2)
+                .map(|p| (p[0].clone(), p[1].clone()))
+                .collect()
+        },
         data_version: d.i64()?,
         members: Members::Parsed(HashMap::new()),
         regular_count: d.count()?,

@@ -963,3 +963,8 @@ case('a29-from-member-no-domain-env', 'From: alice (no domain), unixfrom alice@e
 
 # ---- legacy passwords, the poster's text, site settings, DMARC by DNS ----------
 execfile(__file__.replace('cases_def.py', 'cases_fidelity.py'))
+
+# ===========================================================================
+# Languages and charsets: cases_lang.py
+import os as _os
+execfile(_os.path.join(_os.path.dirname(__file__), 'cases_lang.py'))
