@@ -138,6 +138,42 @@ def _lang_cases():
          M(body='x' * 2000 + '\n'),
          {'available_languages': ['en'], 'max_message_size': 1,
           'language': {'alice@example.com': 'de'}}, site=site)
+    # A Japanese list: the bounce is converted from EUC-JP to ISO-2022-JP.
+    ja = lst('ja')
+    ja_de = dict(ja, language={'alice@example.com': 'de'},
+                 available_languages=['en', 'ja', 'de'])
+    case('lang-ja-member-de-urgent-shunt',
+         'ja list, member alice speaks de: the German Urgent reject is not EUC-JP; '
+         'the bounce fails and Mailman shunts',
+         M(extra=['Urgent: wrong']), ja_de, site=site)
+    case('lang-ja-member-de-filter-reject',
+         'ja list, member alice speaks de: an ASCII German reject converts fine',
+         M(subject='spam'), dict(ja_de, header_filter_rules=[('^subject: spam', 2, False)]),
+         site=site)
+    case('lang-ja-unicode-notice-unfit',
+         'ja list: a unicode rejection notice with Thai cannot be ISO-2022-JP: shunt',
+         M(frm=stranger),
+         dict(ja, generic_nonmember_action=2,
+              nonmember_rejection_notice=U(u'\u0e01\u0e02 rejected')), site=site)
+    case('lang-ja-unicode-notice-fits',
+         'ja list: a unicode rejection notice in Japanese converts fine',
+         M(frm=stranger),
+         dict(ja, generic_nonmember_action=2,
+              nonmember_rejection_notice=U(u'\u62d2\u5426 %(listowner)s')), site=site)
+    case('lang-ja-str-hold-eucjp',
+         'ja list: str pattern in EUC-JP, hold reason in Japanese with the pattern',
+         M(frm=stranger, subject='=?iso-2022-jp?b?%s?=' % b64.b64encode(
+             u'\u691c\u67fb'.encode('iso-2022-jp'))),
+         dict(ja, header_filter_rules=[('^subject: ' + u'\u691c\u67fb'.encode('euc-jp'),
+                                        7, False)]), site=site)
+    case('lang-fr-member-own-urgent',
+         'English list, member alice speaks fr: the Urgent reject in French',
+         M(extra=['Urgent: wrong']),
+         {'available_languages': ['en', 'fr'], 'language': {'alice@example.com': 'fr'}},
+         site=site)
+    case('lang-absent-catalog',
+         'a list language Mailman has no catalog for here (es): English',
+         M(frm=stranger), lst('es', generic_nonmember_action=2), site=site)
     # Encoded words in each charset against a unicode REJECT rule on an
     # English list.
     text = u'\u691c\u67fb'
@@ -158,6 +194,10 @@ def _lang_cases():
              'Subject encoded word in %s against a unicode REJECT rule' % cs,
              M(subject='=?%s?q?%s?=' % (cs, ''.join('=%02X' % ord(c) for c in t.encode(cs)))),
              {'header_filter_rules': [(U(u'^subject: ' + t), 2, False)]})
+    case('charset-ew-iso-2022-jp-roman',
+         'iso-2022-jp encoded word with JIS X 0201 Roman (yen sign) and JIS X 0208',
+         M(subject='=?iso-2022-jp?b?%s?=' % b64.b64encode('\x1b(J\\\x1b$B8!::\x1b(B')),
+         {'header_filter_rules': [(U(u'^subject: \xa5\u691c\u67fb'), 2, False)]})
 
 
 if __name__ == '__main__':

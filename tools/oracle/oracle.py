@@ -285,11 +285,13 @@ def run_case(case):
             part = bmsg.get_payload(0)
             out['mailed'] = part.get_payload(decode=True)
             if lang != 'en':
-                # In the charset email converted the payload to (the list's
-                # output charset: ISO-2022-JP for a Japanese list).
+                # The notice's bytes are in the sender's language's charset,
+                # unless email converted them (ISO-2022-JP for a Japanese list).
                 import email.charset
-                cs = email.charset.Charset(
-                    Utils.GetCharSet(mlist.preferred_language)).get_output_charset()
+                lcs = email.charset.Charset(Utils.GetCharSet(mlist.preferred_language))
+                cs = Utils.GetCharSet(lang)
+                if lcs.get_output_charset() != lcs.input_charset:
+                    cs = lcs.get_output_charset()
                 out['mailed'] = out['mailed'].decode(cs, 'replace')
             return out
         except Exception, e:
