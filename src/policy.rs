@@ -103,8 +103,13 @@ pub struct ListPolicy {
     pub preferred_language: String,
     /// `available_languages`.
     pub available_languages: Vec<String>,
-    /// Members' own languages (`language`): lower-cased address → language.
-    pub member_languages: HashMap<String, String>,
+    /// Members' own languages (`language`): lower-cased address → language,
+    /// only where it differs from `member_language_default` (Mailman
+    /// records one for every member, nearly always the list's language).
+    pub member_languages: std::collections::BTreeMap<String, String>,
+    /// The language of a member missing from `member_languages`: the
+    /// list's `preferred_language` when the policy was read.
+    pub member_language_default: String,
     pub data_version: i64,
     /// Lower-cased address → member. Regular members win over digest ones.
     pub members: Members,
@@ -214,7 +219,8 @@ impl ListPolicy {
             host_name: String::new(),
             preferred_language: "en".into(),
             available_languages: Vec::new(),
-            member_languages: HashMap::new(),
+            member_languages: Default::default(),
+            member_language_default: "en".into(),
             data_version: 0,
             members: Members::Parsed(HashMap::new()),
             regular_count: 0,
@@ -278,10 +284,13 @@ impl ListPolicy {
         a.text("host_name", &mut p.host_name);
         a.text("preferred_language", &mut p.preferred_language);
         a.strings("available_languages", &mut p.available_languages);
+        p.member_language_default = p.preferred_language.clone();
         if let Some(d) = root.get("language") {
+            let list_lang = p.preferred_language.clone();
             p.member_languages = d
                 .items()
                 .filter_map(|(k, v)| Some((matching_text(k)?, matching_text(v)?)))
+                .filter(|(_, l)| *l != list_lang)
                 .collect();
         }
         a.int("data_version", &mut p.data_version);
@@ -388,7 +397,13 @@ impl ListPolicy {
     /// `getMemberLanguage(address)`: the member's own language when the list
     /// offers it, else the list's.
     pub fn member_language(&self, address: &str) -> &str {
-        match self.member_languages.get(&address.to_lowercase()) {
+        let address = address.to_lowercase();
+        let own = match self.member_languages.get(&address) {
+            Some(l) => Some(l.as_str()),
+            None if self.member(&address).is_some() => Some(self.member_language_default.as_str()),
+            None => None,
+        };
+        match own {
             Some(l)
                 if self.available_languages.iter().any(|a| a == l)
                     && crate::i18n::charset(l).is_some() =>

@@ -144,10 +144,21 @@ impl RejectText {
             unicode: false,
         }
     }
-    /// A list attribute's text, wrapped.
-    pub fn from_attr(s: &crate::policy::PyStr) -> RejectText {
+    /// A list attribute's text, wrapped. A `str` is bytes in the charset
+    /// of the language the message is handled in (read as UTF-8, else
+    /// Latin-1, for English).
+    pub fn from_attr(s: &crate::policy::PyStr, lang: &text::Lang) -> RejectText {
+        let text = match s {
+            crate::policy::PyStr::Bytes(b) if lang.charset() != "us-ascii" => {
+                match py::lookup(lang.charset()) {
+                    Ok(c) => py::codec::decode_strict(b, c).unwrap_or_else(|| s.to_text()),
+                    Err(_) => s.to_text(),
+                }
+            }
+            _ => s.to_text(),
+        };
         RejectText {
-            text: s.to_text(),
+            text,
             wrapped: true,
             unicode: matches!(s, crate::policy::PyStr::Text(_)),
         }

@@ -81,7 +81,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
                 Err(Stop::Reject(if notice.is_empty() {
                     RejectText::plain(text::REJECTED)
                 } else {
-                    RejectText::from_attr(notice)
+                    RejectText::from_attr(notice, &ctx.lang)
                 }))
             }
             2 => Err(Stop::Discard),
@@ -161,7 +161,7 @@ fn reject_nonmember(ctx: &Ctx<'_>) -> Stop {
     let mut reject = if p.nonmember_rejection_notice.is_empty() {
         RejectText::wrapped(text::NONMEMBER_REJECT)
     } else {
-        RejectText::from_attr(&p.nonmember_rejection_notice)
+        RejectText::from_attr(&p.nonmember_rejection_notice, &ctx.lang)
     };
     // `_(text)`: looked up in the sender's catalog, then interpolated.
     let tns = ctx.lang.gettext(&reject.text).to_owned();

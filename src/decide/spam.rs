@@ -93,7 +93,7 @@ fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
                     (k == "listowner").then(|| owner.clone())
                 }))
             } else {
-                RejectText::from_attr(&p.dmarc_moderation_notice)
+                RejectText::from_attr(&p.dmarc_moderation_notice, &ctx.lang)
             };
             Err(Stop::Reject(reject))
         }

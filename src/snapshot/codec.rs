@@ -104,6 +104,7 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
         preferred_language,
         available_languages,
         member_languages,
+        member_language_default,
         data_version,
         members: _,
         regular_count,
@@ -160,13 +161,12 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
     e.str(preferred_language)?;
     e.strings(available_languages)?;
     // Members' own languages as address, language, address, language, ...
-    let mut langs: Vec<(&String, &String)> = member_languages.iter().collect();
-    langs.sort();
-    let flat: Vec<String> = langs
-        .into_iter()
+    let flat: Vec<String> = member_languages
+        .iter()
         .flat_map(|(a, l)| [a.clone(), l.clone()])
         .collect();
     e.strings(&flat)?;
+    e.str(member_language_default)?;
     e.i64(*data_version);
     e.count(*regular_count);
     e.count(*digest_count);
@@ -355,6 +355,7 @@ pub fn decode_policy(data: &[u8]) -> Result<ListPolicy, DecodeError> {
                 .map(|p| (p[0].clone(), p[1].clone()))
                 .collect()
         },
+        member_language_default: d.string()?,
         data_version: d.i64()?,
         members: Members::Parsed(HashMap::new()),
         regular_count: d.count()?,

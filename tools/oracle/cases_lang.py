@@ -166,6 +166,18 @@ def _lang_cases():
              u'\u691c\u67fb'.encode('iso-2022-jp'))),
          dict(ja, header_filter_rules=[('^subject: ' + u'\u691c\u67fb'.encode('euc-jp'),
                                         7, False)]), site=site)
+    case('lang-ja-str-notice-eucjp',
+         'ja list: the rejection notice is a str in EUC-JP',
+         M(frm=stranger),
+         dict(ja, generic_nonmember_action=2,
+              nonmember_rejection_notice=u'\u62d2\u5426\u3057\u307e\u3057\u305f '
+                                         u'%(listowner)s'.encode('euc-jp')), site=site)
+    case('lang-de-str-notice-latin1',
+         'de list: the rejection notice is a str in ISO-8859-1',
+         M(frm=stranger),
+         lst('de', generic_nonmember_action=2,
+             nonmember_rejection_notice=u'Abgelehnt, Gr\xfc\xdfe'.encode('iso-8859-1')),
+         site=site)
     case('lang-fr-member-own-urgent',
          'English list, member alice speaks fr: the Urgent reject in French',
          M(extra=['Urgent: wrong']),
