@@ -27,12 +27,14 @@ pub mod exim;
 pub mod export;
 pub mod ffi;
 pub mod gate;
+pub mod i18n;
 pub mod message;
 #[cfg(feature = "milter")]
 pub mod milter;
 pub mod mmcfg;
 pub mod pickle;
 pub mod policy;
+pub mod py;
 pub mod pyre;
 pub mod route;
 pub mod site;

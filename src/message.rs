@@ -14,12 +14,12 @@
 //! the exception: it is real Unicode, as Mailman decodes it.
 
 mod addr;
-mod charsets;
-mod codec;
 
 use std::borrow::Cow;
 
-use codec::Codec;
+use crate::py::binascii as codec;
+use crate::py::codec as pycodec;
+pub use crate::py::{latin1, splitlines as py_splitlines};
 use unicode_normalization::UnicodeNormalization;
 
 /// Structural limits. Past any of them the parse stops building the tree
@@ -178,15 +178,6 @@ impl NormalForm {
             NormalForm::Nfd => text.nfd().collect(),
             NormalForm::Nfkd => text.nfkd().collect(),
         }
-    }
-}
-
-/// Latin-1 view of bytes (one `char` per byte).
-pub fn latin1(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        // ASCII is the same text either way: one copy.
-        Ok(s) if b.is_ascii() => s.to_owned(),
-        _ => b.iter().map(|&c| c as char).collect(),
     }
 }
 
@@ -491,9 +482,9 @@ fn collapse(v: ParamVal) -> Vec<u8> {
                 .filter(|c| !c.is_empty())
                 .map(|c| latin1(&c))
                 .unwrap_or_else(|| "us-ascii".into());
-            match codec::lookup(&cs) {
-                Some(c) => to_bytes(&codec::decode_replace(&raw, c)),
-                None => py_unquote(&raw),
+            match pycodec::lookup(&cs) {
+                Ok(c) => to_bytes(&pycodec::decode_replace(&raw, c)),
+                Err(_) => py_unquote(&raw),
             }
         }
     }
@@ -1152,10 +1143,10 @@ fn oneline_utf8(s: &[u8]) -> Vec<u8> {
         }
         first = false;
         lastcs = nextcs;
-        let Some(c) = codec::lookup(&latin1(&cs)) else {
+        let Ok(c) = pycodec::lookup(&latin1(&cs)) else {
             return raw();
         };
-        match codec::decode_strict(&bytes, c) {
+        match pycodec::decode_strict(&bytes, c) {
             Some(t) => u.push_str(&t),
             None => return raw(),
         }
@@ -1175,42 +1166,8 @@ impl PyLines for String {
     }
 }
 
-/// Python 2's `splitlines()`: of a `str` (`unicode` false: only `\n`,
-/// `\r` and `\r\n` end a line) or of a `unicode` (also `\x0b`, `\x0c`,
-/// `\x1c`-`\x1e`, U+0085, U+2028, U+2029).
-pub fn py_splitlines(s: &str, unicode: bool) -> Vec<&str> {
-    let is_break = |c: char| {
-        matches!(c, '\n' | '\r')
-            || (unicode
-                && matches!(
-                    c,
-                    '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
-                ))
-    };
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut it = s.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
-        if is_break(c) {
-            out.push(&s[start..i]);
-            let mut end = i + c.len_utf8();
-            if c == '\r' {
-                if let Some(&(j, '\n')) = it.peek() {
-                    it.next();
-                    end = j + 1;
-                }
-            }
-            start = end;
-        }
-    }
-    if start < s.len() {
-        out.push(&s[start..]);
-    }
-    out
-}
-
 /// SpamDetect's `getDecodedHeaders` for one part.
-fn decoded_headers(p: &Part<'_>, form: NormalForm, out: &mut String) {
+fn decoded_headers(p: &Part<'_>, form: NormalForm, out: &mut String) -> Result<(), &'static str> {
     for (h, v) in &p.headers {
         if v.is_ascii() && !v.contains("=?") {
             // No encoded word and nothing to decode: the value as it is,
@@ -1251,14 +1208,20 @@ fn decoded_headers(p: &Part<'_>, form: NormalForm, out: &mut String) {
                 .filter(|c| !c.is_empty())
                 .map(|c| latin1(&c))
                 .unwrap_or_else(|| "us-ascii".into());
-            let c = codec::lookup(&cs).unwrap_or(Codec::Latin1);
-            u.push_str(&codec::decode_replace(&frag, c));
+            // An unknown charset is read as Latin-1, as Mailman does.
+            let c = match pycodec::lookup(&cs) {
+                Ok(c) => c,
+                Err(pycodec::LookupError::Unknown) => pycodec::Codec::Latin1,
+                Err(pycodec::LookupError::Unsupported(m)) => return Err(m),
+            };
+            u.push_str(&pycodec::decode_replace(&frag, c));
         }
         out.push_str(h);
         out.push_str(": ");
         out.push_str(&form.apply(&u));
         out.push('\n');
     }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -1448,13 +1411,14 @@ impl<'a> Message<'a> {
     /// SpamDetect's header text: every header of every part, decoded and
     /// normalised to the site's NORMALIZE_FORM (NFKC by default). Each line
     /// is `Name: value` followed by `\n`. The list charset does not
-    /// influence it (Mailman passes it but does not use it).
-    pub fn header_filter_text(&self, form: NormalForm) -> String {
+    /// influence it (Mailman passes it but does not use it). `Err` names a
+    /// Python codec of an encoded word that this crate does not decode.
+    pub fn header_filter_text(&self, form: NormalForm) -> Result<String, &'static str> {
         let mut out = String::new();
         for p in self.parts() {
-            decoded_headers(p, form, &mut out);
+            decoded_headers(p, form, &mut out)?;
         }
-        out
+        Ok(out)
     }
 
     /// Approve.py's body password search. `None` when one of the headers

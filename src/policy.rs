@@ -21,43 +21,7 @@ pub mod option_bits {
     pub const DONT_RECEIVE_DUPLICATES: u32 = 256;
 }
 
-/// A Python 2 string as pickled: `str` (bytes in the list's charset) or
-/// `unicode`. Some steps treat the two differently (header filter rules).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum PyStr {
-    Bytes(Vec<u8>),
-    Text(String),
-}
-
-impl PyStr {
-    /// The text, reading `str` bytes as UTF-8 when valid, else as Latin-1.
-    pub fn to_text(&self) -> String {
-        match self {
-            PyStr::Text(t) => t.clone(),
-            PyStr::Bytes(b) => bytes_to_text(b),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        match self {
-            PyStr::Text(t) => t.is_empty(),
-            PyStr::Bytes(b) => b.is_empty(),
-        }
-    }
-}
-
-impl Default for PyStr {
-    fn default() -> Self {
-        PyStr::Bytes(Vec::new())
-    }
-}
-
-/// UTF-8 when valid, else each byte as the Latin-1 character of that value.
-pub fn bytes_to_text(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => b.iter().map(|&c| c as char).collect(),
-    }
-}
+pub use crate::py::{bytes_to_text, PyStr};
 
 /// One subscriber as the moderation step needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +101,15 @@ pub struct ListPolicy {
     pub real_name: String,
     pub host_name: String,
     pub preferred_language: String,
+    /// `available_languages`.
+    pub available_languages: Vec<String>,
+    /// Members' own languages (`language`): lower-cased address → language,
+    /// only where it differs from `member_language_default` (Mailman
+    /// records one for every member, nearly always the list's language).
+    pub member_languages: std::collections::BTreeMap<String, String>,
+    /// The language of a member missing from `member_languages`: the
+    /// list's `preferred_language` when the policy was read.
+    pub member_language_default: String,
     pub data_version: i64,
     /// Lower-cased address → member. Regular members win over digest ones.
     pub members: Members,
@@ -245,6 +218,9 @@ impl ListPolicy {
             real_name,
             host_name: String::new(),
             preferred_language: "en".into(),
+            available_languages: Vec::new(),
+            member_languages: Default::default(),
+            member_language_default: "en".into(),
             data_version: 0,
             members: Members::Parsed(HashMap::new()),
             regular_count: 0,
@@ -307,6 +283,16 @@ impl ListPolicy {
         a.display_text("real_name", &mut p.real_name);
         a.text("host_name", &mut p.host_name);
         a.text("preferred_language", &mut p.preferred_language);
+        a.strings("available_languages", &mut p.available_languages);
+        p.member_language_default = p.preferred_language.clone();
+        if let Some(d) = root.get("language") {
+            let list_lang = p.preferred_language.clone();
+            p.member_languages = d
+                .items()
+                .filter_map(|(k, v)| Some((matching_text(k)?, matching_text(v)?)))
+                .filter(|(_, l)| *l != list_lang)
+                .collect();
+        }
         a.int("data_version", &mut p.data_version);
 
         a.flag(
@@ -406,6 +392,26 @@ impl ListPolicy {
     /// `<internal_name>-owner@<host_name>`, Mailman's `%(listowner)s`.
     pub fn owner_address(&self) -> String {
         format!("{}-owner@{}", self.internal_name, self.host_name)
+    }
+
+    /// `getMemberLanguage(address)`: the member's own language when the list
+    /// offers it, else the list's.
+    pub fn member_language(&self, address: &str) -> &str {
+        let address = address.to_lowercase();
+        let own = match self.member_languages.get(&address) {
+            Some(l) => Some(l.as_str()),
+            None if self.member(&address).is_some() => Some(self.member_language_default.as_str()),
+            None => None,
+        };
+        match own {
+            Some(l)
+                if self.available_languages.iter().any(|a| a == l)
+                    && crate::i18n::charset(l).is_some() =>
+            {
+                l
+            }
+            _ => &self.preferred_language,
+        }
     }
 
     /// `<internal_name>@<host_name>`.

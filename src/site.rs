@@ -34,6 +34,7 @@
 //! dmarc_resolver_lifetime = 5             # DMARC_RESOLVER_LIFETIME
 //! dmarc_organizational_domain_data_url = https://...  # or none
 //! public_suffix_list = /usr/share/publicsuffix/public_suffix_list.dat
+//! mailman_dir = /usr/lib/mailman          # Mailman's installation (PREFIX)
 //! ```
 
 use std::collections::BTreeMap;
@@ -81,7 +82,7 @@ pub const MAILMAN_SETTINGS: [(&str, &str); 12] = [
 ];
 
 /// Every key of the configuration file.
-pub const KEYS: [&str; 22] = [
+pub const KEYS: [&str; 23] = [
     "lists_dir",
     "snapshot_dir",
     "layout",
@@ -104,6 +105,7 @@ pub const KEYS: [&str; 22] = [
     "dmarc_resolver_lifetime",
     "dmarc_organizational_domain_data_url",
     "public_suffix_list",
+    "mailman_dir",
 ];
 
 /// Where a setting's value comes from.
@@ -216,7 +218,17 @@ pub struct Site {
     /// Where each setting that is not at its default came from, by key
     /// (see [`Site::origins`]).
     pub origins: BTreeMap<&'static str, Origin>,
+    /// Mailman's installation (its `PREFIX`): the catalogs are read from
+    /// `<mailman_dir>/messages`.
+    pub mailman_dir: PathBuf,
+    /// Mailman's translation catalogs, read on first use.
+    pub catalogs: std::sync::Arc<crate::i18n::Catalogs>,
 }
+
+/// Debian's Mailman 2.1 installation.
+pub const DEBIAN_MAILMAN_DIR: &str = "/usr/lib/mailman";
+/// cPanel's.
+pub const CPANEL_MAILMAN_DIR: &str = "/usr/local/cpanel/3rdparty/mailman";
 
 impl Default for Site {
     fn default() -> Self {
@@ -244,6 +256,10 @@ impl Default for Site {
             mailman_config: None,
             dmarc: DmarcSettings::default(),
             origins: BTreeMap::new(),
+            mailman_dir: PathBuf::from(DEBIAN_MAILMAN_DIR),
+            catalogs: std::sync::Arc::new(crate::i18n::Catalogs::new(Path::new(
+                DEBIAN_MAILMAN_DIR,
+            ))),
         }
     }
 }
@@ -431,6 +447,10 @@ impl Site {
             site.snapshot_dir = Some(PathBuf::from(DEFAULT_SNAPSHOT_DIR));
             site.snapshot_dir_defaulted = true;
         }
+        if !site.origins.contains_key("mailman_dir") && site.layout == Layout::Cpanel {
+            site.mailman_dir = PathBuf::from(CPANEL_MAILMAN_DIR);
+        }
+        site.catalogs = std::sync::Arc::new(crate::i18n::Catalogs::new(&site.mailman_dir));
         Ok(site)
     }
 
@@ -530,6 +550,7 @@ impl Site {
                 self.snapshot_dir = (value != "none").then(|| PathBuf::from(value));
                 self.snapshot_dir_defaulted = false;
             }
+            "mailman_dir" => self.mailman_dir = PathBuf::from(value),
             "layout" => {
                 self.layout = Layout::parse(value).ok_or_else(|| bad("standard or cpanel"))?
             }

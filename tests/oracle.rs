@@ -142,6 +142,17 @@ fn apply(p: &mut ListPolicy, name: &str, v: &Value) {
         "real_name" => p.real_name = pystr(v).to_text(),
         "host_name" => p.host_name = text(v),
         "preferred_language" => p.preferred_language = text(v),
+        "available_languages" => {
+            p.available_languages = v.as_array().expect("languages").iter().map(text).collect()
+        }
+        "language" => {
+            p.member_languages = v
+                .as_object()
+                .expect("address: language")
+                .iter()
+                .map(|(a, l)| (a.to_lowercase(), text(l)))
+                .collect()
+        }
         "default_member_moderation" => p.default_member_moderation = flag(v),
         "members" => {
             // Regular members replaced; digest members stay, as with setattr.
@@ -274,6 +285,82 @@ fn dns_server() -> &'static common::dns_zone::DnsServer {
     })
 }
 
+/// A Mailman installation with the catalogs the language cases need: the
+/// committed excerpts of Mailman's `.po` files (`tests/oracle/catalogs`,
+/// from `tools/oracle/cases_lang.py excerpt`) compiled to `.mo`.
+fn test_catalogs() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("mailman-gate-catalogs-{}", std::process::id()));
+        for entry in std::fs::read_dir(root().join("tests/oracle/catalogs")).expect("catalogs") {
+            let path = entry.expect("entry").path();
+            let lang = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            let po = std::fs::read(&path).expect("a .po file");
+            let lc = dir.join("messages").join(&lang).join("LC_MESSAGES");
+            std::fs::create_dir_all(&lc).expect("catalog directory");
+            std::fs::write(lc.join("mailman.mo"), mo_from_po(&po)).expect("a .mo file");
+        }
+        dir
+    })
+}
+
+/// `msgfmt` for the excerpts: one-line `msgid "..."` / `msgstr "..."`.
+fn mo_from_po(po: &[u8]) -> Vec<u8> {
+    let unquote = |s: &[u8]| -> Vec<u8> {
+        let s = &s[s.iter().position(|&b| b == b'"').unwrap() + 1..s.len() - 1];
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < s.len() {
+            if s[i] == b'\\' {
+                out.push(match s[i + 1] {
+                    b'n' => b'\n',
+                    b't' => b'\t',
+                    other => other,
+                });
+                i += 2;
+            } else {
+                out.push(s[i]);
+                i += 1;
+            }
+        }
+        out
+    };
+    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut id = None;
+    for line in po.split(|&b| b == b'\n') {
+        if line.starts_with(b"msgid ") {
+            id = Some(unquote(line));
+        } else if line.starts_with(b"msgstr ") {
+            entries.push((id.take().expect("msgid before msgstr"), unquote(line)));
+        }
+    }
+    entries.sort();
+    let n = entries.len();
+    let (ids, strs) = (28, 28 + 8 * n);
+    let base = strs + 8 * n;
+    let mut data = Vec::new();
+    let mut tables = Vec::new();
+    for pick in [0, 1] {
+        for e in &entries {
+            let s = if pick == 0 { &e.0 } else { &e.1 };
+            tables.push((s.len(), base + data.len()));
+            data.extend_from_slice(s);
+            data.push(0);
+        }
+    }
+    let mut out = Vec::new();
+    for w in [0x9504_12de_u32, 0, n as u32, ids as u32, strs as u32, 0, 0] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    for (len, off) in tables {
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        out.extend_from_slice(&(off as u32).to_le_bytes());
+    }
+    out.extend_from_slice(&data);
+    out
+}
+
 /// The fixture lists, with a case's overrides applied to other lists.
 struct Others<'a> {
     store: &'a Store,
@@ -317,7 +404,12 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
                 .insert(name.clone(), load(store, name, Some(ov)));
         }
     }
-    let site = site_for(case);
+    let mut site = site_for(case);
+    if case["site"].get("MESSAGES_DIR").is_some() {
+        // cases_lang.py: Mailman's catalogs for the case's languages.
+        site.mailman_dir = test_catalogs().to_path_buf();
+        site.catalogs = std::sync::Arc::new(mailman_gate::i18n::Catalogs::new(&site.mailman_dir));
+    }
     let dns = case["dns"].as_bool().unwrap_or(false);
     let kind = Kind::parse(case["recipient"].as_str().unwrap_or("post")).expect("recipient kind");
     let raw: Vec<u8> = match (case.get("message"), case.get("message_b64")) {

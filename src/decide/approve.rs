@@ -108,7 +108,9 @@ pub(super) fn urgent(ctx: &mut Ctx<'_>) -> StepResult {
         return Ok(());
     }
     ctx.note(Step::CalcRecips, || "Urgent: password not accepted");
+    let realname = ctx.policy.real_name.clone();
+    let lookup = |k: &str| (k == "realname").then(|| realname.clone());
     Err(Stop::Reject(RejectText::wrapped(
-        text::URGENT_REJECT.replace("%(realname)s", &ctx.policy.real_name),
+        ctx.lang.tr(text::URGENT_REJECT, &lookup),
     )))
 }

@@ -52,7 +52,14 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
             )
         });
         if size as f64 / 1024.0 > p.max_message_size as f64 {
-            return Err(Stop::Hold(text::hold_too_big(size, p.max_message_size)));
+            let limit = p.max_message_size.to_string();
+            let size = size.to_string();
+            let lookup = |k: &str| match k {
+                "size" => Some(size.clone()),
+                "limit" => Some(limit.clone()),
+                _ => None,
+            };
+            return Err(Stop::Hold(ctx.lang.tr(text::HOLD_TOO_BIG, &lookup)));
         }
     }
     if p.gateway_to_news && p.news_moderation == 2 {

@@ -18,6 +18,7 @@ pub mod text;
 
 use crate::message::{Message, MimeFilter};
 use crate::policy::ListPolicy;
+use crate::py;
 use crate::route::Kind;
 use crate::site::Site;
 
@@ -143,10 +144,21 @@ impl RejectText {
             unicode: false,
         }
     }
-    /// A list attribute's text, wrapped.
-    pub fn from_attr(s: &crate::policy::PyStr) -> RejectText {
+    /// A list attribute's text, wrapped. A `str` is bytes in the charset
+    /// of the language the message is handled in (read as UTF-8, else
+    /// Latin-1, for English).
+    pub fn from_attr(s: &crate::policy::PyStr, lang: &text::Lang) -> RejectText {
+        let text = match s {
+            crate::policy::PyStr::Bytes(b) if lang.charset() != "us-ascii" => {
+                match py::lookup(lang.charset()) {
+                    Ok(c) => py::codec::decode_strict(b, c).unwrap_or_else(|| s.to_text()),
+                    Err(_) => s.to_text(),
+                }
+            }
+            _ => s.to_text(),
+        };
         RejectText {
-            text: s.to_text(),
+            text,
             wrapped: true,
             unicode: matches!(s, crate::policy::PyStr::Text(_)),
         }
@@ -196,6 +208,8 @@ pub(crate) struct Ctx<'a> {
     /// Work all the patterns of this verdict may do together (compiling
     /// and matching); spent, the verdict is undecided.
     pub budget: crate::pyre::Budget,
+    /// The sender's language, for `_()`.
+    pub lang: text::Lang,
 }
 
 impl Ctx<'_> {
@@ -343,6 +357,7 @@ pub fn decide_with_dmarc(
         dmarc,
         dmarc_needed: None,
         budget: crate::pyre::Budget::verdict(),
+        lang: text::Lang::english(),
     };
     if delivery.envelope_sender.is_none()
         && msg.unixfrom().is_some()
@@ -366,6 +381,7 @@ pub fn decide_with_dmarc(
         v.trace.shrink_to_fit();
         return (v, None);
     }
+    set_language(&mut ctx);
     let (result, step) = run(&mut ctx);
     let mut verdict = Verdict {
         action: Action::Accept,
@@ -382,17 +398,30 @@ pub fn decide_with_dmarc(
         match stop {
             Stop::Hold(reason) => {
                 verdict.action = Action::Hold;
-                verdict.reason = Some(text::wrap(&reason));
+                verdict.reason = Some(ctx.lang.wrap(&reason));
             }
             Stop::Reject(r) => {
                 let wrapped = if r.wrapped {
-                    text::wrap(&r.text)
+                    ctx.lang.wrap(&r.text)
                 } else {
                     r.text.clone()
                 };
                 let notice = text::reject_notice(&wrapped);
-                let charset = spam::list_charset(&policy.preferred_language);
-                if r.unicode && text::encode_replace(&notice, charset) != notice {
+                // The bounce is a MIMEText in the list's charset (email's
+                // output charset: ISO-2022-JP for EUC-JP and Shift_JIS); a
+                // `unicode` notice is encoded to it, strictly.
+                let charset = match crate::i18n::charset(&policy.preferred_language) {
+                    Some("euc-jp" | "shift_jis") => "iso-2022-jp",
+                    Some(c) => c,
+                    None => "us-ascii",
+                };
+                if let Some(why) =
+                    bounce_fails(&ctx.lang, &notice, r.unicode, &policy.preferred_language)
+                {
+                    verdict.action = Action::Hold;
+                    verdict.shunted = true;
+                    verdict.reason = Some(format!("Mailman would shunt this message: {why}"));
+                } else if r.unicode && text::encodable(&notice, charset) == Some(false) {
                     verdict.action = Action::Hold;
                     verdict.shunted = true;
                     verdict.reason = Some(format!(
@@ -456,7 +485,58 @@ fn mailed_notice(ctx: &Ctx<'_>, notice: &str) -> String {
         "subject" => Some(subject.clone()),
         _ => None,
     };
-    text::interpolate(notice, &lookup).unwrap_or_else(|| notice.to_owned())
+    ctx.lang.tr(notice, &lookup)
+}
+
+/// `MailList.BounceMessage` puts the notice (bytes in the sender's
+/// language's charset) into a MIMEText in the list's charset; for EUC-JP
+/// and Shift_JIS lists `email` converts it to ISO-2022-JP, strictly: a
+/// notice in another charset, or with a character ISO-2022-JP lacks, makes
+/// Mailman fail (the message is shunted).
+fn bounce_fails(lang: &text::Lang, notice: &str, unicode: bool, list_lang: &str) -> Option<String> {
+    let list_cs = crate::i18n::charset(list_lang)?;
+    if !matches!(list_cs, "euc-jp" | "shift_jis") || unicode {
+        return None;
+    }
+    let (input, output) = (py::lookup(list_cs).ok()?, py::lookup("iso-2022-jp").ok()?);
+    let own = py::lookup(lang.charset()).ok()?;
+    let bytes = py::codec::encode_replace(notice, own);
+    match py::codec::decode_strict(&bytes, input) {
+        None => Some(format!(
+            "its reject notice (in {}) is not {list_cs}, the list's charset",
+            lang.charset()
+        )),
+        Some(t) if py::codec::encode(&t, output, py::Errors::Strict).is_err() => {
+            Some("its reject notice has a character ISO-2022-JP lacks".to_owned())
+        }
+        Some(_) => None,
+    }
+}
+
+/// `Runner._onefile`: the message is handled in the sender's language
+/// (`getMemberLanguage`: a member's own, else the list's).
+fn set_language(ctx: &mut Ctx<'_>) {
+    let sender = ctx.sender();
+    let code = ctx.policy.member_language(&sender).to_owned();
+    let translation = ctx.site.catalogs.get(&code);
+    match &translation {
+        crate::i18n::Translation::Missing if code != "en" => ctx.caveats.push(format!(
+            "Mailman's catalogs are not under {}/messages (mailman_dir): texts are in \
+             English, Mailman words them in {code}",
+            ctx.site.mailman_dir.display()
+        )),
+        crate::i18n::Translation::Broken(why) => ctx.caveats.push(format!(
+            "Mailman's catalog for {code} cannot be read ({why}): texts are in English"
+        )),
+        _ => {}
+    }
+    ctx.say(|| {
+        format!(
+            "language {code} (charset {})",
+            crate::i18n::charset(&code).unwrap_or("?")
+        )
+    });
+    ctx.lang = text::Lang { code, translation };
 }
 
 /// Run the pipeline for the address kind; on a stop, which step stopped.

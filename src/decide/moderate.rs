@@ -81,7 +81,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
                 Err(Stop::Reject(if notice.is_empty() {
                     RejectText::plain(text::REJECTED)
                 } else {
-                    RejectText::from_attr(notice)
+                    RejectText::from_attr(notice, &ctx.lang)
                 }))
             }
             2 => Err(Stop::Discard),
@@ -162,10 +162,10 @@ fn reject_nonmember(ctx: &Ctx<'_>) -> Stop {
     let mut reject = if p.nonmember_rejection_notice.is_empty() {
         RejectText::wrapped(text::NONMEMBER_REJECT)
     } else {
-        RejectText::from_attr(&p.nonmember_rejection_notice)
+        RejectText::from_attr(&p.nonmember_rejection_notice, &ctx.lang)
     };
-    if let Some(t) = text::interpolate(&reject.text, &lookup) {
-        reject.text = t;
-    }
+    // `_(text)`: looked up in the sender's catalog, then interpolated.
+    let tns = ctx.lang.gettext(&reject.text).to_owned();
+    reject.text = text::interpolate(&tns, &lookup).unwrap_or(tns);
     Stop::Reject(reject)
 }

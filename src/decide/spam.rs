@@ -11,8 +11,7 @@ use std::sync::{Arc, LazyLock};
 
 use parking_lot::RwLock;
 
-use crate::message::py_splitlines;
-use crate::policy::PyStr;
+use crate::py::{self, splitlines, PyStr};
 use crate::pyre::Flags;
 use crate::route::Kind;
 
@@ -92,9 +91,12 @@ fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
     match p.dmarc_moderation_action {
         3 => {
             let reject = if p.dmarc_moderation_notice.is_empty() {
-                RejectText::wrapped(text::DMARC_REJECT.replace("%(listowner)s", &p.owner_address()))
+                let owner = p.owner_address();
+                RejectText::wrapped(ctx.lang.tr(text::DMARC_REJECT, &|k: &str| {
+                    (k == "listowner").then(|| owner.clone())
+                }))
             } else {
-                RejectText::from_attr(&p.dmarc_moderation_notice)
+                RejectText::from_attr(&p.dmarc_moderation_notice, &ctx.lang)
             };
             Err(Stop::Reject(reject))
         }
@@ -198,22 +200,10 @@ fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
     Ok(())
 }
 
-/// The list's charset, from its preferred language (Mailman's LC_DESCRIPTIONS).
-pub(super) fn list_charset(language: &str) -> &'static str {
-    match language {
-        "en" => "us-ascii",
-        "ast" | "da" | "de" | "es" | "fi" | "fr" | "it" | "nl" | "no" | "pt" | "pt_BR" | "sv" => {
-            "iso-8859-1"
-        }
-        "cs" | "hr" | "hu" | "pl" | "sl" => "iso-8859-2",
-        "et" | "eu" | "ia" => "iso-8859-15",
-        "el" => "iso-8859-7",
-        "ja" => "euc-jp",
-        "ko" => "euc-kr",
-        "lt" => "iso-8859-13",
-        "tr" => "iso-8859-9",
-        _ => "utf-8",
-    }
+/// The list's charset, from its preferred language (Mailman's
+/// LC_DESCRIPTIONS); Mailman fails on a language it does not know.
+fn list_charset(language: &str) -> Option<&'static str> {
+    crate::i18n::charset(language)
 }
 
 /// `Utils.xml_to_unicode` for a `str` pattern line: `&#NNN;` and `\uXXXX`
@@ -257,16 +247,12 @@ fn xml_to_unicode(line: &str) -> String {
     out
 }
 
-/// Decode a `str` pattern with the list charset, as `str.decode(cset, 'replace')`.
-fn decode_pattern_bytes(b: &[u8], charset: &str) -> String {
-    match charset {
-        "us-ascii" => b
-            .iter()
-            .map(|&c| if c < 128 { c as char } else { '\u{fffd}' })
-            .collect(),
-        "iso-8859-1" => b.iter().map(|&c| c as char).collect(),
-        _ => String::from_utf8_lossy(b).into_owned(),
-    }
+/// `s.decode(charset, 'replace')` for a `str` pattern (a charset Python
+/// does not know raises in Mailman too: `None`).
+fn decode_str(b: &[u8], charset: &str) -> Option<String> {
+    py::lookup(charset)
+        .ok()
+        .map(|c| py::codec::decode_replace(b, c))
 }
 
 /// The patterns of one rule as SpamDetect searches them: one per line,
@@ -286,10 +272,10 @@ fn prepared_patterns(
     }
     let (raw, unicode) = match patterns {
         PyStr::Text(t) => (t.clone(), true),
-        PyStr::Bytes(b) => (decode_pattern_bytes(b, "iso-8859-1"), false),
+        PyStr::Bytes(b) => (py::latin1(b), false),
     };
     let mut out = Vec::new();
-    for line in py_splitlines(&raw, unicode) {
+    for line in splitlines(&raw, unicode) {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
@@ -297,7 +283,10 @@ fn prepared_patterns(
             PyStr::Text(_) => line.to_owned(),
             PyStr::Bytes(_) => {
                 let bytes: Vec<u8> = line.chars().map(|c| c as u32 as u8).collect();
-                xml_to_unicode(&decode_pattern_bytes(&bytes, charset))
+                match decode_str(&bytes, charset) {
+                    Some(t) => xml_to_unicode(&t),
+                    None => py::latin1(&bytes),
+                }
             }
         };
         out.push(form.apply(&pattern));
@@ -315,9 +304,18 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
     if p.header_filter_rules.is_empty() {
         return Ok(());
     }
-    let charset = list_charset(&p.preferred_language);
+    let Some(charset) = list_charset(&p.preferred_language) else {
+        return Err(Stop::Shunt(format!(
+            "preferred_language {:?} is not in LC_DESCRIPTIONS",
+            p.preferred_language
+        )));
+    };
     let form = ctx.site.normalize_form;
-    let headers = ctx.msg.header_filter_text(form);
+    let headers = ctx.msg.header_filter_text(form).map_err(|codec| {
+        Stop::Undecided(format!(
+            "an encoded word is in Python's {codec} codec, which is not decoded here"
+        ))
+    })?;
     let flags = Flags {
         ignorecase: true,
         multiline: true,
@@ -370,13 +368,18 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
             match rule.action {
                 DISCARD => return Err(Stop::Discard),
                 REJECT if owner => return Err(Stop::Discard),
-                REJECT => return Err(Stop::Reject(RejectText::plain(text::FILTER_RULE_REJECT))),
+                REJECT => {
+                    return Err(Stop::Reject(RejectText::plain(
+                        ctx.lang.tr(text::FILTER_RULE_REJECT, &|_: &str| None),
+                    )))
+                }
                 HOLD if owner => return Ok(()),
                 HOLD => {
-                    // `_()` puts the unicode pattern into the English text
-                    // with characters outside the charset as '?'.
-                    let shown = text::encode_replace(pattern, charset);
-                    return Err(Stop::Hold(text::hold_header_match(&shown)));
+                    // `_()` puts the unicode pattern into the translation
+                    // in its charset: characters it lacks become '?'.
+                    let shown = ctx.lang.fit(pattern);
+                    let lookup = |k: &str| (k == "pattern").then(|| shown.clone());
+                    return Err(Stop::Hold(ctx.lang.tr(text::HOLD_HEADER_MATCH, &lookup)));
                 }
                 ACCEPT => return Ok(()),
                 _ => {}
@@ -389,17 +392,6 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splitlines_like_python() {
-        assert_eq!(
-            py_splitlines("a\nb\r\nc\rd", false),
-            vec!["a", "b", "c", "d"]
-        );
-        assert_eq!(py_splitlines("a\n", false), vec!["a"]);
-        assert_eq!(py_splitlines("a\x0cb", false), vec!["a\x0cb"]);
-        assert_eq!(py_splitlines("a\x0cb", true), vec!["a", "b"]);
-    }
 
     #[test]
     fn xml_escapes() {

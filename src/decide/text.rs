@@ -1,4 +1,60 @@
-//! Mailman's texts, and the Python `%` interpolation its `_()` applies.
+//! Mailman's texts, and its `_()`: the translation into the current
+//! language (the sender's: their own as a member, else the list's) and the
+//! Python `%` interpolation.
+
+use crate::i18n::Translation;
+use crate::py::{self, Codec};
+
+/// The language `Runner._onefile` sets for a message, with its catalog.
+#[derive(Debug, Clone)]
+pub struct Lang {
+    pub code: String,
+    pub translation: Translation,
+}
+
+impl Lang {
+    /// Untranslated English (`gettext.NullTranslations`).
+    pub fn english() -> Lang {
+        Lang {
+            code: "en".into(),
+            translation: Translation::English,
+        }
+    }
+
+    /// `_translation.charset()`, `us-ascii` when there is none.
+    pub fn charset(&self) -> &str {
+        match &self.translation {
+            Translation::Catalog(c) => c.charset.as_deref().unwrap_or("us-ascii"),
+            _ => "us-ascii",
+        }
+    }
+
+    fn codec(&self) -> Codec {
+        py::lookup(self.charset()).unwrap_or(Codec::Ascii)
+    }
+
+    /// `_translation.gettext(s)`.
+    pub fn gettext<'a>(&'a self, s: &'a str) -> &'a str {
+        match &self.translation {
+            Translation::Catalog(c) => c.gettext(s).unwrap_or(s),
+            _ => s,
+        }
+    }
+
+    /// A `unicode` value as `_()` puts it into the text: encoded to the
+    /// catalog's charset with 'replace' (`?` for what does not fit).
+    pub fn fit(&self, value: &str) -> String {
+        let codec = self.codec();
+        py::codec::decode_replace(&py::codec::encode_replace(value, codec), codec)
+    }
+
+    /// `_(s)` with the caller's names: the translation, interpolated; the
+    /// translation as it is where Python's `%` fails.
+    pub fn tr(&self, s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+        let tns = self.gettext(s);
+        interpolate(tns, lookup).unwrap_or_else(|| tns.to_owned())
+    }
+}
 
 /// Python's `text % SafeDict(names)` as Mailman's `i18n._` does it:
 /// `%(key)s` takes a known name, an unknown key stays as written, `%%` is
@@ -26,6 +82,7 @@ pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Optio
         let conv = after[spec_len..].chars().next()?;
         match (lookup(key), conv) {
             (Some(v), 's' | 'r') if spec_len == 0 => out.push_str(&v),
+            (Some(v), 'd') if spec_len == 0 && v.parse::<i64>().is_ok() => out.push_str(&v),
             (None, 's') if spec_len == 0 => {
                 out.push_str("%(");
                 out.push_str(key);
@@ -75,13 +132,10 @@ pub const HOLD_SUSPICIOUS: &str = "Message has a suspicious header";
 pub const HOLD_NEWSGROUP: &str = "Posting to a moderated newsgroup";
 pub const HOLD_EMERGENCY: &str = "Emergency hold on all list traffic is in effect";
 
-pub fn hold_too_big(size: usize, limit: i64) -> String {
-    format!("Message body is too big: {size} bytes with a limit of\n{limit} KB")
-}
+pub const HOLD_TOO_BIG: &str = "Message body is too big: %(size)d bytes with a limit of
+%(limit)d KB";
 
-pub fn hold_header_match(pattern: &str) -> String {
-    format!("Header matched regexp: {pattern}")
-}
+pub const HOLD_HEADER_MATCH: &str = "Header matched regexp: %(pattern)s";
 
 #[cfg(test)]
 mod tests {
@@ -115,14 +169,13 @@ fn is_py_space(b: u8) -> bool {
 /// with whitespace are kept as they are) and break lines at 70 columns.
 /// Works on bytes, as Python 2 does on a `str`, so UTF-8 stays intact
 /// (breaks only happen at ASCII whitespace).
-pub fn wrap(text: &str) -> String {
+fn wrap_bytes(text: &[u8]) -> Vec<u8> {
     const COLUMN: usize = 70;
     let mut wrapped: Vec<u8> = Vec::with_capacity(text.len() + 16);
-    for para in text.split("\n\n") {
+    for para in split_paragraphs(text) {
         let mut lines: Vec<Vec<u8>> = Vec::new();
         let mut fillprev = false;
-        for line in para.split('\n') {
-            let line = line.as_bytes();
+        for line in para.split(|&b| b == b'\n') {
             if line.is_empty() {
                 lines.push(Vec::new());
                 continue;
@@ -181,8 +234,41 @@ pub fn wrap(text: &str) -> String {
         wrapped.push(b'\n');
     }
     wrapped.truncate(wrapped.len().saturating_sub(2));
+    wrapped
+}
+
+/// `text.split('\n\n')` on bytes.
+fn split_paragraphs(text: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.windows(2).position(|w| w == b"\n\n") {
+        out.push(&rest[..i]);
+        rest = &rest[i + 2..];
+    }
+    out.push(rest);
+    out
+}
+
+/// `Utils.wrap` of a UTF-8 `str`.
+pub fn wrap(text: &str) -> String {
+    let wrapped = wrap_bytes(text.as_bytes());
     String::from_utf8(wrapped)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+impl Lang {
+    /// `Utils.wrap` of the text as `_()` leaves it: a `str` in the
+    /// language's charset, whose bytes (not characters) count to 70.
+    pub fn wrap(&self, text: &str) -> String {
+        let codec = match py::lookup(self.charset()) {
+            Ok(c) if !matches!(c, Codec::Ascii | Codec::Utf8) => c,
+            _ => return wrap(text),
+        };
+        match py::codec::encode(text, codec, py::Errors::Strict) {
+            Ok(bytes) => py::codec::decode_replace(&wrap_bytes(&bytes), codec),
+            Err(_) => wrap(text),
+        }
+    }
 }
 
 /// `Errors.RejectMessage`'s notice: the text ends with a blank line.
@@ -196,18 +282,11 @@ pub fn reject_notice(wrapped: &str) -> String {
     }
 }
 
-/// A text in the list's charset the way `_()` puts a unicode value into a
-/// message: characters the charset lacks become `?`.
-pub fn encode_replace(text: &str, charset: &str) -> String {
-    let limit = match charset {
-        "us-ascii" => 0x80,
-        "iso-8859-1" => 0x100,
-        "utf-8" => 0x11_0000,
-        _ => 0x80,
-    };
-    text.chars()
-        .map(|c| if (c as u32) < limit { c } else { '?' })
-        .collect()
+/// Whether a `unicode` text can be encoded in `charset` (Python's codec
+/// of that name, strict); `None` when Python has no such codec.
+pub fn encodable(text: &str, charset: &str) -> Option<bool> {
+    let codec = py::lookup(charset).ok()?;
+    Some(py::codec::encode(text, codec, py::Errors::Strict).is_ok())
 }
 
 #[cfg(test)]
@@ -232,6 +311,9 @@ mod wrap_tests {
         // As in Python: an unbreakable over-long line keeps a newline.
         assert_eq!(wrap(&"x".repeat(80)), format!("{}\n", "x".repeat(80)));
         assert_eq!(reject_notice("x"), "x\n\n");
-        assert_eq!(encode_replace("viágra", "us-ascii"), "vi?gra");
+        assert_eq!(Lang::english().fit("viágra"), "vi?gra");
+        assert_eq!(encodable("viágra", "iso-8859-1"), Some(true));
+        assert_eq!(encodable("ви", "iso-2022-jp"), Some(true));
+        assert_eq!(encodable("ก", "iso-2022-jp"), Some(false));
     }
 }

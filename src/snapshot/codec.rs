@@ -22,7 +22,7 @@ use crate::policy::{HeaderFilterRule, ListPolicy, Members, PyStr};
 
 /// Version of the policy encoding: bumped whenever a field is added,
 /// removed, reordered or re-typed.
-pub const POLICY_VERSION: u32 = 1;
+pub const POLICY_VERSION: u32 = 2;
 
 #[derive(Default)]
 struct Enc(Vec<u8>);
@@ -102,6 +102,9 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
         real_name,
         host_name,
         preferred_language,
+        available_languages,
+        member_languages,
+        member_language_default,
         data_version,
         members: _,
         regular_count,
@@ -156,6 +159,14 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
     e.str(real_name)?;
     e.str(host_name)?;
     e.str(preferred_language)?;
+    e.strings(available_languages)?;
+    // Members' own languages as address, language, address, language, ...
+    let flat: Vec<String> = member_languages
+        .iter()
+        .flat_map(|(a, l)| [a.clone(), l.clone()])
+        .collect();
+    e.strings(&flat)?;
+    e.str(member_language_default)?;
     e.i64(*data_version);
     e.count(*regular_count);
     e.count(*digest_count);
@@ -334,6 +345,17 @@ pub fn decode_policy(data: &[u8]) -> Result<ListPolicy, DecodeError> {
         real_name: d.string()?,
         host_name: d.string()?,
         preferred_language: d.string()?,
+        available_languages: d.strings()?,
+        member_languages: {
+            let flat = d.strings()?;
+            if flat.len() % 2 != 0 {
+                return Err(DecodeError::Malformed("member languages".into()));
+            }
+            flat.chunks(2)
+                .map(|p| (p[0].clone(), p[1].clone()))
+                .collect()
+        },
+        member_language_default: d.string()?,
         data_version: d.i64()?,
         members: Members::Parsed(HashMap::new()),
         regular_count: d.count()?,

@@ -1010,3 +1010,7 @@ case('rx11-first-rule-w1000',
 case('rx12-first-rule-w1000-match',
      'finding 6: \\w{1000}x (hold) matching a 1000-letter word',
      M(subject='a' * 1000 + 'x'), {'header_filter_rules': [['\\w{1000}x', 7, False]]})
+# ===========================================================================
+# Languages and charsets: cases_lang.py
+import os as _os
+execfile(_os.path.join(_os.path.dirname(__file__), 'cases_lang.py'))

@@ -53,6 +53,8 @@ def to_py(v):
             return unicode(v['$unicode'])
         if v.keys() == ['$hex']:
             return str(v['$hex']).decode('hex')
+        if v.keys() == ['$latin1']:
+            return v['$latin1'].encode('latin-1')
         raise ValueError('unknown tagged value %r' % (v,))
     if isinstance(v, unicode):
         return v.encode('utf-8')
@@ -66,7 +68,11 @@ def to_json(v):
     if isinstance(v, unicode):
         return OrderedDict([('$unicode', v)])
     if isinstance(v, str):
-        return v.decode('utf-8')
+        try:
+            return v.decode('utf-8')
+        except UnicodeDecodeError:
+            # A str in another charset (cases_lang.py): its bytes.
+            return OrderedDict([('$latin1', v.decode('latin-1'))])
     if isinstance(v, (list, tuple)):
         return [to_json(x) for x in v]
     if isinstance(v, dict):
@@ -78,7 +84,7 @@ def to_json(v):
 
 def apply_overrides(mlist, overrides):
     for k, v in overrides.items():
-        if k in ('members', 'digest_members', 'user_options'):
+        if k in ('members', 'digest_members', 'user_options', 'language'):
             # dict given as {key: value}
             v = dict((to_py(a), to_py(b)) for a, b in v.items())
         else:
@@ -175,6 +181,10 @@ def run_case(case):
             v = v.replace('@ROOT@', ROOT)
         if k == 'KNOWN_SPAMMERS':
             v = [tuple(x) for x in v]
+        elif k == 'MESSAGES_DIR' and v == 'catalogs':
+            # cases_lang.py: Mailman's own catalogs, compiled from its .po.
+            import cases_lang
+            v = cases_lang.compiled_catalogs()
         elif k == 'SENDER_HEADERS':
             v = tuple(v)
         setattr(mm_cfg, str(k), v)
@@ -227,6 +237,9 @@ def run_case(case):
         return out
     i18n.set_language(lang)
     msgdata['lang'] = lang
+    if lang != 'en':
+        # Texts are bytes in the language's charset.
+        out['_charset'] = Utils.GetCharSet(lang)
 
     for handler in pipeline:
         modname = 'Mailman.Handlers.' + handler
@@ -271,6 +284,15 @@ def run_case(case):
             bmsg = rec['enqueued'][-1][0]
             part = bmsg.get_payload(0)
             out['mailed'] = part.get_payload(decode=True)
+            if lang != 'en':
+                # The notice's bytes are in the sender's language's charset,
+                # unless email converted them (ISO-2022-JP for a Japanese list).
+                import email.charset
+                lcs = email.charset.Charset(Utils.GetCharSet(mlist.preferred_language))
+                cs = Utils.GetCharSet(lang)
+                if lcs.get_output_charset() != lcs.input_charset:
+                    cs = lcs.get_output_charset()
+                out['mailed'] = out['mailed'].decode(cs, 'replace')
             return out
         except Exception, e:
             out['action'] = 'shunt'
@@ -282,12 +304,16 @@ def run_case(case):
 
 def jsonable_outcome(out):
     res = OrderedDict()
+    charset = out.pop('_charset', None)
     for k, v in out.items():
         if isinstance(v, str):
-            try:
-                v = v.decode('utf-8')
-            except UnicodeDecodeError:
-                v = v.decode('latin-1')
+            if charset:
+                v = v.decode(charset, 'replace')
+            else:
+                try:
+                    v = v.decode('utf-8')
+                except UnicodeDecodeError:
+                    v = v.decode('latin-1')
         res[k] = v
     return res
 
@@ -396,7 +422,7 @@ def start_dns_server():
 
 def run(a):
     if a.cmd in ('gen', 'one'):
-        ns = {'__file__': a.cases}
+        ns = {'__file__': os.path.abspath(a.cases)}
         execfile(a.cases, ns)
         defs = ns['CASES']
         seen = set()
