@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::exim::{available, bh, built_cdylib, copy_dir, recipe, root, run, Msg, EXIM};
+use common::exim::{
+    available, bh, built_cdylib, copy_dir, data_reply, msg, rcpt_replies, recipe, root, run, show,
+    text, EXIM,
+};
 
 /// The temp tree: lib, config files, lists, spool, log, recorder.
 struct Env {
@@ -78,22 +81,22 @@ fn env() -> &'static Env {
         let conf = dir.join("exim.conf");
         std::fs::write(&conf, recipe(&dir, &lib, &gate_conf)).unwrap();
 
-        // local_scan instead of the DATA ACL call: the recipe's optional
-        // local_scan_path line enabled, the DATA hook left out.
-        let main_ls = std::fs::read_to_string(
-            root().join("examples/exim/conf.d/main/05_mailman-gate_local_scan"),
-        )
-        .unwrap();
-        let ls_line = main_ls
+        // local_scan instead of the DATA ACL call: the two optional lines
+        // of the recipe's macros enabled (MAILMAN_GATE_LOCAL_SCAN turns
+        // the DATA call off).
+        let macros =
+            std::fs::read_to_string(root().join("examples/exim/mailman-gate/macros")).unwrap();
+        let ls_lines: Vec<String> = macros
             .lines()
-            .find(|l| l.starts_with("#local_scan_path"))
-            .unwrap()
-            .trim_start_matches('#')
-            .replace("MAILMAN_GATE_LIB", &lib.display().to_string());
+            .filter(|l| l.starts_with("#MAILMAN_GATE_LOCAL_SCAN") || l.starts_with("#local_scan_path"))
+            .map(|l| {
+                l.trim_start_matches('#')
+                    .replace("MAILMAN_GATE_LIB", &lib.display().to_string())
+            })
+            .collect();
+        assert_eq!(ls_lines.len(), 2, "the recipe's local_scan lines");
         let base = std::fs::read_to_string(&conf).unwrap();
-        let hook = "  require acl = acl_mailman_gate_data\n";
-        assert!(base.contains(hook));
-        let ls = format!("{ls_line}\n{}", base.replacen(hook, "", 1));
+        let ls = format!("{}\n{base}", ls_lines.join("\n"));
         let ls_conf = dir.join("exim-local-scan.conf");
         std::fs::write(&ls_conf, ls).unwrap();
 
@@ -164,58 +167,6 @@ fn env() -> &'static Env {
             snap_conf,
         }
     })
-}
-
-fn msg<'a>(from: &'a str, to: &'a [&'a str], header_from: &str, subject: &str) -> Msg<'a> {
-    Msg {
-        from,
-        to,
-        headers: format!(
-            "From: {header_from}\nTo: {}\nSubject: {subject}\nMessage-ID: <{}.{subject}@client.example>\n",
-            to[0],
-            std::process::id()
-        )
-        .replace(' ', " "),
-        body: "Hello list.\n",
-    }
-}
-
-/// The final reply code and text of the DATA phase (the reply after 354),
-/// or of the last RCPT when DATA was never reached.
-fn data_reply(replies: &[String]) -> String {
-    let pos = replies.iter().position(|r| r.starts_with("354"));
-    let tail: Vec<&String> = match pos {
-        Some(p) => replies[p + 1..].iter().collect(),
-        None => replies.iter().collect(),
-    };
-    // Everything up to the 221 closing line.
-    tail.into_iter()
-        .take_while(|r| !r.starts_with("221"))
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The reply text of `data_reply` without codes, lines joined by spaces.
-fn text(reply: &str) -> String {
-    reply
-        .lines()
-        .map(|l| l.get(4..).unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn rcpt_replies(replies: &[String], n: usize) -> Vec<String> {
-    // EHLO's multi-line reply, MAIL, then n RCPT replies.
-    let after_ehlo = replies
-        .iter()
-        .position(|r| r.starts_with("250 ") && r.contains("Hello") || r.starts_with("250 HELP"))
-        .expect("EHLO reply");
-    replies[after_ehlo + 2..after_ehlo + 2 + n].to_vec()
-}
-
-fn show(r: &[String], l: &[String]) -> String {
-    format!("replies:\n{}\nlog:\n{}", r.join("\n"), l.join("\n"))
 }
 
 #[test]
@@ -668,12 +619,13 @@ fn exim_daemon_delivers_only_accepted_posts() {
 }
 
 #[test]
-fn recipe_blocks_match_the_split_snippets() {
+fn recipe_blocks_match_the_debian_snippets() {
     let conf = std::fs::read_to_string(root().join("examples/exim/exim.conf")).unwrap();
     for f in [
-        "conf.d/acl/50_mailman-gate",
-        "conf.d/router/450_mailman-gate_mailman",
-        "conf.d/transport/30_mailman-gate_mailman",
+        "mailman-gate/rcpt.acl",
+        "mailman-gate/data.acl",
+        "mailman-gate/router",
+        "mailman-gate/transport",
     ] {
         let snippet = std::fs::read_to_string(root().join("examples/exim").join(f)).unwrap();
         assert!(
@@ -682,7 +634,7 @@ fn recipe_blocks_match_the_split_snippets() {
         );
     }
     // Never 8 dlfunc arguments (Exim 4.96 crashes).
-    for f in ["exim.conf", "conf.d/acl/50_mailman-gate"] {
+    for f in ["exim.conf", "mailman-gate/rcpt.acl", "mailman-gate/data.acl"] {
         let t = std::fs::read_to_string(root().join("examples/exim").join(f)).unwrap();
         for call in t.split("${dlfunc").skip(1) {
             if !call.starts_with('{') {

@@ -31,8 +31,8 @@
 # the total. Clock ticks are 10 ms: runs of 2000 messages take seconds.
 #
 # The configurations are the shipped examples/exim/exim.conf with its path
-# macros set; "no gate" is the same file with the two `require acl =
-# acl_mailman_gate_*` calls and the discard statement removed. All run
+# macros set; "no gate" is the same file with the two
+# mailman-gate ACL blocks (between the `>>>`/`<<<` marks) removed. All run
 # with queue_only (messages are received and spooled, never delivered) so
 # that delivery does not dominate. The gate reads the list from a snapshot
 # (snapshot_dir, written by `mailman-gate export`).
@@ -117,13 +117,11 @@ if grep -q 'dlfunc{' "$D/exim-aclonly.conf"; then
 fi
 exim_conf "$D/gate-pck.conf" "$D/spool-pck" > "$D/exim-gate-pck.conf"
 exim_conf "$D/gate-snapshot.conf" "$D/spool-nogate" \
-    | grep -v -e '^  require acl = acl_mailman_gate_' \
-              -e '^  discard condition   = ${if eq{$acl_m_mailman_gate_v}' \
-              -e '^          log_message = mailman-gate: discarded' \
+    | sed -e '/^  # >>> mailman-gate /,/^  # <<< mailman-gate /d' \
     > "$D/exim-nogate.conf"
-if grep -q 'require acl = acl_mailman_gate_' "$D/exim-nogate.conf" \
-   || [ "$(grep -c 'require acl = acl_mailman_gate_' "$D/exim-gate.conf")" != 2 ]; then
-    echo "bench_exim.sh: the recipe's ACL hooks were not found" >&2; exit 1
+if grep -q 'mailman_gate_rcpt' "$D/exim-nogate.conf" \
+   || [ "$(grep -c '^  # >>> mailman-gate ' "$D/exim-gate.conf")" != 2 ]; then
+    echo "bench_exim.sh: the recipe's ACL blocks were not found" >&2; exit 1
 fi
 chown Debian-exim:Debian-exim "$D/log"
 for c in gate warm aclonly gate-pck nogate; do "$EXIM" -C "$D/exim-$c.conf" -bV >/dev/null; done

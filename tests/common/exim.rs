@@ -50,11 +50,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
     run(Command::new("cp").arg("-a").arg(from).arg(to));
 }
 
-/// The shipped exim.conf with the paths (and only the paths) replaced.
-pub fn recipe(env_dir: &Path, lib: &Path, gate_conf: &Path) -> String {
-    let text = std::fs::read_to_string(root().join("examples/exim/exim.conf")).unwrap();
-    let subst = [
-        ("MAILMAN_GATE_LIB", lib.display().to_string()),
+/// Recipe text with the path macros (and only those) and the
+/// `mailman_domains` list set for a test tree: Mailman's home
+/// `env_dir/mailman`, the wrapper `env_dir/record.sh`, Exim's user as
+/// Mailman's. `lib: None` keeps `MAILMAN_GATE_LIB` as shipped.
+pub fn set_macros(text: &str, env_dir: &Path, lib: Option<&Path>, gate_conf: &Path) -> String {
+    let mut subst = vec![
         ("MAILMAN_GATE_CONFIG", gate_conf.display().to_string()),
         (
             "MAILMAN_HOME",
@@ -67,6 +68,9 @@ pub fn recipe(env_dir: &Path, lib: &Path, gate_conf: &Path) -> String {
         ("MAILMAN_USER", "Debian-exim".to_owned()),
         ("MAILMAN_GROUP", "Debian-exim".to_owned()),
     ];
+    if let Some(lib) = lib {
+        subst.push(("MAILMAN_GATE_LIB", lib.display().to_string()));
+    }
     let mut out = String::new();
     let mut seen = 0;
     for line in text.lines() {
@@ -89,6 +93,13 @@ pub fn recipe(env_dir: &Path, lib: &Path, gate_conf: &Path) -> String {
         subst.len() + 1,
         "every path macro of the recipe was substituted"
     );
+    out
+}
+
+/// The shipped exim.conf with the paths (and only the paths) replaced.
+pub fn recipe(env_dir: &Path, lib: &Path, gate_conf: &Path) -> String {
+    let text = std::fs::read_to_string(root().join("examples/exim/exim.conf")).unwrap();
+    let out = set_macros(&text, env_dir, Some(lib), gate_conf);
     // Where this test keeps Exim's files, and test-only settings.
     format!(
         "primary_hostname = mx.test.example\n\
@@ -101,8 +112,16 @@ pub fn recipe(env_dir: &Path, lib: &Path, gate_conf: &Path) -> String {
     )
 }
 
-/// Run one `exim -bh` session; returns (SMTP replies, log lines).
+/// Run one `exim -bh 127.0.0.1` session; returns (SMTP replies, log lines).
 pub fn bh(conf: &Path, m: &Msg) -> (Vec<String>, Vec<String>) {
+    let mut cmd = Command::new(EXIM);
+    cmd.arg("-C").arg(conf).args(["-bh", "127.0.0.1"]);
+    bh_with(cmd, m)
+}
+
+/// Run one SMTP session through `cmd` (an `exim -bh HOST` command line,
+/// perhaps wrapped); returns (SMTP replies, log lines).
+pub fn bh_with(mut cmd: Command, m: &Msg) -> (Vec<String>, Vec<String>) {
     let mut s = format!("EHLO client.example\r\nMAIL FROM:<{}>\r\n", m.from);
     for t in m.to {
         s.push_str(&format!("RCPT TO:<{t}>\r\n"));
@@ -112,10 +131,7 @@ pub fn bh(conf: &Path, m: &Msg) -> (Vec<String>, Vec<String>) {
     s.push_str("\r\n");
     s.push_str(&m.body.replace('\n', "\r\n"));
     s.push_str(".\r\nQUIT\r\n");
-    let mut child = Command::new(EXIM)
-        .arg("-C")
-        .arg(conf)
-        .args(["-bh", "127.0.0.1"])
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -148,6 +164,58 @@ pub struct Msg<'a> {
     pub to: &'a [&'a str],
     pub headers: String,
     pub body: &'a str,
+}
+
+pub fn msg<'a>(from: &'a str, to: &'a [&'a str], header_from: &str, subject: &str) -> Msg<'a> {
+    Msg {
+        from,
+        to,
+        headers: format!(
+            "From: {header_from}\nTo: {}\nSubject: {subject}\nMessage-ID: <{}.{subject}@client.example>\n",
+            to[0],
+            std::process::id()
+        )
+        .replace(' ', " "),
+        body: "Hello list.\n",
+    }
+}
+
+/// The final reply code and text of the DATA phase (the reply after 354),
+/// or of the last RCPT when DATA was never reached.
+pub fn data_reply(replies: &[String]) -> String {
+    let pos = replies.iter().position(|r| r.starts_with("354"));
+    let tail: Vec<&String> = match pos {
+        Some(p) => replies[p + 1..].iter().collect(),
+        None => replies.iter().collect(),
+    };
+    // Everything up to the 221 closing line.
+    tail.into_iter()
+        .take_while(|r| !r.starts_with("221"))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The reply text of `data_reply` without codes, lines joined by spaces.
+pub fn text(reply: &str) -> String {
+    reply
+        .lines()
+        .map(|l| l.get(4..).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn rcpt_replies(replies: &[String], n: usize) -> Vec<String> {
+    // EHLO's multi-line reply, MAIL, then n RCPT replies.
+    let after_ehlo = replies
+        .iter()
+        .position(|r| r.starts_with("250 ") && r.contains("Hello") || r.starts_with("250 HELP"))
+        .expect("EHLO reply");
+    replies[after_ehlo + 2..after_ehlo + 2 + n].to_vec()
+}
+
+pub fn show(r: &[String], l: &[String]) -> String {
+    format!("replies:\n{}\nlog:\n{}", r.join("\n"), l.join("\n"))
 }
 
 /// The cdylib of this test's build profile, brought up to date; its path.
