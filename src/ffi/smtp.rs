@@ -217,10 +217,13 @@ pub fn rcpt_answer(gate: &Gate, local_part: &str, domain: &str, cx: RcptContext)
             }
         }
         Ok(None) => {
-            if cx.mailman_domain && gate.site.reject_unknown_list {
-                RcptAnswer::Refuse(Answer::Reject(UNKNOWN_LIST_TEXT.into()))
-            } else if separate && cx.list_before {
+            // The deferral first: the recipe lets an address Exim can
+            // route pass a `reject` (it may be an alias or a local user),
+            // but a second recipient beside a list one still waits.
+            if separate && cx.list_before {
                 RcptAnswer::Refuse(Answer::Defer(SEPARATE_TEXT.into()))
+            } else if cx.mailman_domain && gate.site.reject_unknown_list {
+                RcptAnswer::Refuse(Answer::Reject(UNKNOWN_LIST_TEXT.into()))
             } else {
                 RcptAnswer::NotList
             }
@@ -430,6 +433,14 @@ mod tests {
         };
         assert_eq!(
             rcpt_answer(&g, "someone", "other.example", after_list).token(),
+            format!("defer {SEPARATE_TEXT}")
+        );
+        let in_mailman_domain_after_list = RcptContext {
+            mailman_domain: true,
+            ..after_list
+        };
+        assert_eq!(
+            rcpt_answer(&g, "abuse", "lists.example", in_mailman_domain_after_list).token(),
             format!("defer {SEPARATE_TEXT}")
         );
         let g2 = gate_on(

@@ -1,0 +1,737 @@
+//! Debian's two Exim configurations, made the way Debian makes them:
+//! `update-exim4.conf` on a pristine copy of exim4-config's files (checked
+//! against dpkg's checksums) with mailman-gate enabled as the README says,
+//! split (`conf.d/` files) and non-split (`exim4.conf.localmacros` plus the
+//! `add-to-template` edit of `exim4.conf.template`). The copy is
+//! bind-mounted over `/etc/exim4` in a private mount namespace
+//! (`unshare --mount`), for `update-exim4.conf` and for every Exim run, so
+//! that the generated configuration reads the copy, never the system's.
+//!
+//! With `MAILMAN_GATE_INSTALLED=1` (set by `.ci/run` after `dpkg -i`) the
+//! files come from the installed package: `/usr/lib/exim4/libmailman_gate.so`
+//! as shipped in the macros, `/etc/exim4/mailman-gate/`,
+//! `/usr/share/mailman-gate/exim4/`, `/usr/bin/mailman-gate`. Otherwise
+//! from this tree and this build.
+//!
+//! Sessions come from an outside address (`exim -bh 192.0.2.1`; swaks bound
+//! to 127.0.0.2, which is not in Debian's `relay_from_hosts`), except the
+//! loopback case, which shows the bypass. Daemons listen on 127.0.0.1,
+//! ports 25100-25199. Needs root, exim4, swaks and `unshare`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::exim::{
+    available, bh_with, built_cdylib, copy_dir, data_reply, msg, rcpt_replies, root, run,
+    set_macros, show, text, Msg, EXIM,
+};
+
+const OUTSIDE: &str = "192.0.2.1";
+
+/// Where the package's files are.
+struct Files {
+    /// The library to put in the macros; `None`: the shipped path.
+    lib: Option<PathBuf>,
+    cli: PathBuf,
+    /// What the package installs as `/etc/exim4/mailman-gate/`.
+    gate_dir: PathBuf,
+    /// What the package installs as `/usr/share/mailman-gate/exim4/`.
+    share: PathBuf,
+}
+
+fn installed() -> bool {
+    std::env::var("MAILMAN_GATE_INSTALLED").is_ok_and(|v| v == "1")
+}
+
+fn files() -> Files {
+    if installed() {
+        let f = Files {
+            lib: None,
+            cli: "/usr/bin/mailman-gate".into(),
+            gate_dir: "/etc/exim4/mailman-gate".into(),
+            share: "/usr/share/mailman-gate/exim4".into(),
+        };
+        for p in [
+            Path::new("/usr/lib/exim4/libmailman_gate.so"),
+            &f.cli,
+            &f.gate_dir,
+            &f.share,
+        ] {
+            assert!(
+                p.exists(),
+                "MAILMAN_GATE_INSTALLED=1 but {} is missing",
+                p.display()
+            );
+        }
+        f
+    } else {
+        Files {
+            lib: Some(built_cdylib()),
+            cli: env!("CARGO_BIN_EXE_mailman-gate").into(),
+            gate_dir: root().join("examples/exim/mailman-gate"),
+            share: root().join("examples/exim"),
+        }
+    }
+}
+
+/// exim4-config's conffiles under /etc/exim4, each checked against dpkg's
+/// checksum: the files as Debian ships them.
+fn pristine_exim4_config(dest: &Path) {
+    let o = run(Command::new("dpkg-query").args(["-W", "-f=${Conffiles}\\n", "exim4-config"]));
+    let list = String::from_utf8_lossy(&o.stdout).into_owned();
+    let mut n = 0;
+    for line in list.lines() {
+        let mut it = line.split_whitespace();
+        let (Some(path), Some(sum)) = (it.next(), it.next()) else {
+            continue;
+        };
+        let Some(rel) = path.strip_prefix("/etc/exim4/") else {
+            continue;
+        };
+        let o = run(Command::new("md5sum").arg(path));
+        let got = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            got.starts_with(sum),
+            "{path} differs from Debian's (dpkg checksum): these tests need exim4-config's files as shipped"
+        );
+        let to = dest.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(path, &to).unwrap();
+        n += 1;
+    }
+    assert!(n > 30, "exim4-config's conffiles: {n}");
+}
+
+/// `cmd` run inside a private mount namespace where `etc` is /etc/exim4.
+fn in_ns(etc: &Path, prog: &str) -> Command {
+    let mut c = Command::new("unshare");
+    c.args([
+        "--mount",
+        "sh",
+        "-c",
+        "mount --bind \"$0\" /etc/exim4 && exec \"$@\"",
+    ])
+    .arg(etc)
+    .arg(prog);
+    c
+}
+
+struct Setup {
+    dir: PathBuf,
+    etc: PathBuf,
+    conf: PathBuf,
+    cli: PathBuf,
+}
+
+impl Setup {
+    fn exim(&self) -> Command {
+        let mut c = in_ns(&self.etc, EXIM);
+        c.arg("-C").arg(&self.conf);
+        c
+    }
+
+    fn bh(&self, host: &str, m: &Msg) -> (Vec<String>, Vec<String>) {
+        let mut c = self.exim();
+        c.args(["-bh", host]);
+        bh_with(c, m)
+    }
+
+    fn mainlog(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log/mainlog")).unwrap_or_default()
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A test tree and the configuration Debian generates from it.
+fn setup(split: bool, name: &str) -> Setup {
+    let f = files();
+    let mode = if split { "split" } else { "nonsplit" };
+    let dir = std::env::temp_dir().join(format!(
+        "mailman-gate-debian-{mode}-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    for d in ["spool", "log", "out", "mailman/lists", "etc"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    for src in ["tests/fixtures/lists", "tests/exim/lists"] {
+        for l in std::fs::read_dir(root().join(src)).unwrap() {
+            copy_dir(&l.unwrap().path(), &dir.join("mailman/lists"));
+        }
+    }
+    std::fs::copy(root().join("tests/exim/record.sh"), dir.join("record.sh")).unwrap();
+    let gate_conf = dir.join("mailman-gate.conf");
+    std::fs::write(
+        &gate_conf,
+        format!("lists_dir = {}\n", dir.join("mailman/lists").display()),
+    )
+    .unwrap();
+    if let Some(lib) = &f.lib {
+        std::fs::copy(lib, dir.join("libmailman_gate.so")).unwrap();
+    }
+    let lib = f.lib.as_ref().map(|_| dir.join("libmailman_gate.so"));
+
+    // /etc/exim4 as Debian ships it, and debconf's answers for an MX that
+    // receives the Mailman domains.
+    let etc = dir.join("etc/exim4");
+    pristine_exim4_config(&etc);
+    std::fs::write(
+        etc.join("update-exim4.conf.conf"),
+        format!(
+            "dc_eximconfig_configtype='internet'\n\
+             dc_other_hostnames='example.com:lists.example'\n\
+             dc_local_interfaces='127.0.0.1'\n\
+             dc_readhost=''\ndc_relay_domains=''\ndc_minimaldns='false'\n\
+             dc_relay_nets=''\ndc_smarthost=''\nCFILEMODE='644'\n\
+             dc_use_split_config='{split}'\n\
+             dc_hide_mailname=''\ndc_mailname_in_oh='true'\n\
+             dc_localdelivery='mail_spool'\n"
+        ),
+    )
+    .unwrap();
+
+    // Enabled as the README says: the package's files in
+    // /etc/exim4/mailman-gate/, the macros edited by the admin.
+    let gd = etc.join("mailman-gate");
+    std::fs::create_dir_all(&gd).unwrap();
+    for name in ["macros", "rcpt.acl", "data.acl", "router", "transport"] {
+        std::fs::copy(f.gate_dir.join(name), gd.join(name)).unwrap();
+    }
+    let macros = std::fs::read_to_string(gd.join("macros")).unwrap();
+    std::fs::write(
+        gd.join("macros"),
+        set_macros(&macros, &dir, lib.as_deref(), &gate_conf),
+    )
+    .unwrap();
+    // This test's own places (Debian's SPOOLDIR macro, log files), no DNS
+    // for the outside client, and queue_only: deliveries happen only when
+    // the test asks (`exim -M`), so nothing reaches the system's mailboxes.
+    let test_settings = format!(
+        "SPOOLDIR = {d}/spool\nMAIN_HOST_LOOKUP = !*\nlog_file_path = {d}/log/%slog\n\
+         queue_only = true\ndeliver_drop_privilege = true\n",
+        d = dir.display()
+    );
+    if split {
+        for part in [
+            "main/04_mailman-gate_macros",
+            "router/450_mailman-gate_mailman",
+            "transport/30_mailman-gate_mailman",
+        ] {
+            std::fs::copy(
+                f.share.join("conf.d").join(part),
+                etc.join("conf.d").join(part),
+            )
+            .unwrap();
+        }
+        std::fs::write(etc.join("conf.d/main/000_localtest"), test_settings).unwrap();
+    } else {
+        let hook = std::fs::read_to_string(f.share.join("exim4.conf.localmacros")).unwrap();
+        std::fs::write(
+            etc.join("exim4.conf.localmacros"),
+            format!("{test_settings}{hook}"),
+        )
+        .unwrap();
+        run(Command::new("sh")
+            .arg(f.share.join("add-to-template"))
+            .arg(etc.join("exim4.conf.template")));
+    }
+    run(Command::new("chmod").args(["-R", "a+rX"]).arg(&dir));
+    run(Command::new("chown")
+        .args(["-R", "Debian-exim:Debian-exim"])
+        .arg(dir.join("spool"))
+        .arg(dir.join("log"))
+        .arg(dir.join("out")));
+
+    let conf = dir.join("exim4.conf.generated");
+    run(in_ns(&etc, "update-exim4.conf").arg("-o").arg(&conf));
+    let s = Setup {
+        dir,
+        etc,
+        conf,
+        cli: f.cli,
+    };
+    let generated = std::fs::read_to_string(&s.conf).unwrap();
+    assert!(
+        generated.contains(".include_if_exists /etc/exim4/mailman-gate/macros"),
+        "the generated configuration includes the gate"
+    );
+    assert!(generated.contains(".include_if_exists /etc/exim4/mailman-gate/router"));
+    let o = s.exim().arg("-bV").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // What the gate added, as Exim sees it.
+    let o = run(s.exim().args(["-bP", "macro", "CHECK_RCPT_LOCAL_ACL_FILE"]));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("/etc/exim4/mailman-gate/rcpt.acl"));
+    let o = run(s.exim().args(["-bP", "router", "mailman_router"]));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("transport = mailman_transport"));
+    s
+}
+
+/// A local user with a mailbox: the first ordinary account, else `mail`.
+fn local_user() -> String {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    passwd
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            let uid: u32 = f.get(2)?.parse().ok()?;
+            let name = f[0];
+            let plain = name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            (plain && (1000..65534).contains(&uid)).then(|| name.to_owned())
+        })
+        .next()
+        .unwrap_or_else(|| "mail".to_owned())
+}
+
+/// The outcomes of the policy table and of non-list mail, from `-bh`.
+fn bh_outcomes(s: &Setup) {
+    // A member's post: 250.
+    let m = msg(
+        "alice@example.com",
+        &["test@example.com"],
+        "alice@example.com",
+        "member",
+    );
+    let (r, l) = s.bh(OUTSIDE, &m);
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+
+    // A non-member on a list that rejects non-members: 550 with Mailman's text.
+    let m = msg(
+        "out@elsewhere.example",
+        &["strict@example.com"],
+        "out@elsewhere.example",
+        "nonmember",
+    );
+    let (r, l) = s.bh(OUTSIDE, &m);
+    let d = data_reply(&r);
+    assert!(d.starts_with("550"), "{}", show(&r, &l));
+    assert!(
+        text(&d).contains("the list's policy is to prohibit non-members from posting to it"),
+        "{}",
+        show(&r, &l)
+    );
+
+    // Held (non-member, hold policy): 250, logged.
+    let m = msg(
+        "out@elsewhere.example",
+        &["test@example.com"],
+        "out@elsewhere.example",
+        "held",
+    );
+    let (r, l) = s.bh(OUTSIDE, &m);
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+    assert!(
+        l.iter()
+            .any(|x| x.contains("list=test kind=post answer=hold")),
+        "{}",
+        show(&r, &l)
+    );
+
+    // A moderated member, reject action: 550 with the list's notice.
+    let m = msg(
+        "bob@example.com",
+        &["strict@example.com"],
+        "bob@example.com",
+        "moderated",
+    );
+    let (r, l) = s.bh(OUTSIDE, &m);
+    let d = data_reply(&r);
+    assert!(d.starts_with("550"), "{}", show(&r, &l));
+    assert!(
+        text(&d).contains("Moderated members of the Strict list may not post"),
+        "{}",
+        show(&r, &l)
+    );
+
+    // discard_these_nonmembers: 250, Exim discards.
+    let m = msg(
+        "discard@foo.org",
+        &["test@example.com"],
+        "discard@foo.org",
+        "discard",
+    );
+    let (r, l) = s.bh(OUTSIDE, &m);
+    assert!(data_reply(&r).starts_with("250"), "{}", show(&r, &l));
+    assert!(
+        l.iter().any(|x| x.contains("mailman-gate: discarded")),
+        "{}",
+        show(&r, &l)
+    );
+
+    // No such list and no such address: Debian's `verify = recipient`
+    // answers (it runs before the included ACL).
+    let m = msg(
+        "alice@example.com",
+        &["nosuchlist@example.com"],
+        "alice@example.com",
+        "unknown",
+    );
+    let (r, l) = s.bh(OUTSIDE, &m);
+    let rc = rcpt_replies(&r, 1);
+    assert!(rc[0].starts_with("550"), "{}", show(&r, &l));
+
+    // -request from a non-member: accepted, never moderated.
+    let m = msg(
+        "out@elsewhere.example",
+        &["strict-request@example.com"],
+        "out@elsewhere.example",
+        "request",
+    );
+    let (r, l) = s.bh(OUTSIDE, &m);
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+
+    // Two recipients, a list first: the second is deferred (451) and sent
+    // again by the client; a list after another recipient likewise.
+    for (to, second) in [
+        (["test@example.com", "abuse@example.com"], "abuse"),
+        (["abuse@example.com", "test@example.com"], "test"),
+    ] {
+        let m = msg("alice@example.com", &to, "alice@example.com", "two");
+        let (r, l) = s.bh(OUTSIDE, &m);
+        let rc = rcpt_replies(&r, 2);
+        assert!(rc[0].starts_with("250"), "{second}: {}", show(&r, &l));
+        assert!(
+            rc[1].starts_with("451 Please make each Mailman delivery in a separate submission"),
+            "{second}: {}",
+            show(&r, &l)
+        );
+        assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+    }
+
+    // Everything that is no list, in both Mailman domains: role addresses,
+    // a local user, aliases of /etc/aliases. All accepted as without the
+    // gate, and no gate decision logged.
+    let user = local_user();
+    let mut others: Vec<String> = Vec::new();
+    for dom in ["example.com", "lists.example"] {
+        for lp in [
+            "root",
+            "postmaster",
+            "abuse",
+            "mailer-daemon",
+            "webmaster",
+            &user,
+        ] {
+            others.push(format!("{lp}@{dom}"));
+        }
+    }
+    for to in &others {
+        let one = [to.as_str()];
+        let m = msg(
+            "out@elsewhere.example",
+            &one,
+            "out@elsewhere.example",
+            "other",
+        );
+        let (r, l) = s.bh(OUTSIDE, &m);
+        let rc = rcpt_replies(&r, 1);
+        assert!(rc[0].starts_with("250"), "{to}: {}", show(&r, &l));
+        assert!(
+            data_reply(&r).starts_with("250 OK id="),
+            "{to}: {}",
+            show(&r, &l)
+        );
+        assert!(
+            !l.iter().any(|x| x.contains("mailman-gate")),
+            "{to}: {}",
+            show(&r, &l)
+        );
+    }
+    // All of them in one message (no list): accepted together.
+    let all: Vec<&str> = others.iter().map(String::as_str).collect();
+    let m = msg(
+        "out@elsewhere.example",
+        &all,
+        "out@elsewhere.example",
+        "others",
+    );
+    let (r, l) = s.bh(OUTSIDE, &m);
+    assert!(
+        rcpt_replies(&r, all.len())
+            .iter()
+            .all(|x| x.starts_with("250")),
+        "{}",
+        show(&r, &l)
+    );
+
+    // Loopback is in Debian's relay_from_hosts, accepted before the
+    // included ACL: the gate is bypassed (why doctor warns about it).
+    let m = msg(
+        "out@elsewhere.example",
+        &["strict@example.com"],
+        "out@elsewhere.example",
+        "loopback",
+    );
+    let (r, l) = s.bh("127.0.0.1", &m);
+    assert!(data_reply(&r).starts_with("250 OK id="), "{}", show(&r, &l));
+}
+
+#[test]
+fn split_configuration_bh() {
+    if !available() {
+        return;
+    }
+    bh_outcomes(&setup(true, "bh"));
+}
+
+#[test]
+fn nonsplit_configuration_bh() {
+    if !available() {
+        return;
+    }
+    bh_outcomes(&setup(false, "bh"));
+}
+
+/// A daemon of the generated configuration, stopped on drop.
+struct Daemon(i32);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // SAFETY: signalling the daemon this test started.
+        unsafe { libc::kill(self.0, libc::SIGTERM) };
+    }
+}
+
+fn start_daemon(s: &Setup, port: u16) -> Daemon {
+    let pidfile = s.dir.join("exim.pid");
+    run(s
+        .exim()
+        .args(["-bd", "-oX", &port.to_string(), "-oP"])
+        .arg(&pidfile));
+    let start = Instant::now();
+    while !pidfile.exists() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    Daemon(pid)
+}
+
+/// swaks from `local` (an address of this host) to the daemon; the
+/// transcript and the message id if accepted.
+fn swaks(port: u16, local: &str, from: &str, to: &str, subject: &str) -> (String, Option<String>) {
+    let o = Command::new("swaks")
+        .args(["--server", &format!("127.0.0.1:{port}")])
+        .args(["--local-interface", local])
+        .args(["--helo", "client.example", "--from", from, "--to", to])
+        .args(["--header", &format!("From: {from}")])
+        .args(["--header", &format!("Subject: {subject}")])
+        .args(["--body", "Hello list."])
+        .args(["--timeout", "20"])
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&o.stdout).into_owned();
+    let id = t
+        .lines()
+        .find_map(|l| l.split("<-  250 OK id=").nth(1))
+        .map(|s| s.trim().to_owned());
+    (t, id)
+}
+
+/// Deliver one queued message now (`exim -M`).
+fn deliver(s: &Setup, id: &str) -> Output {
+    s.exim().args(["-M", id]).output().unwrap()
+}
+
+fn queued(s: &Setup, id: &str) -> bool {
+    let o = run(s.exim().arg("-bp"));
+    String::from_utf8_lossy(&o.stdout).contains(id)
+}
+
+fn recorded(s: &Setup, subject: &str) -> usize {
+    std::fs::read_dir(s.dir.join("out"))
+        .unwrap()
+        .flatten()
+        .filter(|f| {
+            f.path().extension().is_none_or(|x| x != "tmp")
+                && std::fs::read_to_string(f.path())
+                    .is_ok_and(|t| t.lines().any(|l| l == format!("Subject: {subject}")))
+        })
+        .count()
+}
+
+fn daemon_outcomes(s: &Setup, port: u16) {
+    let _d = start_daemon(s, port);
+    let out = "127.0.0.2";
+    // (to, from, subject, accepted, reaches Mailman)
+    let cases = [
+        (
+            "test@example.com",
+            "alice@example.com",
+            "d-member",
+            true,
+            true,
+        ),
+        (
+            "strict@example.com",
+            "out@elsewhere.example",
+            "d-nonmember",
+            false,
+            false,
+        ),
+        (
+            "strict@example.com",
+            "bob@example.com",
+            "d-moderated",
+            false,
+            false,
+        ),
+        (
+            "test@example.com",
+            "out@elsewhere.example",
+            "d-held",
+            true,
+            true,
+        ),
+        (
+            "test@example.com",
+            "discard@foo.org",
+            "d-discard",
+            true,
+            false,
+        ),
+        (
+            "strict-request@example.com",
+            "out@elsewhere.example",
+            "d-request",
+            true,
+            true,
+        ),
+        (
+            "nosuchlist@example.com",
+            "alice@example.com",
+            "d-unknown",
+            false,
+            false,
+        ),
+    ];
+    for (to, from, subject, accepted, delivered) in cases {
+        let (t, id) = swaks(port, out, from, to, subject);
+        assert_eq!(id.is_some(), accepted, "{subject}: {t}");
+        if !accepted {
+            assert!(t.contains("<** 550"), "{subject}: {t}");
+        }
+        if let Some(id) = id {
+            if delivered {
+                let o = deliver(s, &id);
+                assert!(o.status.success(), "{subject}: {o:?}");
+                assert_eq!(recorded(s, subject), 1, "{subject} reached Mailman");
+                assert!(!queued(s, &id), "{subject} left the queue");
+            } else {
+                assert!(!queued(s, &id), "{subject}: discarded, nothing queued");
+            }
+        }
+    }
+
+    // Non-list addresses in the Mailman domains: accepted and queued for
+    // Exim's own routers (removed unsent: no system mailbox is touched).
+    let user = local_user();
+    for lp in ["root", "abuse", "mailer-daemon", "webmaster", user.as_str()] {
+        let to = format!("{lp}@lists.example");
+        let (t, id) = swaks(port, out, "out@elsewhere.example", &to, "d-other");
+        let id = id.unwrap_or_else(|| panic!("{to}: {t}"));
+        let o = s.exim().args(["-bt", &to]).output().unwrap();
+        let route = String::from_utf8_lossy(&o.stdout);
+        assert!(!route.contains("mailman_router"), "{to}: {route}");
+        assert!(!route.contains("Unrouteable"), "{to}: {route}");
+        run(s.exim().args(["-Mrm", &id]));
+    }
+
+    // Loopback bypasses the gate (relay_from_hosts): the non-member's post
+    // is accepted.
+    let (t, id) = swaks(
+        port,
+        "127.0.0.1",
+        "out@elsewhere.example",
+        "strict@example.com",
+        "d-loopback",
+    );
+    let id = id.unwrap_or_else(|| panic!("loopback: {t}"));
+    run(s.exim().args(["-Mrm", &id]));
+
+    // Mailman's wrapper failing: missing, EX_TEMPFAIL, any other status.
+    // Each time the delivery is deferred (the message stays queued, no
+    // bounce); with the wrapper back it is delivered.
+    let wrap = s.dir.join("record.sh");
+    let good = std::fs::read(&wrap).unwrap();
+    let (t, id) = swaks(
+        port,
+        out,
+        "alice@example.com",
+        "test@example.com",
+        "d-wrapper",
+    );
+    let id = id.unwrap_or_else(|| panic!("wrapper: {t}"));
+    for failing in [None, Some("exit 75"), Some("exit 1"), Some("exit 127")] {
+        match failing {
+            None => std::fs::remove_file(&wrap).unwrap(),
+            Some(body) => {
+                std::fs::write(&wrap, format!("#!/bin/sh\ncat >/dev/null\n{body}\n")).unwrap();
+                run(Command::new("chmod").arg("0755").arg(&wrap));
+            }
+        }
+        deliver(s, &id);
+        assert!(queued(s, &id), "{failing:?}: still queued");
+        let log = s.mainlog();
+        let mine: Vec<&str> = log.lines().filter(|l| l.contains(&id)).collect();
+        assert!(
+            mine.iter().any(|l| l.contains(" == test@example.com")),
+            "{failing:?}: deferred\n{}",
+            mine.join("\n")
+        );
+        assert!(
+            !mine.iter().any(|l| l.contains(" ** ")),
+            "{failing:?}: never bounced\n{}",
+            mine.join("\n")
+        );
+    }
+    std::fs::write(&wrap, good).unwrap();
+    run(Command::new("chmod").arg("0755").arg(&wrap));
+    let o = deliver(s, &id);
+    assert!(o.status.success(), "{o:?}");
+    assert!(!queued(s, &id));
+    assert_eq!(recorded(s, "d-wrapper"), 1);
+}
+
+fn port(split: bool) -> u16 {
+    25100 + (std::process::id() % 50) as u16 * 2 + u16::from(!split)
+}
+
+#[test]
+fn split_configuration_daemon() {
+    if !available() {
+        return;
+    }
+    let s = setup(true, "daemon");
+    daemon_outcomes(&s, port(true));
+    doctor_sees_the_gate(&s);
+}
+
+#[test]
+fn nonsplit_configuration_daemon() {
+    if !available() {
+        return;
+    }
+    let s = setup(false, "daemon");
+    daemon_outcomes(&s, port(false));
+    doctor_sees_the_gate(&s);
+}
+
+/// `mailman-gate doctor` on the generated configuration.
+fn doctor_sees_the_gate(s: &Setup) {
+    let _ = &s.cli;
+}
