@@ -718,7 +718,7 @@ fn split_configuration_daemon() {
     }
     let s = setup(true, "daemon");
     daemon_outcomes(&s, port(true));
-    doctor_sees_the_gate(&s);
+    doctor_sees_the_gate(&s, true);
 }
 
 #[test]
@@ -728,10 +728,75 @@ fn nonsplit_configuration_daemon() {
     }
     let s = setup(false, "daemon");
     daemon_outcomes(&s, port(false));
-    doctor_sees_the_gate(&s);
+    doctor_sees_the_gate(&s, false);
 }
 
-/// `mailman-gate doctor` on the generated configuration.
-fn doctor_sees_the_gate(s: &Setup) {
-    let _ = &s.cli;
+/// `mailman-gate doctor` on the generated configuration, as root in the
+/// same namespace: what it finds, and its exit status.
+fn doctor_sees_the_gate(s: &Setup, split: bool) {
+    let doctor = || {
+        let o = in_ns(&s.etc, s.cli.to_str().unwrap())
+            .arg("doctor")
+            .arg("--exim-config")
+            .arg(&s.conf)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, out) = doctor();
+    let mode = if split { "split" } else { "non-split" };
+    for want in [
+        format!("ok    Debian {mode} configuration"),
+        "has ${dlfunc}".into(),
+        "ok    the RCPT check is in".into(),
+        "ok    the DATA check is there too".into(),
+        "ok    Mailman router: mailman_router".into(),
+        format!(
+            "ok    library {}",
+            if installed() {
+                "/usr/lib/exim4/libmailman_gate.so"
+            } else {
+                ""
+            }
+        ),
+        "ok    list test: Debian-exim reads its config.pck".into(),
+        "warn  list corrupt: Debian-exim reads config.pck.last".into(),
+        "FAIL  list broken".into(),
+        "ok    Mailman domain lists.example is a local domain".into(),
+        "warn  relay_from_hosts = 127.0.0.1".into(),
+    ] {
+        assert!(out.contains(&want), "doctor lacks {want:?}:\n{out}");
+    }
+    assert_eq!(code, Some(1), "{out}");
+
+    // The broken list repaired (removed), strict unreadable to Exim's user.
+    let lists = s.dir.join("mailman/lists");
+    std::fs::remove_dir_all(lists.join("broken")).unwrap();
+    for f in ["config.pck", "config.pck.last"] {
+        let f = lists.join("strict").join(f);
+        if f.exists() {
+            run(Command::new("chmod").arg("0600").arg(&f));
+        }
+    }
+    let (code, out) = doctor();
+    assert!(
+        out.contains("FAIL  list strict: Debian-exim cannot read it")
+            && out.contains("setfacl -m u:Debian-exim:r"),
+        "{out}"
+    );
+    assert_eq!(code, Some(1), "{out}");
+    // Granted as the fix says: all is well, exit 0.
+    run(Command::new("setfacl")
+        .args(["-m", "u:Debian-exim:r"])
+        .arg(lists.join("strict/config.pck")));
+    let (code, out) = doctor();
+    assert!(
+        out.contains("ok    list strict: Debian-exim reads its config.pck"),
+        "{out}"
+    );
+    assert!(out.contains("\n0 problem(s)"), "{out}");
+    assert_eq!(code, Some(0), "{out}");
 }

@@ -1,90 +1,31 @@
 //! `mailman-gate`: ask by hand what the library answers inside the MTA.
 //!
-//! Exit codes: 0 answered, 1 (`test-sender` only) rejected or discarded,
-//! 2 usage error, 3 list state or configuration unreadable.
+//! Exit codes: 0 answered, 1 (`test-sender`) rejected or discarded or
+//! (`doctor`) a problem found, 2 usage error, 3 list state or
+//! configuration unreadable.
+
+mod cli;
+mod doctor;
 
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Parser;
 use mailman_gate::decide::Verdict;
 use mailman_gate::gate::Gate;
 use mailman_gate::policy::ListPolicy;
 use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
-use mailman_gate::store::{Layout, Source};
+use mailman_gate::store::Source;
 
-const USAGE: &str = "usage:
-  mailman-gate route [--lists DIR] [--layout standard|cpanel] [--config FILE] LOCAL_PART DOMAIN [--json]
-  mailman-gate dump [--lists DIR] [--layout L] [--config FILE] LIST [--json] [--members]
-  mailman-gate check [--lists DIR] [--layout L] [--config FILE] --list NAME --sender ADDR
-                     [--kind post|owner|request|...] [--message FILE|-] [--json]
-  mailman-gate explain (the same arguments as check)
-  mailman-gate test-sender LIST ENVELOPE FROM REPLYTO
-  mailman-gate export [--lists DIR] [--config FILE] [--snapshots DIR] [--list NAME] [--force]";
+use cli::{Cli, Command, Post};
 
 /// A failure with its exit code.
 struct Fail(u8, String);
 
-fn usage(msg: impl Into<String>) -> Fail {
-    Fail(2, format!("{}\n{USAGE}", msg.into()))
-}
-
-/// Options shared by every command, plus the positional arguments.
-#[derive(Default)]
-struct Args {
-    lists: Option<PathBuf>,
-    layout: Option<Layout>,
-    config: Option<PathBuf>,
-    snapshots: Option<PathBuf>,
-    force: bool,
-    json: bool,
-    members: bool,
-    list: Option<String>,
-    sender: Option<String>,
-    message: Option<String>,
-    kind: Option<Kind>,
-    positional: Vec<String>,
-}
-
-fn parse_args(argv: &[String]) -> Result<Args, Fail> {
-    let mut a = Args::default();
-    let mut it = argv.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| usage(format!("{name} needs a value")))
-        };
-        match arg.as_str() {
-            "--lists" => a.lists = Some(PathBuf::from(value("--lists")?)),
-            "--layout" => {
-                let v = value("--layout")?;
-                a.layout =
-                    Some(Layout::parse(&v).ok_or_else(|| usage(format!("unknown layout {v:?}")))?);
-            }
-            "--config" => a.config = Some(PathBuf::from(value("--config")?)),
-            "--snapshots" => a.snapshots = Some(PathBuf::from(value("--snapshots")?)),
-            "--force" => a.force = true,
-            "--list" => a.list = Some(value("--list")?),
-            "--sender" => a.sender = Some(value("--sender")?),
-            "--message" => a.message = Some(value("--message")?),
-            "--kind" => {
-                let v = value("--kind")?;
-                a.kind = Some(Kind::parse(&v).ok_or_else(|| usage(format!("unknown kind {v:?}")))?);
-            }
-            "--json" => a.json = true,
-            "--members" => a.members = true,
-            "-h" | "--help" => return Err(Fail(2, USAGE.into())),
-            s if s.starts_with("--") => return Err(usage(format!("unknown option {s}"))),
-            s => a.positional.push(s.to_owned()),
-        }
-    }
-    Ok(a)
-}
-
-/// The gate for these arguments: the config file, then --lists/--layout.
-fn gate(a: &Args) -> Result<Gate, Fail> {
+/// The gate for these options: the config file, then --lists/--layout.
+fn gate(a: &cli::Site) -> Result<Gate, Fail> {
     let mut site = Site::load(a.config.as_deref()).map_err(|e| Fail(3, e.to_string()))?;
     if let Some(layout) = a.layout {
         if a.lists.is_none() && a.config.is_none() {
@@ -118,13 +59,10 @@ fn js_list(items: &[String]) -> String {
     format!("[{}]", inner.join(", "))
 }
 
-fn cmd_route(a: &Args) -> Result<(), Fail> {
-    let [local, domain] = a.positional.as_slice() else {
-        return Err(usage("route needs LOCAL_PART and DOMAIN"));
-    };
-    let g = gate(a)?;
+fn cmd_route(site: &cli::Site, local: &str, domain: &str, json: bool) -> Result<(), Fail> {
+    let g = gate(site)?;
     let r = g.route(local, domain).map_err(|e| Fail(3, e.to_string()))?;
-    if a.json {
+    if json {
         println!(
             "{{\"list\": {}, \"kind\": {}, \"domain\": {}}}",
             js_opt(r.as_ref().map(|r| r.list.as_str())),
@@ -232,11 +170,8 @@ fn policy_fields(p: &ListPolicy) -> Vec<(&'static str, String, String)> {
     f
 }
 
-fn cmd_dump(a: &Args) -> Result<(), Fail> {
-    let [list] = a.positional.as_slice() else {
-        return Err(usage("dump needs LIST"));
-    };
-    let g = gate(a)?;
+fn cmd_dump(site: &cli::Site, list: &str, json: bool, with_members: bool) -> Result<(), Fail> {
+    let g = gate(site)?;
     let loaded = g.store.load(list).map_err(|e| Fail(3, e.to_string()))?;
     let p = &loaded.policy;
     let source = match &loaded.source {
@@ -247,19 +182,19 @@ fn cmd_dump(a: &Args) -> Result<(), Fail> {
             "snapshot (stale: config.pck has changed but cannot be read)".to_owned()
         }
     };
-    let members = if a.members {
+    let members = if with_members {
         p.members.entries()
     } else {
         Vec::new()
     };
-    if a.json {
+    if json {
         let mut parts: Vec<String> = vec![format!("\"source\": {}", js(&source))];
         parts.extend(
             policy_fields(p)
                 .into_iter()
                 .map(|(k, j, _)| format!("{}: {}", js(k), j)),
         );
-        if a.members {
+        if with_members {
             let m: Vec<String> = members
                 .iter()
                 .map(|(addr, m)| {
@@ -279,7 +214,7 @@ fn cmd_dump(a: &Args) -> Result<(), Fail> {
         for (k, _, t) in policy_fields(p) {
             println!("{k}: {t}");
         }
-        if a.members {
+        if with_members {
             for (addr, m) in members {
                 let kind = if m.digest { "digest" } else { "regular" };
                 let moderated = if m.is_moderated() { " moderated" } else { "" };
@@ -291,15 +226,9 @@ fn cmd_dump(a: &Args) -> Result<(), Fail> {
 }
 
 /// Run `check`/`explain`: the verdict for the given list, sender and message.
-fn verdict_for(a: &Args) -> Result<(Gate, String, Verdict), Fail> {
-    if !a.positional.is_empty() {
-        return Err(usage(format!("unexpected argument {:?}", a.positional[0])));
-    }
-    let list = a.list.clone().ok_or_else(|| usage("--list is required"))?;
-    let sender = a
-        .sender
-        .clone()
-        .ok_or_else(|| usage("--sender is required (\"\" for the null sender)"))?;
+fn verdict_for(a: &Post) -> Result<(Gate, String, Verdict), Fail> {
+    let list = a.list.clone();
+    let sender = a.sender.clone();
     let raw = match a.message.as_deref() {
         None => format!("From: {sender}\n\n").into_bytes(),
         Some("-") => {
@@ -311,16 +240,16 @@ fn verdict_for(a: &Args) -> Result<(Gate, String, Verdict), Fail> {
         }
         Some(path) => std::fs::read(path).map_err(|e| Fail(2, format!("{path}: {e}")))?,
     };
-    let g = gate(a)?;
+    let g = gate(&a.site)?;
     let v = g
-        .check(&list, a.kind.unwrap_or(Kind::Post), Some(&sender), &raw)
+        .check(&list, a.kind, Some(&sender), &raw)
         .map_err(|e| Fail(3, e.to_string()))?;
     Ok((g, list, v))
 }
 
-fn cmd_check(a: &Args) -> Result<(), Fail> {
+fn cmd_check(a: &Post, json: bool) -> Result<(), Fail> {
     let (_, list, v) = verdict_for(a)?;
-    if a.json {
+    if json {
         println!(
             "{{\"list\": {}, \"action\": {}, \"step\": {}, \"reason\": {}, \"undecided\": {}}}",
             js(&list),
@@ -345,7 +274,7 @@ fn cmd_check(a: &Args) -> Result<(), Fail> {
     Ok(())
 }
 
-fn cmd_explain(a: &Args) -> Result<(), Fail> {
+fn cmd_explain(a: &Post) -> Result<(), Fail> {
     let (g, list, v) = verdict_for(a)?;
     println!(
         "list {list} in {} ({} layout)",
@@ -376,11 +305,14 @@ fn cmd_explain(a: &Args) -> Result<(), Fail> {
 
 /// `test-sender LIST ENVELOPE FROM REPLYTO`: 0 if the post would be
 /// accepted or held, 1 if rejected or discarded.
-fn cmd_test_sender(a: &Args) -> Result<ExitCode, Fail> {
-    let [list, envelope, from, reply_to] = a.positional.as_slice() else {
-        return Err(usage("test-sender needs LIST ENVELOPE FROM REPLYTO"));
-    };
-    let g = gate(a)?;
+fn cmd_test_sender(
+    site: &cli::Site,
+    list: &str,
+    envelope: &str,
+    from: &str,
+    reply_to: &str,
+) -> Result<ExitCode, Fail> {
+    let g = gate(site)?;
     let mut raw = String::new();
     if !from.is_empty() {
         raw.push_str(&format!("From: {from}\n"));
@@ -400,17 +332,15 @@ fn cmd_test_sender(a: &Args) -> Result<ExitCode, Fail> {
 }
 
 /// `export`: refresh every stale snapshot; exit 3 if any list failed.
-fn cmd_export(a: &Args) -> Result<ExitCode, Fail> {
-    if !a.positional.is_empty() {
-        return Err(usage(format!("unexpected argument {:?}", a.positional[0])));
-    }
-    let g = gate(a)?;
+fn cmd_export(site: &cli::Site, list: Option<&str>, force: bool) -> Result<ExitCode, Fail> {
+    let g = gate(site)?;
     if g.store.snapshot_dir().is_none() {
-        return Err(usage(
-            "export needs --snapshots DIR or snapshot_dir in the configuration",
+        return Err(Fail(
+            2,
+            "export needs --snapshots DIR or snapshot_dir in the configuration".into(),
         ));
     }
-    let r = mailman_gate::export::export(&g.store, a.list.as_deref(), a.force);
+    let r = mailman_gate::export::export(&g.store, list, force);
     for (name, why) in &r.failed {
         eprintln!("mailman-gate: export {name}: {why}");
     }
@@ -436,27 +366,48 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let Some((cmd, rest)) = argv.split_first() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Route {
+            site,
+            local_part,
+            domain,
+            json,
+        } => cmd_route(site, local_part, domain, *json).map(|_| ExitCode::SUCCESS),
+        Command::Dump {
+            site,
+            list,
+            json,
+            members,
+        } => cmd_dump(site, list, *json, *members).map(|_| ExitCode::SUCCESS),
+        Command::Check { post, json } => cmd_check(post, *json).map(|_| ExitCode::SUCCESS),
+        Command::Explain { post } => cmd_explain(post).map(|_| ExitCode::SUCCESS),
+        Command::TestSender {
+            site,
+            list,
+            envelope,
+            from,
+            reply_to,
+        } => cmd_test_sender(site, list, envelope, from, reply_to),
+        Command::Export { site, list, force } => cmd_export(site, list.as_deref(), *force),
+        Command::Doctor {
+            site,
+            exim,
+            exim_config,
+            exim_user,
+            max_snapshot_lag,
+        } => Ok(doctor::run(&doctor::Options {
+            site: site.clone(),
+            exim: exim.clone(),
+            exim_config: exim_config.clone(),
+            exim_user: exim_user.clone(),
+            max_snapshot_lag: *max_snapshot_lag,
+        })),
     };
-    let result = parse_args(rest).and_then(|a| match cmd.as_str() {
-        "route" => cmd_route(&a).map(|_| ExitCode::SUCCESS),
-        "dump" => cmd_dump(&a).map(|_| ExitCode::SUCCESS),
-        "check" => cmd_check(&a).map(|_| ExitCode::SUCCESS),
-        "explain" => cmd_explain(&a).map(|_| ExitCode::SUCCESS),
-        "test-sender" => cmd_test_sender(&a),
-        "export" => cmd_export(&a),
-        other => Err(usage(format!("unknown command {other:?}"))),
-    });
     match result {
         Ok(code) => code,
         Err(Fail(code, msg)) => {
             eprintln!("mailman-gate: {}", msg.lines().next().unwrap_or(""));
-            if code == 2 && msg.contains('\n') {
-                eprintln!("{}", msg.split_once('\n').map(|x| x.1).unwrap_or(""));
-            }
             ExitCode::from(code)
         }
     }
