@@ -198,3 +198,45 @@ fn test_sender_exits_zero_for_accept_or_hold_and_one_for_reject_or_discard() {
         Some(2)
     );
 }
+
+#[test]
+fn help_and_version_on_the_command_and_every_subcommand() {
+    let version = format!(" {}", env!("CARGO_PKG_VERSION"));
+    for sub in [
+        vec![],
+        vec!["route"],
+        vec!["dump"],
+        vec!["check"],
+        vec!["explain"],
+        vec!["test-sender"],
+        vec!["export"],
+        vec!["doctor"],
+    ] {
+        for flag in ["--help", "-h"] {
+            let mut args = sub.clone();
+            args.push(flag);
+            let o = run(&args);
+            assert_eq!(o.status.code(), Some(0), "{args:?}");
+            let out = stdout(&o);
+            let usage = format!("Usage: mailman-gate {}", sub.join(" "));
+            assert!(out.contains(usage.trim_end()), "{args:?}: {out}");
+        }
+        let mut args = sub.clone();
+        args.push("--version");
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert!(stdout(&o).contains(&version), "{args:?}");
+    }
+    // A subcommand's own options are in its help.
+    let o = run(&["check", "--help"]);
+    for opt in [
+        "--list",
+        "--sender",
+        "--kind",
+        "--message",
+        "--json",
+        "--lists",
+    ] {
+        assert!(stdout(&o).contains(opt), "check --help lacks {opt}");
+    }
+}
