@@ -1,4 +1,5 @@
 //! Helpers shared by integration tests.
 
+pub mod debian;
 pub mod dns_zone;
 pub mod exim;
