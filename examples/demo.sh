@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin mailman-gate
-gate=target/release/mailman-gate
+# The binary where cargo put it (CARGO_TARGET_DIR or the build config).
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+gate="$target_dir/release/mailman-gate"
 lists=tests/fixtures/lists
 
 echo "== routing"
