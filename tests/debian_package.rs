@@ -103,7 +103,6 @@ fn install_upgrade_remove_purge_leave_exim_working() {
         ask().contains(env!("CARGO_PKG_VERSION")),
         "and still answers"
     );
-    drop(ask);
     let _ = old.kill();
     let _ = old.wait();
     let (r, l) = s.bh(OUTSIDE, &nonmember);
