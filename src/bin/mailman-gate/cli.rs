@@ -105,7 +105,7 @@ pub enum Command {
     /// What Mailman would do with a post: accept, hold, reject or discard.
     ///
     /// With --json: {"list": NAME, "action": "accept"|"hold"|"reject"|"discard",
-    /// "step": STEP|null, "reason": TEXT|null}.
+    /// "step": STEP|null, "reason": TEXT|null, "undecided": TEXT|null}.
     Check {
         #[command(flatten)]
         post: Post,
