@@ -549,4 +549,36 @@ fn doctor_sees_the_gate(s: &Setup, split: bool) {
     );
     assert!(out.contains("\n0 problem(s)"), "{out}");
     assert_eq!(code, Some(0), "{out}");
+
+    // Snapshots: current after an export; a config.pck saved later than
+    // the allowed lag is a problem, with the export units as the fix.
+    let snaps = s.dir.join("snapshots");
+    let gate_conf = s.dir.join("mailman-gate.conf");
+    std::fs::write(
+        &gate_conf,
+        format!(
+            "lists_dir = {}\nsnapshot_dir = {}\n",
+            lists.display(),
+            snaps.display()
+        ),
+    )
+    .unwrap();
+    run(Command::new(&s.cli)
+        .args(["export", "--config"])
+        .arg(&gate_conf));
+    run(Command::new("chmod").args(["-R", "a+rX"]).arg(&snaps));
+    let (code, out) = doctor();
+    assert!(out.contains("ok    list test: snapshot is current"), "{out}");
+    assert_eq!(code, Some(0), "{out}");
+    run(Command::new("touch")
+        .args(["-d", "+1 hour"])
+        .arg(lists.join("test/config.pck")));
+    let (code, out) = doctor();
+    assert!(
+        out.contains("FAIL  list test: snapshot 3600 s older than config.pck")
+            || out.contains("FAIL  list test: snapshot 3599 s older than config.pck"),
+        "{out}"
+    );
+    assert!(out.contains("mailman-gate-export.timer"), "{out}");
+    assert_eq!(code, Some(1), "{out}");
 }
