@@ -568,7 +568,10 @@ fn doctor_sees_the_gate(s: &Setup, split: bool) {
         .arg(&gate_conf));
     run(Command::new("chmod").args(["-R", "a+rX"]).arg(&snaps));
     let (code, out) = doctor();
-    assert!(out.contains("ok    list test: snapshot is current"), "{out}");
+    assert!(
+        out.contains("ok    list test: snapshot is current"),
+        "{out}"
+    );
     assert_eq!(code, Some(0), "{out}");
     run(Command::new("touch")
         .args(["-d", "+1 hour"])
