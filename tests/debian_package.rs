@@ -166,5 +166,5 @@ fn install_upgrade_remove_purge_leave_exim_working() {
 
     dpkg(&["-i", deb]);
     assert!(std::path::Path::new(LIB).exists());
-    assert!(std::path::Path::new("/var/lib/mailman-gate").is_dir());
+    assert!(std::path::Path::new("/var/lib/mailman-gate/snapshots").is_dir());
 }
