@@ -297,6 +297,7 @@ pub fn run(o: &Options) -> ExitCode {
     }
     if let Some(d) = &o.site.snapshots {
         site.snapshot_dir = Some(d.clone());
+        site.snapshot_dir_defaulted = false;
     }
 
     // 5. Each list, read as Exim's user.
