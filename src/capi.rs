@@ -19,8 +19,8 @@ use std::ffi::{c_char, c_int, CString};
 use std::path::Path;
 use std::ptr;
 
+use crate::answer::verdict_answer;
 use crate::decide::{Action, Verdict};
-use crate::ffi::smtp::verdict_answer;
 use crate::ffi::{boundary, c_text, mg_result, opt_str, req_str, take_panic_message, Error};
 use crate::gate::Gate;
 use crate::route::{Kind, Route};

@@ -13,11 +13,14 @@
 //! - [`pyre`]: Python 2.7 `re` patterns (an `sre_compile` and `_sre.c` port) with a work budget.
 //! - [`decide`]: the incoming pipeline, a pure function to a verdict.
 //! - [`gate`]: site settings and the store together, as the edges use them.
+//! - [`answer`]: a verdict (or a routing result) and the site's settings to
+//!   an SMTP answer; pure, shared by every front end.
 //! - [`ffi`], [`capi`], [`exim`]: the C boundary: the panic boundary and
 //!   error codes, the C API for any MTA, and Exim's dlfunc and local_scan.
 //! - [`milter`] (feature `milter`): the milter server for Postfix and
 //!   Sendmail, on the same gate and answers.
 
+pub mod answer;
 pub mod capi;
 pub mod cdb;
 pub mod crypt;

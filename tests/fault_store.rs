@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mailman_gate::ffi::smtp::{data_answer, rcpt_answer, Answer, RcptAnswer, RcptContext};
+use mailman_gate::answer::{data_answer, rcpt_answer, Answer, RcptAnswer, RcptContext};
 use mailman_gate::gate::Gate;
 use mailman_gate::route::Kind;
 use mailman_gate::site::Site;

@@ -584,9 +584,9 @@ fn check_all(store: &Store) {
                 }
                 // The 550 says the same words as `reason` (what the CLI and
                 // the C API give).
-                let smtp = mailman_gate::ffi::smtp::verdict_answer(&Site::default(), &v);
-                let from_reason = mailman_gate::ffi::smtp::wrap(&want_reason);
-                if smtp != mailman_gate::ffi::smtp::Answer::Reject(from_reason.clone()) {
+                let smtp = mailman_gate::answer::verdict_answer(&Site::default(), &v);
+                let from_reason = mailman_gate::answer::wrap(&want_reason);
+                if smtp != mailman_gate::answer::Answer::Reject(from_reason.clone()) {
                     problems.push(format!("550 {smtp:?}, reason reflowed {from_reason:?}"));
                 }
                 // The handler's own wording, before wrapping and the second

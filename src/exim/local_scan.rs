@@ -16,7 +16,7 @@ use std::ffi::{c_int, CString};
 use std::path::PathBuf;
 
 use super::{spool, sys};
-use crate::ffi::smtp::{self, Answer};
+use crate::answer::{self, Answer};
 use crate::ffi::{boundary, take_panic_message};
 
 /// `LOCAL_SCAN_ABI_VERSION_MAJOR` of Exim 4.96 to 4.99.
@@ -110,7 +110,7 @@ fn scan(fd: c_int) -> Answer {
     raw.push(b'\n');
     raw.extend_from_slice(&body);
     let sender = sys::sender_address().unwrap_or_default();
-    let (a, v) = smtp::data_answer(
+    let (a, v) = answer::data_answer(
         &gate,
         &route.list,
         route.kind,
@@ -121,7 +121,7 @@ fn scan(fd: c_int) -> Answer {
     if a != Answer::Accept || v.as_ref().is_some_and(|v| v.undecided.is_some()) {
         sys::log(&format!(
             "local_scan: {}",
-            smtp::log_line(&route.list, route.kind, &a, v.as_ref())
+            answer::log_line(&route.list, route.kind, &a, v.as_ref())
         ));
     }
     a

@@ -2,7 +2,7 @@
 //! `local_scan()` for Debian's `local_scan_path`.
 //!
 //! Nothing here decides anything about Mailman: it marshals Exim's data,
-//! calls [`crate::gate::Gate`] through [`crate::ffi::smtp`], and formats
+//! calls [`crate::gate::Gate`] through [`crate::answer`], and formats
 //! the answer.
 //!
 //! # dlfunc ABI
@@ -69,7 +69,7 @@ use std::ffi::{c_int, CStr, CString};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::ffi::smtp::{self, Answer, RcptAnswer, RcptContext};
+use crate::answer::{self, Answer, RcptAnswer, RcptContext};
 use crate::ffi::{boundary, gates, take_panic_message};
 use crate::gate::Gate;
 
@@ -202,12 +202,12 @@ pub fn rcpt(a: &[String]) -> String {
     let cx = RcptContext {
         mailman_domain: yes(arg(a, 3)),
         accepted_before: arg(a, 4).trim().parse().unwrap_or(0),
-        list_before: smtp::parse_list_token(arg(a, 5)).is_some(),
+        list_before: answer::parse_list_token(arg(a, 5)).is_some(),
     };
     if !cx.list_before {
         crate::store::begin_round();
     }
-    let answer = smtp::rcpt_answer(&gate, local_part, domain, cx);
+    let answer = answer::rcpt_answer(&gate, local_part, domain, cx);
     if let RcptAnswer::Refuse(Answer::Error(t)) = &answer {
         sys::log(&format!("{t} (accepting)"));
     }
@@ -226,7 +226,7 @@ impl Drop for EndRound {
 /// The DATA stage; see the module documentation.
 pub fn data(a: &[String]) -> String {
     let _end = EndRound;
-    let Some((list, kind)) = smtp::parse_list_token(arg(a, 1)) else {
+    let Some((list, kind)) = answer::parse_list_token(arg(a, 1)) else {
         return "notlist".into();
     };
     let gate = match gate(config_path(a)) {
@@ -239,14 +239,15 @@ pub fn data(a: &[String]) -> String {
     let answer = match message_from_exim(arg(a, 2)) {
         Err(e) => {
             let a = Answer::Error(e);
-            sys::log(&smtp::log_line(&list, kind, &a, None));
+            sys::log(&answer::log_line(&list, kind, &a, None));
             return a.token();
         }
         Ok((sender, raw, rcount)) => {
-            let (ans, verdict) = smtp::data_answer(&gate, &list, kind, Some(&sender), &raw, rcount);
+            let (ans, verdict) =
+                answer::data_answer(&gate, &list, kind, Some(&sender), &raw, rcount);
             let undecided = verdict.as_ref().is_some_and(|v| v.undecided.is_some());
             if ans != Answer::Accept || undecided {
-                sys::log(&smtp::log_line(&list, kind, &ans, verdict.as_ref()));
+                sys::log(&answer::log_line(&list, kind, &ans, verdict.as_ref()));
             }
             ans
         }

@@ -7,10 +7,6 @@
 //!   message is kept for the caller's log ([`take_panic_message`]).
 //! - [`gates`]: one process-wide [`Gate`] per configuration path, so the
 //!   list cache lives across the calls of one SMTP connection.
-//! - [`smtp`]: what the MTA answers for a verdict (the site's `on_hold`,
-//!   `on_unknown_list` and `separate_submissions` settings).
-
-pub mod smtp;
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};

@@ -13,7 +13,7 @@ use indymilter::{
     ProtoOpts, SetErrorReply, SmtpReply, Status,
 };
 
-use super::answer::Reply;
+use super::reply::Reply;
 use super::transaction::Session;
 use super::{log, Shared};
 

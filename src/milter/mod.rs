@@ -1,11 +1,11 @@
 //! The milter front end, for Postfix and Sendmail: a long-running server
 //! speaking the milter protocol (through `indymilter`, on tokio) that asks
 //! the same [`Gate`] as the Exim front end and answers with the same
-//! policy ([`crate::ffi::smtp`]).
+//! policy ([`crate::answer`]).
 //!
 //! - [`transaction`]: what is remembered per connection and transaction,
 //!   the RCPT decision and the end-of-message decision.
-//! - [`answer`]: SMTP answers as milter replies.
+//! - [`reply`]: SMTP answers as milter replies.
 //! - [`budget`]: bounded memory for buffered messages.
 //! - [`callbacks`]: the protocol callbacks on top of those.
 //! - [`listen`]: the socket (UNIX, TCP, or handed over by systemd).
@@ -13,10 +13,10 @@
 //! One process serves every SMTP connection, so the list cache stays warm;
 //! lists are revalidated by `stat` as in Exim.
 
-pub mod answer;
 pub mod budget;
 pub mod callbacks;
 pub mod listen;
+pub mod reply;
 pub mod transaction;
 
 use std::future::Future;

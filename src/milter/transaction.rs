@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use super::answer::{data_reply, rcpt_reply, Reply};
 use super::budget::{Budget, Buffer, Overflow};
+use super::reply::{data_reply, rcpt_reply, Reply};
 use super::Settings;
+use crate::answer::{self, Answer, RcptAnswer, RcptContext};
 use crate::decide::Verdict;
-use crate::ffi::smtp::{self, Answer, RcptAnswer, RcptContext};
 use crate::gate::Gate;
 use crate::route::Kind;
 
@@ -111,7 +111,7 @@ impl Transaction {
             accepted_before: self.recipients,
             list_before: self.list.is_some(),
         };
-        let answer = smtp::rcpt_answer(gate, local, domain, cx);
+        let answer = answer::rcpt_answer(gate, local, domain, cx);
         // Lists are found by name; Mailman's router serves only its own
         // domains (Exim's recipe never asks the gate about relayed ones),
         // so in any other domain an address that names a list is not a
@@ -223,7 +223,7 @@ impl Transaction {
                 };
                 (Answer::Error(why), None)
             }
-            None => smtp::data_answer(
+            None => answer::data_answer(
                 gate,
                 &list,
                 kind,
@@ -233,7 +233,7 @@ impl Transaction {
             ),
         };
         let log = log_wanted(&answer, verdict.as_ref())
-            .then(|| smtp::log_line(&list, kind, &answer, verdict.as_ref()));
+            .then(|| answer::log_line(&list, kind, &answer, verdict.as_ref()));
         Some((data_reply(&answer), log))
     }
 
@@ -349,7 +349,7 @@ mod tests {
         assert_eq!(t.list, Some(("test".into(), Kind::Post)));
         // A second recipient after a list: 451.
         match t.rcpt(&g, &s, "<someone@elsewhere.example>").0 {
-            Reply::Tempfail { lines, .. } => assert_eq!(lines, [smtp::SEPARATE_TEXT]),
+            Reply::Tempfail { lines, .. } => assert_eq!(lines, [answer::SEPARATE_TEXT]),
             r => panic!("{r:?}"),
         }
         // An unknown list in a Mailman domain: 550.
@@ -359,7 +359,7 @@ mod tests {
         match t.rcpt(&g, &s, "<nosuchlist@example.com>").0 {
             Reply::Reject { code, lines, .. } => {
                 assert_eq!(code, "550");
-                assert_eq!(lines, [smtp::UNKNOWN_LIST_TEXT]);
+                assert_eq!(lines, [answer::UNKNOWN_LIST_TEXT]);
             }
             r => panic!("{r:?}"),
         }

@@ -142,7 +142,7 @@ pub fn decide(data: &[u8]) {
         _ => Some("out@elsewhere.example"),
     };
     if let Ok(v) = gate().check(list, kind, sender, raw) {
-        let _ = mailman_gate::ffi::smtp::verdict_answer(&gate().site, &v);
+        let _ = mailman_gate::answer::verdict_answer(&gate().site, &v);
     }
 }
 

@@ -1,9 +1,9 @@
-//! The SMTP answers of [`crate::ffi::smtp`] (the policy the Exim front end
+//! The SMTP answers of [`crate::answer`] (the policy the Exim front end
 //! also uses) as milter replies: a refusal carries its code, an enhanced
 //! status code and the text as reply lines; everything that is not a
 //! refusal or a discard lets the message through.
 
-use crate::ffi::smtp::{Answer, RcptAnswer};
+use crate::answer::{Answer, RcptAnswer};
 
 /// What the milter tells the MTA.
 #[derive(Debug, Clone, PartialEq, Eq)]
