@@ -251,8 +251,9 @@ pub fn preload<S: AsRef<str>>(preload: Option<&str>, args: &[S]) -> bool {
 /// `.init_array` functions of a shared object with `argc`, `argv` and
 /// `envp`. It runs inside the panic boundary, logs nothing (Exim's log is
 /// not set up before its `main`) and does nothing unless
-/// [`PRELOAD_ENV`] is set.
-#[cfg(all(target_os = "linux", not(test)))]
+/// [`PRELOAD_ENV`] is set. Not under Miri, which runs `.init_array`
+/// entries without glibc's arguments.
+#[cfg(all(target_os = "linux", not(test), not(miri)))]
 mod constructor {
     use std::ffi::{c_char, c_int, CStr};
 
