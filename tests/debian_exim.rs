@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::debian::{in_ns, installed, setup, Setup, OUTSIDE};
-use common::exim::{available, data_reply, msg, rcpt_replies, run, show, text};
+use common::exim::{available, data_reply, msg, rcpt_replies, run, show, text, DAEMON_CASES};
 
 /// A local user with a mailbox: the first ordinary account, else `mail`.
 fn local_user() -> String {
@@ -317,58 +317,7 @@ fn recorded(s: &Setup, subject: &str) -> usize {
 fn daemon_outcomes(s: &Setup, port: u16) {
     let _d = start_daemon(s, port);
     let out = "127.0.0.2";
-    // (to, from, subject, accepted, reaches Mailman)
-    let cases = [
-        (
-            "test@example.com",
-            "alice@example.com",
-            "d-member",
-            true,
-            true,
-        ),
-        (
-            "strict@example.com",
-            "out@elsewhere.example",
-            "d-nonmember",
-            false,
-            false,
-        ),
-        (
-            "strict@example.com",
-            "bob@example.com",
-            "d-moderated",
-            false,
-            false,
-        ),
-        (
-            "test@example.com",
-            "out@elsewhere.example",
-            "d-held",
-            true,
-            true,
-        ),
-        (
-            "test@example.com",
-            "discard@foo.org",
-            "d-discard",
-            true,
-            false,
-        ),
-        (
-            "strict-request@example.com",
-            "out@elsewhere.example",
-            "d-request",
-            true,
-            true,
-        ),
-        (
-            "nosuchlist@example.com",
-            "alice@example.com",
-            "d-unknown",
-            false,
-            false,
-        ),
-    ];
+    let cases = DAEMON_CASES;
     for (to, from, subject, accepted, delivered) in cases {
         let (t, id) = swaks(port, out, from, to, subject);
         assert_eq!(id.is_some(), accepted, "{subject}: {t}");

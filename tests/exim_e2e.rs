@@ -22,7 +22,7 @@ mod common;
 
 use common::exim::{
     available, bh, built_cdylib, copy_dir, data_reply, msg, rcpt_replies, recipe, root, run, show,
-    text, EXIM,
+    text, DAEMON_CASES, EXIM,
 };
 
 /// The temp tree: lib, config files, lists, spool, log, recorder.
@@ -521,58 +521,7 @@ fn exim_daemon_delivers_only_accepted_posts() {
     }
     let _kill = Kill(pid);
 
-    // (to, from, subject, accepted?, delivered?)
-    let cases = [
-        (
-            "test@example.com",
-            "alice@example.com",
-            "d-member",
-            true,
-            true,
-        ),
-        (
-            "strict@example.com",
-            "out@elsewhere.example",
-            "d-nonmember",
-            false,
-            false,
-        ),
-        (
-            "strict@example.com",
-            "bob@example.com",
-            "d-moderated",
-            false,
-            false,
-        ),
-        (
-            "test@example.com",
-            "out@elsewhere.example",
-            "d-held",
-            true,
-            true,
-        ),
-        (
-            "test@example.com",
-            "discard@foo.org",
-            "d-discard",
-            true,
-            false,
-        ),
-        (
-            "strict-request@example.com",
-            "out@elsewhere.example",
-            "d-request",
-            true,
-            true,
-        ),
-        (
-            "nosuchlist@example.com",
-            "alice@example.com",
-            "d-unknown",
-            false,
-            false,
-        ),
-    ];
+    let cases = DAEMON_CASES;
     for (to, from, subject, accepted, _) in cases {
         let t = swaks(port, from, to, from, subject);
         let ok = t.contains("<-  250 OK id=");

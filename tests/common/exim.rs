@@ -231,3 +231,57 @@ pub fn built_cdylib() -> PathBuf {
     assert!(b.status().unwrap().success());
     target.join("libmailman_gate.so")
 }
+
+/// The posts every Exim recipe is driven through with a daemon and swaks:
+/// (to, from, subject, accepted at SMTP, reaches Mailman).
+pub const DAEMON_CASES: [(&str, &str, &str, bool, bool); 7] = [
+    (
+        "test@example.com",
+        "alice@example.com",
+        "d-member",
+        true,
+        true,
+    ),
+    (
+        "strict@example.com",
+        "out@elsewhere.example",
+        "d-nonmember",
+        false,
+        false,
+    ),
+    (
+        "strict@example.com",
+        "bob@example.com",
+        "d-moderated",
+        false,
+        false,
+    ),
+    (
+        "test@example.com",
+        "out@elsewhere.example",
+        "d-held",
+        true,
+        true,
+    ),
+    (
+        "test@example.com",
+        "discard@foo.org",
+        "d-discard",
+        true,
+        false,
+    ),
+    (
+        "strict-request@example.com",
+        "out@elsewhere.example",
+        "d-request",
+        true,
+        true,
+    ),
+    (
+        "nosuchlist@example.com",
+        "alice@example.com",
+        "d-unknown",
+        false,
+        false,
+    ),
+];
