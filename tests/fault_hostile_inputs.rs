@@ -18,6 +18,8 @@ use mailman_gate::gate::Gate;
 use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
 
+mod common;
+
 /// Far above any case's time on a loaded 2-core machine; a hang or an
 /// exponential blow-up is far above it too.
 const BOUND: Duration = Duration::from_secs(20);
@@ -76,35 +78,7 @@ fn hostile_settings(max_message_size: u32) -> Vec<(&'static str, serde_json::Val
 fn hostile_lists(max_message_size: u32) -> PathBuf {
     let work = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("hostile-{max_message_size}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(work.join("lists/test")).unwrap();
-    let tool = root().join("tools/py2pickle.py");
-    let dump = work.join("test.json");
-    let o = Command::new("python3")
-        .arg(&tool)
-        .arg("dump")
-        .arg(root().join("tests/fixtures/lists/test/config.pck"))
-        .arg("-o")
-        .arg(&dump)
-        .output()
-        .unwrap();
-    assert!(dump.exists(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut desc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&dump).unwrap()).unwrap();
-    for (k, v) in hostile_settings(max_message_size) {
-        desc["root"][k] = v;
-    }
-    std::fs::write(&dump, desc.to_string()).unwrap();
-    let o = Command::new("python3")
-        .arg(&tool)
-        .arg("build")
-        .arg(&dump)
-        .arg("-o")
-        .arg(work.join("lists/test/config.pck"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    work.join("lists")
+    common::lists::fixture_with(&work, &hostile_settings(max_message_size))
 }
 
 fn gate(lists: &Path) -> Gate {

@@ -49,34 +49,7 @@ fn rule(p: &str, action: u32) -> Value {
 fn list_with(tag: &str, settings: &[(&str, Value)]) -> PathBuf {
     let work =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("regex-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(work.join("lists/test")).unwrap();
-    let tool = root().join("tools/py2pickle.py");
-    let dump = work.join("test.json");
-    let o = Command::new("python3")
-        .arg(&tool)
-        .arg("dump")
-        .arg(root().join("tests/fixtures/lists/test/config.pck"))
-        .arg("-o")
-        .arg(&dump)
-        .output()
-        .unwrap();
-    assert!(dump.exists(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut desc: Value = serde_json::from_str(&std::fs::read_to_string(&dump).unwrap()).unwrap();
-    for (k, v) in settings {
-        desc["root"][*k] = v.clone();
-    }
-    std::fs::write(&dump, desc.to_string()).unwrap();
-    let o = Command::new("python3")
-        .arg(&tool)
-        .arg("build")
-        .arg(&dump)
-        .arg("-o")
-        .arg(work.join("lists/test/config.pck"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    work.join("lists")
+    common::lists::fixture_with(&work, settings)
 }
 
 fn check(lists: &Path, sender: &str, raw: &[u8]) -> (Verdict, Duration) {

@@ -3,3 +3,4 @@
 pub mod debian;
 pub mod dns_zone;
 pub mod exim;
+pub mod lists;

@@ -1,0 +1,47 @@
+//! Lists made for a test: the `test` fixture with some settings replaced,
+//! written as Python 2's cPickle writes them (`tools/py2pickle.py`).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `work/lists/test/config.pck`: the fixture list `test` with `settings`
+/// (py2pickle JSON values) in place of its own. `work` is made anew;
+/// returns `work/lists`.
+pub fn fixture_with(work: &Path, settings: &[(&str, Value)]) -> PathBuf {
+    let _ = std::fs::remove_dir_all(work);
+    std::fs::create_dir_all(work.join("lists/test")).unwrap();
+    let tool = root().join("tools/py2pickle.py");
+    let dump = work.join("test.json");
+    let o = Command::new("python3")
+        .arg(&tool)
+        .arg("dump")
+        .arg(root().join("tests/fixtures/lists/test/config.pck"))
+        .arg("-o")
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(dump.exists(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut desc: Value = serde_json::from_str(&std::fs::read_to_string(&dump).unwrap()).unwrap();
+    for (k, v) in settings {
+        desc["root"][*k] = v.clone();
+    }
+    std::fs::write(&dump, desc.to_string()).unwrap();
+    let o = Command::new("python3")
+        .arg(&tool)
+        .arg("build")
+        .arg(&dump)
+        .arg("-o")
+        .arg(work.join("lists/test/config.pck"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    work.join("lists")
+}
