@@ -13,8 +13,9 @@ use std::io::ErrorKind;
 use std::path::Path;
 
 use crate::cdb::HEADER_LEN;
+use crate::snapshot::FileId;
 use crate::snapshot::{open_snapshot, write_snapshot, MAGIC, META_KEY};
-use crate::store::{FileId, Store};
+use crate::store::Store;
 
 /// What one export run did.
 #[derive(Debug, Default)]

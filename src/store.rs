@@ -33,6 +33,7 @@ use parking_lot::RwLock;
 use crate::pickle::{self, Limits};
 use crate::policy::ListPolicy;
 use crate::pyre::{Flags, PyRegex};
+use crate::snapshot::FileId;
 
 /// Debian's `LIST_DATA_DIR`.
 pub const DEBIAN_LISTS_DIR: &str = "/var/lib/mailman/lists";
@@ -104,31 +105,6 @@ impl std::fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
-
-/// Identity of one generation of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileId {
-    pub dev: u64,
-    pub ino: u64,
-    pub size: u64,
-    pub mtime_ns: i128,
-}
-
-impl FileId {
-    /// The identity of a file from its metadata.
-    pub fn of_metadata(m: &std::fs::Metadata) -> FileId {
-        FileId::of(m)
-    }
-
-    fn of(m: &std::fs::Metadata) -> FileId {
-        FileId {
-            dev: m.dev(),
-            ino: m.ino(),
-            size: m.size(),
-            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
-        }
-    }
-}
 
 /// Which file a policy came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

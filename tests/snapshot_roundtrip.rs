@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use mailman_gate::cdb::{Cdb, CdbWriter};
 use mailman_gate::policy::{ListPolicy, Member, Members, PyStr};
+use mailman_gate::snapshot::FileId;
 use mailman_gate::snapshot::{
     encode_snapshot, open_snapshot, write_snapshot, Snapshot, SnapshotError,
 };
-use mailman_gate::store::{FileId, Layout, NameRule, Store};
+use mailman_gate::store::{Layout, NameRule, Store};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists")

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use mailman_gate::export::export;
 use mailman_gate::snapshot::open_snapshot;
-use mailman_gate::store::{FileId, Layout, NameRule, Source, Store};
+use mailman_gate::snapshot::FileId;
+use mailman_gate::store::{Layout, NameRule, Source, Store};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists")

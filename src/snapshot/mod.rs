@@ -65,9 +65,35 @@ use std::sync::Arc;
 
 use crate::cdb::{CdbError, CdbFile, CdbWriter, HEADER_LEN, MAX_LEN};
 use crate::policy::{ListPolicy, Member, MemberSource, Members};
-use crate::store::FileId;
 
 pub use crc32::{crc32, crc32_update};
+
+/// Identity of one generation of a file: what a snapshot records of the
+/// `config.pck` it was made from, and what the store compares to see a
+/// file change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
+}
+
+impl FileId {
+    /// The identity of a file from its metadata.
+    pub fn of_metadata(m: &std::fs::Metadata) -> FileId {
+        FileId::of(m)
+    }
+
+    pub(crate) fn of(m: &std::fs::Metadata) -> FileId {
+        FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+        }
+    }
+}
 
 /// First bytes of the `\0meta` value.
 pub const MAGIC: [u8; 8] = *b"MMGSNAP\0";
