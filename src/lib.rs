@@ -7,6 +7,7 @@
 //! - [`store`]: where lists live, name validation, `.last` fallback, cache.
 //! - [`snapshot`] (on [`cdb`]): compiled per-list snapshots the MTA can read
 //!   without access to `config.pck`; [`export`] keeps them current.
+//! - [`address`]: the kinds of Mailman address and their suffixes (pure).
 //! - [`route`]: `local_part@domain` to (list, address kind).
 //! - [`site`]: site settings Mailman keeps in `mm_cfg.py`, from our config file.
 //! - [`message`]: a message as Mailman's Python `email` package sees it.
@@ -20,6 +21,7 @@
 //! - [`milter`] (feature `milter`): the milter server for Postfix and
 //!   Sendmail, on the same gate and answers.
 
+pub mod address;
 pub mod answer;
 pub mod capi;
 pub mod cdb;

@@ -16,10 +16,10 @@ pub mod patterns;
 mod spam;
 pub mod text;
 
+use crate::address::Kind;
 use crate::message::{Message, MimeFilter};
 use crate::policy::ListPolicy;
 use crate::py;
-use crate::route::Kind;
 use crate::site::Site;
 
 pub use patterns::{NoOtherLists, OtherLists};

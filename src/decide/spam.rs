@@ -11,9 +11,9 @@ use std::sync::{Arc, LazyLock};
 
 use parking_lot::RwLock;
 
+use crate::address::Kind;
 use crate::py::{self, splitlines, PyStr};
 use crate::pyre::Flags;
-use crate::route::Kind;
 
 // mm_cfg action constants used by header_filter_rules.
 const DEFER: i64 = 0;

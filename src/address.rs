@@ -1,0 +1,91 @@
+//! The kinds of Mailman address and the suffixes that name them, as the
+//! Exim router of Mailman's installation manual tries them: the suffixes
+//! below in this order, the first that matches removed (a `+*` suffix
+//! matches at its leftmost occurrence). Pure: whether the remainder is a
+//! list is [`crate::route`]'s question.
+
+/// What a list address is for, from its suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Post,
+    Admin,
+    Bounces,
+    Confirm,
+    Join,
+    Leave,
+    Owner,
+    Request,
+    Subscribe,
+    Unsubscribe,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Post => "post",
+            Kind::Admin => "admin",
+            Kind::Bounces => "bounces",
+            Kind::Confirm => "confirm",
+            Kind::Join => "join",
+            Kind::Leave => "leave",
+            Kind::Owner => "owner",
+            Kind::Request => "request",
+            Kind::Subscribe => "subscribe",
+            Kind::Unsubscribe => "unsubscribe",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        ALL_KINDS.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    /// Posts go through moderation; owner mail through the owner pipeline;
+    /// everything else is a command or a bounce that Mailman accepts.
+    pub fn is_moderated(self) -> bool {
+        matches!(self, Kind::Post | Kind::Owner)
+    }
+}
+
+pub const ALL_KINDS: [Kind; 10] = [
+    Kind::Post,
+    Kind::Admin,
+    Kind::Bounces,
+    Kind::Confirm,
+    Kind::Join,
+    Kind::Leave,
+    Kind::Owner,
+    Kind::Request,
+    Kind::Subscribe,
+    Kind::Unsubscribe,
+];
+
+/// The router's `local_part_suffix` list, in its order. `true`: a `+*`
+/// wildcard suffix.
+const SUFFIXES: [(&str, bool, Kind); 11] = [
+    ("-admin", false, Kind::Admin),
+    ("-bounces", false, Kind::Bounces),
+    ("-bounces+", true, Kind::Bounces),
+    ("-confirm", false, Kind::Confirm),
+    ("-confirm+", true, Kind::Confirm),
+    ("-join", false, Kind::Join),
+    ("-leave", false, Kind::Leave),
+    ("-owner", false, Kind::Owner),
+    ("-request", false, Kind::Request),
+    ("-subscribe", false, Kind::Subscribe),
+    ("-unsubscribe", false, Kind::Unsubscribe),
+];
+
+/// Split a lower-cased local part into (list part, kind) as the router does.
+pub fn split_suffix(local_part: &str) -> (&str, Kind) {
+    for (suffix, wildcard, kind) in SUFFIXES {
+        let base = if wildcard {
+            local_part.find(suffix).map(|i| &local_part[..i])
+        } else {
+            local_part.strip_suffix(suffix)
+        };
+        if let Some(base) = base {
+            return (base, kind);
+        }
+    }
+    (local_part, Kind::Post)
+}
