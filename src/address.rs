@@ -2,7 +2,7 @@
 //! Exim router of Mailman's installation manual tries them: the suffixes
 //! below in this order, the first that matches removed (a `+*` suffix
 //! matches at its leftmost occurrence). Pure: whether the remainder is a
-//! list is [`crate::route`]'s question.
+//! list is the question of the `route` module.
 
 /// What a list address is for, from its suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

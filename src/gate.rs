@@ -112,3 +112,16 @@ impl Gate {
         Ok(verdict)
     }
 }
+
+/// `@list` entries resolve through the same store (one level: the other
+/// list's own non-member lists are not consulted). Here rather than in
+/// `store`, so that the store does not depend on the decision.
+impl crate::decide::OtherLists for crate::store::Store {
+    fn is_member(&self, list: &str, address: &str) -> Result<Option<bool>, String> {
+        if !self.exists(list) {
+            return Ok(None);
+        }
+        let loaded = self.load(list).map_err(|e| e.to_string())?;
+        Ok(Some(loaded.policy.try_member(address)?.is_some()))
+    }
+}

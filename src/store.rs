@@ -672,15 +672,3 @@ fn read_whole(path: &Path, max: usize) -> Result<Option<(Vec<u8>, FileId)>, Stor
         .map_err(unreadable)?;
     Ok(Some((data, FileId::of(&meta))))
 }
-
-/// `@list` entries resolve through the same store (one level: the other
-/// list's own non-member lists are not consulted).
-impl crate::decide::OtherLists for Store {
-    fn is_member(&self, list: &str, address: &str) -> Result<Option<bool>, String> {
-        if !self.exists(list) {
-            return Ok(None);
-        }
-        let loaded = self.load(list).map_err(|e| e.to_string())?;
-        Ok(Some(loaded.policy.try_member(address)?.is_some()))
-    }
-}
