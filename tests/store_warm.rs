@@ -8,25 +8,14 @@ use std::sync::Arc;
 use mailman_gate::export::export;
 use mailman_gate::store::{begin_round, end_round, Layout, NameRule, Source, Store, Warmed};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists")
-}
+mod common;
+use common::lists::{copy_list, fixtures};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mmgate-warm-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("lists")).unwrap();
     dir
-}
-
-fn copy_list(from: &str, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for f in ["config.pck", "config.pck.last"] {
-        let src = fixtures().join(from).join(f);
-        if src.exists() {
-            std::fs::copy(&src, to.join(f)).unwrap();
-        }
-    }
 }
 
 /// Save `from`'s state over the list the way Mailman does (new file,

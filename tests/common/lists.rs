@@ -45,3 +45,19 @@ pub fn fixture_with(work: &Path, settings: &[(&str, Value)]) -> PathBuf {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     work.join("lists")
 }
+
+/// The bundled Mailman-written lists.
+pub fn fixtures() -> PathBuf {
+    root().join("tests/fixtures/lists")
+}
+
+/// Copy the fixture list `from` (its `config.pck` and `.last`) into `to`.
+pub fn copy_list(from: &str, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in ["config.pck", "config.pck.last"] {
+        let src = fixtures().join(from).join(f);
+        if src.exists() {
+            std::fs::copy(&src, to.join(f)).unwrap();
+        }
+    }
+}
