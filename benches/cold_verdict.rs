@@ -35,8 +35,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use mailman_gate::address::Kind;
 use mailman_gate::gate::Gate;
-use mailman_gate::route::Kind;
 
 const CHILD: &str = "COLD_VERDICT_CHILD";
 

@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use mailman_gate::address::Kind;
 use mailman_gate::decide::Action;
 use mailman_gate::gate::Gate;
-use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
 
 fn env_usize(name: &str, default: usize) -> usize {

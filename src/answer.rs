@@ -12,10 +12,11 @@
 //! | a list address and any other recipient in one message | 451 for the later one | `separate_submissions = yes \| no` |
 //! | the library cannot decide | accept (fail-open), logged | |
 
+use crate::address::Kind;
 use crate::decide::{Action, Verdict};
 use crate::gate::Gate;
-use crate::route::{Kind, Route};
-use crate::site::{OnHold, Site};
+use crate::route::Route;
+use crate::site::{AnswerPolicy, OnHold};
 
 /// Width of one line of a multi-line SMTP reply's text.
 pub const WRAP_WIDTH: usize = 76;
@@ -150,15 +151,15 @@ pub fn wrap(text: &str) -> String {
     }
 }
 
-/// The answer for a verdict under the site's settings.
-pub fn verdict_answer(site: &Site, v: &Verdict) -> Answer {
+/// The answer for a verdict under the site's answer policy.
+pub fn verdict_answer(policy: &AnswerPolicy, v: &Verdict) -> Answer {
     let reason = v.reason.as_deref().unwrap_or("");
     match v.action {
         Action::Accept => Answer::Accept,
         Action::Discard => Answer::Discard,
         // The notice Mailman would mail the sender, reflowed for SMTP.
         Action::Reject => Answer::Reject(wrap(v.notice.as_deref().unwrap_or(reason))),
-        Action::Hold => match site.on_hold {
+        Action::Hold => match policy.on_hold {
             OnHold::Accept => Answer::Hold,
             OnHold::Defer => Answer::Defer(wrap(&format!(
                 "Your message awaits moderator approval: {reason}. Please try again later"
@@ -207,7 +208,7 @@ pub struct RcptContext {
 
 /// Decide what to answer for RCPT `local_part@domain`.
 pub fn rcpt_answer(gate: &Gate, local_part: &str, domain: &str, cx: RcptContext) -> RcptAnswer {
-    let separate = gate.site.separate_submissions;
+    let separate = gate.site.answers.separate_submissions;
     match gate.route(local_part, domain) {
         Ok(Some(route)) => {
             if separate && cx.accepted_before > 0 {
@@ -222,7 +223,7 @@ pub fn rcpt_answer(gate: &Gate, local_part: &str, domain: &str, cx: RcptContext)
             // but a second recipient beside a list one still waits.
             if separate && cx.list_before {
                 RcptAnswer::Refuse(Answer::Defer(SEPARATE_TEXT.into()))
-            } else if cx.mailman_domain && gate.site.reject_unknown_list {
+            } else if cx.mailman_domain && gate.site.answers.reject_unknown_list {
                 RcptAnswer::Refuse(Answer::Reject(UNKNOWN_LIST_TEXT.into()))
             } else {
                 RcptAnswer::NotList
@@ -255,14 +256,14 @@ pub fn data_answer(
     raw: &[u8],
     recipients: usize,
 ) -> (Answer, Option<Verdict>) {
-    let separate = gate.site.separate_submissions;
+    let separate = gate.site.answers.separate_submissions;
     if separate && recipients > 1 {
         return (Answer::Defer(SEPARATE_TEXT.into()), None);
     }
     match gate.check_untraced(list, kind, envelope_sender, raw) {
         Err(e) => (Answer::Error(format!("list {list}: {e}")), None),
         Ok(v) => {
-            let mut a = verdict_answer(&gate.site, &v);
+            let mut a = verdict_answer(&gate.site.answers, &v);
             // With several recipients a refusal would also refuse the
             // others: accept, and let Mailman apply its verdict itself.
             if recipients > 1 && !matches!(a, Answer::Accept | Answer::Hold) {
@@ -360,29 +361,29 @@ mod tests {
 
     #[test]
     fn verdicts_map_by_site() {
-        let mut site = Site::default();
+        let mut policy = AnswerPolicy::default();
         let held = verdict(
             Action::Hold,
             Some("Post by non-member to a members-only list"),
         );
-        assert_eq!(verdict_answer(&site, &held), Answer::Hold);
-        site.on_hold = OnHold::Defer;
-        let a = verdict_answer(&site, &held);
+        assert_eq!(verdict_answer(&policy, &held), Answer::Hold);
+        policy.on_hold = OnHold::Defer;
+        let a = verdict_answer(&policy, &held);
         assert_eq!(a.code(), 451);
         assert!(a.token().starts_with("defer Your message awaits"));
-        site.on_hold = OnHold::Reject;
-        assert_eq!(verdict_answer(&site, &held).code(), 550);
+        policy.on_hold = OnHold::Reject;
+        assert_eq!(verdict_answer(&policy, &held).code(), 550);
         let rej = verdict(Action::Reject, Some("You are not allowed to post."));
         assert_eq!(
-            verdict_answer(&site, &rej).token(),
+            verdict_answer(&policy, &rej).token(),
             "reject You are not allowed to post."
         );
         assert_eq!(
-            verdict_answer(&site, &verdict(Action::Discard, None)).token(),
+            verdict_answer(&policy, &verdict(Action::Discard, None)).token(),
             "discard"
         );
         assert_eq!(
-            verdict_answer(&site, &verdict(Action::Accept, None)).token(),
+            verdict_answer(&policy, &verdict(Action::Accept, None)).token(),
             "accept"
         );
     }
@@ -405,7 +406,9 @@ mod tests {
     }
 
     fn gate_on(dir: &std::path::Path, extra: &str) -> Gate {
-        let site = Site::parse(&format!("lists_dir = {}\n{extra}", dir.display()), "t").unwrap();
+        let site =
+            crate::site::Site::parse(&format!("lists_dir = {}\n{extra}", dir.display()), "t")
+                .unwrap();
         Gate::new(site)
     }
 

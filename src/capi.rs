@@ -19,12 +19,13 @@ use std::ffi::{c_char, c_int, CString};
 use std::path::Path;
 use std::ptr;
 
+use crate::address::Kind;
 use crate::answer::verdict_answer;
 use crate::decide::{Action, Verdict};
 use crate::ffi::{boundary, c_text, mg_result, opt_str, req_str, take_panic_message, Error};
 use crate::gate::Gate;
-use crate::route::{Kind, Route};
-use crate::site::Site;
+use crate::route::Route;
+use crate::site::{AnswerPolicy, ListsLocation, Site};
 use crate::store::Layout;
 
 /// An opened configuration: site settings and the list store.
@@ -184,8 +185,11 @@ pub unsafe extern "C" fn mg_gate_open_lists(
             })?,
         };
         let site = Site {
-            lists_dir: dir.into(),
-            layout,
+            lists: ListsLocation {
+                lists_dir: dir.into(),
+                layout,
+                ..ListsLocation::default()
+            },
             ..Site::default()
         };
         put(
@@ -276,8 +280,8 @@ pub unsafe extern "C" fn mg_route_free(route: *mut mg_route) {
     }
 }
 
-fn to_verdict(site: &Site, v: Verdict) -> mg_verdict {
-    let a = verdict_answer(site, &v);
+fn to_verdict(answers: &AnswerPolicy, v: Verdict) -> mg_verdict {
+    let a = verdict_answer(answers, &v);
     mg_verdict {
         action: v.action.into(),
         step: v.step.map(|s| c_text(s.as_str())),
@@ -328,7 +332,7 @@ pub unsafe extern "C" fn mg_gate_check(
             std::slice::from_raw_parts(data, len)
         };
         let v = g.check(list, kind, sender, raw)?;
-        put(out, Some(to_verdict(&g.site, v)))
+        put(out, Some(to_verdict(&g.site.answers, v)))
     })
 }
 
@@ -550,7 +554,7 @@ mod tests {
 
     #[test]
     fn verdict_conversion() {
-        let site = Site::default();
+        let site = AnswerPolicy::default();
         let v = Verdict {
             action: Action::Reject,
             step: Some(crate::decide::Step::Moderate),

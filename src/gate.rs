@@ -3,23 +3,38 @@
 
 use std::path::Path;
 
+use crate::address::Kind;
 use crate::decide::{decide_with_dmarc, Delivery, Verdict};
 use crate::dmarc::DmarcAnswer;
+use crate::i18n::Catalogs;
 use crate::message::Message;
-use crate::route::{route, Kind, Route};
+use crate::route::Route;
 use crate::site::{ConfigError, Site};
 use crate::store::{Store, StoreError};
 
-/// Site settings and the lists they point at.
+/// Site settings, the lists they point at and Mailman's catalogs.
 pub struct Gate {
     pub site: Site,
     pub store: Store,
+    /// Mailman's translation catalogs, read on first use.
+    pub catalogs: Catalogs,
 }
 
 impl Gate {
     pub fn new(site: Site) -> Gate {
         let store = site.store();
-        Gate { site, store }
+        Gate::with_store(site, store)
+    }
+
+    /// The site's settings over a store opened elsewhere (its lists need
+    /// not be where the site says).
+    pub fn with_store(site: Site, store: Store) -> Gate {
+        let catalogs = Catalogs::new(&site.mailman_dir);
+        Gate {
+            site,
+            store,
+            catalogs,
+        }
     }
 
     /// Open with the configuration file at `path` (None: the default path,
@@ -30,7 +45,7 @@ impl Gate {
 
     /// Which Mailman address `local_part@domain` is, if any.
     pub fn route(&self, local_part: &str, domain: &str) -> Result<Option<Route>, StoreError> {
-        route(&self.store, local_part, domain)
+        crate::route::route(&self.store, local_part, domain)
     }
 
     /// What Mailman would do with `raw` (headers, blank line, body) sent to
@@ -76,10 +91,11 @@ impl Gate {
         };
         let (mut verdict, needs) = decide_with_dmarc(
             &loaded.policy,
-            &self.site,
+            &self.site.mailman,
             &msg,
             delivery,
             &self.store,
+            &self.catalogs,
             None,
         );
         // The DMARC policy in DNS decides: look it up (only now, for the one
@@ -91,10 +107,11 @@ impl Gate {
             };
             verdict = decide_with_dmarc(
                 &loaded.policy,
-                &self.site,
+                &self.site.mailman,
                 &msg,
                 delivery,
                 &self.store,
+                &self.catalogs,
                 Some(&answer),
             )
             .0;

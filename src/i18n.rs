@@ -123,10 +123,20 @@ pub enum Translation {
     Catalog(Arc<Catalog>),
     /// No catalog for the language: untranslated English, as Mailman does.
     English,
-    /// The catalogs are not installed where `mailman_dir` says.
-    Missing,
+    /// The catalogs are not installed where `mailman_dir` says: the
+    /// installation directory, for the caveat.
+    Missing(String),
     /// A catalog Python's `gettext` would fail on: why.
     Broken(String),
+}
+
+/// Where the decision finds Mailman's translations: a lookup by language
+/// code that answers with a [`Translation`] (no path, no error to handle):
+/// whatever reading it takes is the implementor's, done before or
+/// beside the decision.
+pub trait Translations {
+    /// What `i18n.set_language(lang)` finds.
+    fn translation(&self, lang: &str) -> Translation;
 }
 
 /// The catalogs of a Mailman installation, read on first use.
@@ -161,7 +171,8 @@ impl Catalogs {
 
     fn load(&self, lang: &str) -> Translation {
         if !self.messages.is_dir() {
-            return Translation::Missing;
+            let dir = self.messages.parent().unwrap_or(&self.messages);
+            return Translation::Missing(dir.display().to_string());
         }
         let mut candidates = vec![lang];
         if let Some((base, _)) = lang.split_once('_') {
@@ -184,6 +195,12 @@ impl Catalogs {
             }
         }
         Translation::English
+    }
+}
+
+impl Translations for Catalogs {
+    fn translation(&self, lang: &str) -> Translation {
+        self.get(lang)
     }
 }
 

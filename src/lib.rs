@@ -42,6 +42,7 @@ pub mod policy;
 pub mod py;
 pub mod pyre;
 pub mod route;
+pub mod settings;
 pub mod site;
 pub mod snapshot;
 pub mod store;

@@ -45,6 +45,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::message::NormalForm;
 use crate::mmcfg::PyValue;
+pub use crate::settings::{MailmanSettings, SenderHeader};
 use crate::store::{Layout, NameRule, Store, DEFAULT_LISTNAME_CHARACTERS};
 
 /// Default location of the configuration file.
@@ -169,13 +170,6 @@ impl Default for DmarcSettings {
     }
 }
 
-/// One of Mailman's `SENDER_HEADERS`; `Envelope` is Python's `None`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SenderHeader {
-    Envelope,
-    Header(String),
-}
-
 /// What the MTA answers for a held post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnHold {
@@ -187,29 +181,86 @@ pub enum OnHold {
     Reject,
 }
 
-/// Everything site-wide.
-#[derive(Debug, Clone)]
-pub struct Site {
+/// Where the lists are and how they are laid out: what the store needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListsLocation {
     pub lists_dir: PathBuf,
     /// Compiled snapshots (`mailman-gate export`), if used.
     pub snapshot_dir: Option<PathBuf>,
     /// `snapshot_dir` is [`DEFAULT_SNAPSHOT_DIR`] because the file did not
     /// set it: it then serves only the layout's default lists directory
-    /// (see [`Site::store`]).
+    /// (see [`ListsLocation::store`]).
     pub snapshot_dir_defaulted: bool,
     pub layout: Layout,
     pub listname_characters: String,
-    pub sender_headers: Vec<SenderHeader>,
-    pub use_envelope_sender: bool,
-    /// (header name, regex) pairs.
-    pub known_spammers: Vec<(String, String)>,
-    pub mail_commands_max_lines: usize,
-    pub archive_html_sanitizer: i64,
-    /// NORMALIZE_FORM for header_filter_rules.
-    pub normalize_form: NormalForm,
+}
+
+impl Default for ListsLocation {
+    fn default() -> Self {
+        ListsLocation {
+            lists_dir: PathBuf::from(crate::store::DEBIAN_LISTS_DIR),
+            snapshot_dir: None,
+            snapshot_dir_defaulted: false,
+            layout: Layout::Standard,
+            listname_characters: DEFAULT_LISTNAME_CHARACTERS.to_owned(),
+        }
+    }
+}
+
+impl ListsLocation {
+    /// A store over these lists. A defaulted snapshot directory is
+    /// dropped if the lists directory was changed afterwards (e.g. a
+    /// command line `--lists`).
+    pub fn store(&self) -> Store {
+        let snapshots = match &self.snapshot_dir {
+            Some(_)
+                if self.snapshot_dir_defaulted
+                    && self.lists_dir != Path::new(self.layout.default_lists_dir()) =>
+            {
+                None
+            }
+            other => other.clone(),
+        };
+        Store::new(
+            self.lists_dir.clone(),
+            self.layout,
+            NameRule::new(&self.listname_characters),
+        )
+        .with_snapshots(snapshots)
+    }
+}
+
+/// What the MTA answers, beyond Mailman's own verdict (see
+/// [`crate::answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerPolicy {
     pub on_hold: OnHold,
+    /// `on_unknown_list = reject`: an address in a Mailman domain that is
+    /// no list is refused at RCPT.
     pub reject_unknown_list: bool,
+    /// One Mailman recipient per message.
     pub separate_submissions: bool,
+}
+
+impl Default for AnswerPolicy {
+    fn default() -> Self {
+        AnswerPolicy {
+            on_hold: OnHold::Accept,
+            reject_unknown_list: true,
+            separate_submissions: true,
+        }
+    }
+}
+
+/// Everything site-wide: the configuration file over `mm_cfg.py`.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The Mailman settings the decision reads.
+    pub mailman: MailmanSettings,
+    /// Where the lists are.
+    pub lists: ListsLocation,
+    /// How the MTA answers.
+    pub answers: AnswerPolicy,
     /// DEFAULT_SERVER_LANGUAGE.
     pub server_language: String,
     /// The `mm_cfg.py` that was read, if any.
@@ -219,10 +270,8 @@ pub struct Site {
     /// (see [`Site::origins`]).
     pub origins: BTreeMap<&'static str, Origin>,
     /// Mailman's installation (its `PREFIX`): the catalogs are read from
-    /// `<mailman_dir>/messages`.
+    /// `<mailman_dir>/messages` (see [`crate::i18n::Catalogs`]).
     pub mailman_dir: PathBuf,
-    /// Mailman's translation catalogs, read on first use.
-    pub catalogs: std::sync::Arc<crate::i18n::Catalogs>,
 }
 
 /// Debian's Mailman 2.1 installation.
@@ -233,33 +282,14 @@ pub const CPANEL_MAILMAN_DIR: &str = "/usr/local/cpanel/3rdparty/mailman";
 impl Default for Site {
     fn default() -> Self {
         Site {
-            lists_dir: PathBuf::from(crate::store::DEBIAN_LISTS_DIR),
-            snapshot_dir: None,
-            snapshot_dir_defaulted: false,
-            layout: Layout::Standard,
-            listname_characters: DEFAULT_LISTNAME_CHARACTERS.to_owned(),
-            sender_headers: vec![
-                SenderHeader::Header("from".into()),
-                SenderHeader::Envelope,
-                SenderHeader::Header("reply-to".into()),
-                SenderHeader::Header("sender".into()),
-            ],
-            use_envelope_sender: false,
-            known_spammers: Vec::new(),
-            mail_commands_max_lines: 25,
-            archive_html_sanitizer: 1,
-            normalize_form: NormalForm::Nfkc,
-            on_hold: OnHold::Accept,
-            reject_unknown_list: true,
-            separate_submissions: true,
+            mailman: MailmanSettings::default(),
+            lists: ListsLocation::default(),
+            answers: AnswerPolicy::default(),
             server_language: "en".into(),
             mailman_config: None,
             dmarc: DmarcSettings::default(),
             origins: BTreeMap::new(),
             mailman_dir: PathBuf::from(DEBIAN_MAILMAN_DIR),
-            catalogs: std::sync::Arc::new(crate::i18n::Catalogs::new(Path::new(
-                DEBIAN_MAILMAN_DIR,
-            ))),
         }
     }
 }
@@ -369,7 +399,7 @@ impl Site {
             Some((_, v, _)) if v.is_empty() || v.eq_ignore_ascii_case("none") => None,
             Some((_, v, _)) => Some((PathBuf::from(v), true)),
             None => Some((
-                PathBuf::from(match site.layout {
+                PathBuf::from(match site.lists.layout {
                     Layout::Standard => DEBIAN_MAILMAN_CONFIG,
                     Layout::Cpanel => CPANEL_MAILMAN_CONFIG,
                 }),
@@ -421,7 +451,7 @@ impl Site {
         for &(key, value, line) in &entries {
             if key == "known_spammer" && !spammers_from_conf {
                 // The file's entries replace mm_cfg.py's list.
-                site.known_spammers.clear();
+                site.mailman.known_spammers.clear();
                 spammers_from_conf = true;
             }
             if key != "layout" {
@@ -436,21 +466,20 @@ impl Site {
             );
         }
         if !site.origins.contains_key("lists_dir") {
-            site.lists_dir = PathBuf::from(site.layout.default_lists_dir());
+            site.lists.lists_dir = PathBuf::from(site.lists.layout.default_lists_dir());
         }
         // Snapshots on by default for the stock lists directory only: a
         // configuration pointing elsewhere (a test tree, a second site)
         // must not share the system's snapshots.
         if !site.origins.contains_key("snapshot_dir")
-            && site.lists_dir == Path::new(site.layout.default_lists_dir())
+            && site.lists.lists_dir == Path::new(site.lists.layout.default_lists_dir())
         {
-            site.snapshot_dir = Some(PathBuf::from(DEFAULT_SNAPSHOT_DIR));
-            site.snapshot_dir_defaulted = true;
+            site.lists.snapshot_dir = Some(PathBuf::from(DEFAULT_SNAPSHOT_DIR));
+            site.lists.snapshot_dir_defaulted = true;
         }
-        if !site.origins.contains_key("mailman_dir") && site.layout == Layout::Cpanel {
+        if !site.origins.contains_key("mailman_dir") && site.lists.layout == Layout::Cpanel {
             site.mailman_dir = PathBuf::from(CPANEL_MAILMAN_DIR);
         }
-        site.catalogs = std::sync::Arc::new(crate::i18n::Catalogs::new(&site.mailman_dir));
         Ok(site)
     }
 
@@ -464,15 +493,15 @@ impl Site {
         };
         match key {
             "lists_dir" => {
-                self.lists_dir = match v {
+                self.lists.lists_dir = match v {
                     PyValue::Bytes(b) => PathBuf::from(std::ffi::OsStr::from_bytes(b)),
                     other => PathBuf::from(other.as_text().ok_or("expected a string")?),
                 }
             }
-            "listname_characters" => self.listname_characters = text()?,
+            "listname_characters" => self.lists.listname_characters = text()?,
             "sender_headers" => {
                 let items = v.items().ok_or("expected a tuple or list")?;
-                self.sender_headers = items
+                self.mailman.sender_headers = items
                     .iter()
                     .map(|h| match h {
                         PyValue::None => Ok(SenderHeader::Envelope),
@@ -483,12 +512,12 @@ impl Site {
                     })
                     .collect::<Result<_, _>>()?
             }
-            "use_envelope_sender" => self.use_envelope_sender = v.truthy(),
+            "use_envelope_sender" => self.mailman.use_envelope_sender = v.truthy(),
             "known_spammer" => {
                 let items = v
                     .items()
                     .ok_or("expected a list of (header, regex) pairs")?;
-                self.known_spammers = items
+                self.mailman.known_spammers = items
                     .iter()
                     .map(|pair| match pair.items() {
                         Some([h, re]) => Some((pattern_text(h)?, pattern_text(re)?)),
@@ -498,16 +527,16 @@ impl Site {
                     .ok_or("expected a list of (header, regex) pairs")?
             }
             "mail_commands_max_lines" => {
-                self.mail_commands_max_lines = v
+                self.mailman.mail_commands_max_lines = v
                     .as_int()
                     .and_then(|n| usize::try_from(n).ok())
                     .ok_or("expected a number")?
             }
             "archive_html_sanitizer" => {
-                self.archive_html_sanitizer = v.as_int().ok_or("expected a number")?
+                self.mailman.archive_html_sanitizer = v.as_int().ok_or("expected a number")?
             }
             "normalize_form" => {
-                self.normalize_form =
+                self.mailman.normalize_form =
                     NormalForm::parse(&text()?).ok_or("expected NFC, NFKC, NFD or NFKD")?
             }
             "server_language" => self.server_language = text()?,
@@ -545,18 +574,18 @@ impl Site {
                 .ok_or_else(|| bad("a number of seconds"))
         };
         match key {
-            "lists_dir" => self.lists_dir = PathBuf::from(value),
+            "lists_dir" => self.lists.lists_dir = PathBuf::from(value),
             "snapshot_dir" => {
-                self.snapshot_dir = (value != "none").then(|| PathBuf::from(value));
-                self.snapshot_dir_defaulted = false;
+                self.lists.snapshot_dir = (value != "none").then(|| PathBuf::from(value));
+                self.lists.snapshot_dir_defaulted = false;
             }
             "mailman_dir" => self.mailman_dir = PathBuf::from(value),
             "layout" => {
-                self.layout = Layout::parse(value).ok_or_else(|| bad("standard or cpanel"))?
+                self.lists.layout = Layout::parse(value).ok_or_else(|| bad("standard or cpanel"))?
             }
-            "listname_characters" => self.listname_characters = value.to_owned(),
+            "listname_characters" => self.lists.listname_characters = value.to_owned(),
             "sender_headers" => {
-                self.sender_headers = value
+                self.mailman.sender_headers = value
                     .split(|c: char| c == ',' || c.is_whitespace())
                     .filter(|s| !s.is_empty())
                     .map(|s| match s.to_ascii_lowercase().as_str() {
@@ -566,27 +595,29 @@ impl Site {
                     .collect()
             }
             "use_envelope_sender" => {
-                self.use_envelope_sender = parse_bool(value).ok_or_else(|| bad("yes or no"))?
+                self.mailman.use_envelope_sender =
+                    parse_bool(value).ok_or_else(|| bad("yes or no"))?
             }
             "known_spammer" => {
                 let (h, re) = value
                     .split_once(':')
                     .ok_or_else(|| bad("`Header: regex`"))?;
-                self.known_spammers
+                self.mailman
+                    .known_spammers
                     .push((h.trim().to_owned(), re.trim_start().to_owned()));
             }
             "mail_commands_max_lines" => {
-                self.mail_commands_max_lines = value.parse().map_err(|_| bad("a number"))?
+                self.mailman.mail_commands_max_lines = value.parse().map_err(|_| bad("a number"))?
             }
             "archive_html_sanitizer" => {
-                self.archive_html_sanitizer = value.parse().map_err(|_| bad("a number"))?
+                self.mailman.archive_html_sanitizer = value.parse().map_err(|_| bad("a number"))?
             }
             "normalize_form" => {
-                self.normalize_form =
+                self.mailman.normalize_form =
                     NormalForm::parse(value).ok_or_else(|| bad("NFC, NFKC, NFD or NFKD"))?
             }
             "on_hold" => {
-                self.on_hold = match value {
+                self.answers.on_hold = match value {
                     "accept" => OnHold::Accept,
                     "defer" => OnHold::Defer,
                     "reject" => OnHold::Reject,
@@ -594,14 +625,15 @@ impl Site {
                 }
             }
             "on_unknown_list" => {
-                self.reject_unknown_list = match value {
+                self.answers.reject_unknown_list = match value {
                     "reject" => true,
                     "accept" => false,
                     _ => return Err(bad("reject or accept")),
                 }
             }
             "separate_submissions" => {
-                self.separate_submissions = parse_bool(value).ok_or_else(|| bad("yes or no"))?
+                self.answers.separate_submissions =
+                    parse_bool(value).ok_or_else(|| bad("yes or no"))?
             }
             // Read before everything else (see `parse`).
             "mailman_config" => {}
@@ -645,24 +677,20 @@ impl Site {
         Ok(())
     }
 
-    /// A store over this site's lists. A defaulted snapshot directory is
-    /// dropped if the lists directory was changed afterwards (e.g. a
-    /// command line `--lists`).
+    /// Mailman's and the gate's defaults with the lists in `lists_dir`
+    /// (no configuration file, no `mm_cfg.py`).
+    pub fn for_lists(lists_dir: impl Into<PathBuf>) -> Site {
+        Site {
+            lists: ListsLocation {
+                lists_dir: lists_dir.into(),
+                ..ListsLocation::default()
+            },
+            ..Site::default()
+        }
+    }
+
+    /// A store over this site's lists (see [`ListsLocation::store`]).
     pub fn store(&self) -> Store {
-        let snapshots = match &self.snapshot_dir {
-            Some(_)
-                if self.snapshot_dir_defaulted
-                    && self.lists_dir != Path::new(self.layout.default_lists_dir()) =>
-            {
-                None
-            }
-            other => other.clone(),
-        };
-        Store::new(
-            self.lists_dir.clone(),
-            self.layout,
-            NameRule::new(&self.listname_characters),
-        )
-        .with_snapshots(snapshots)
+        self.lists.store()
     }
 }

@@ -98,9 +98,9 @@ fn resolv_conf_first_nameserver() {
 /// pickled as Mailman saves it.
 #[test]
 fn the_gate_looks_up_only_what_decides() {
+    use mailman_gate::address::Kind;
     use mailman_gate::decide::Action;
     use mailman_gate::gate::Gate;
-    use mailman_gate::route::Kind;
     use mailman_gate::site::Site;
 
     let _server = DnsServer::start(Zone::parse(ZONE), 25657);

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use mailman_gate::address::Kind;
 use mailman_gate::gate::Gate;
-use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
 use mailman_gate::snapshot::open_snapshot;
 use mailman_gate::store::StoreError;
@@ -31,10 +31,7 @@ fn lists_with_test() -> PathBuf {
 }
 
 fn gate(lists: &Path) -> Gate {
-    Gate::new(Site {
-        lists_dir: lists.to_owned(),
-        ..Site::default()
-    })
+    Gate::new(Site::for_lists(lists))
 }
 
 /// A FIFO (or a directory) where `config.pck` should be is refused at

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use mailman_gate::address::Kind;
 use mailman_gate::gate::Gate;
-use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
 
 mod common;
@@ -82,10 +82,7 @@ fn hostile_lists(max_message_size: u32) -> PathBuf {
 }
 
 fn gate(lists: &Path) -> Gate {
-    Gate::new(Site {
-        lists_dir: lists.to_owned(),
-        ..Site::default()
-    })
+    Gate::new(Site::for_lists(lists))
 }
 
 fn addresses(n: usize) -> String {

@@ -11,9 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use mailman_gate::address::Kind;
 use mailman_gate::answer::{data_answer, rcpt_answer, Answer, RcptAnswer, RcptContext};
 use mailman_gate::gate::Gate;
-use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
 use mailman_gate::snapshot::{open_snapshot, write_snapshot};
 use mailman_gate::store::StoreError;
@@ -57,10 +57,7 @@ fn lists_with_test(name: &str) -> PathBuf {
 }
 
 fn gate(lists: &Path) -> Gate {
-    Gate::new(Site {
-        lists_dir: lists.to_owned(),
-        ..Site::default()
-    })
+    Gate::new(Site::for_lists(lists))
 }
 
 fn is_root() -> bool {

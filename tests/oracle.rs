@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
+use mailman_gate::address::Kind;
 use mailman_gate::decide::{decide_with_dmarc, Action, Delivery, OtherLists, Verdict};
 use mailman_gate::dmarc::{DmarcAnswer, Found};
 use mailman_gate::message::Message;
 use mailman_gate::policy::{HeaderFilterRule, ListPolicy, Member, Members, PyStr};
-use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
 use mailman_gate::store::{Layout, NameRule, Store};
 use serde_json::Value;
@@ -408,8 +408,8 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
     if case["site"].get("MESSAGES_DIR").is_some() {
         // cases_lang.py: Mailman's catalogs for the case's languages.
         site.mailman_dir = test_catalogs().to_path_buf();
-        site.catalogs = std::sync::Arc::new(mailman_gate::i18n::Catalogs::new(&site.mailman_dir));
     }
+    let catalogs = mailman_gate::i18n::Catalogs::new(&site.mailman_dir);
     let dns = case["dns"].as_bool().unwrap_or(false);
     let kind = Kind::parse(case["recipient"].as_str().unwrap_or("post")).expect("recipient kind");
     let raw: Vec<u8> = match (case.get("message"), case.get("message_b64")) {
@@ -433,7 +433,15 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
     // it up and decide again. Cases without `dns` had Mailman's lookup
     // stubbed to "not prohibited".
     let run = |trace: bool| {
-        let (v, needs) = decide_with_dmarc(&policy, &site, &msg, delivery(trace), &others, None);
+        let (v, needs) = decide_with_dmarc(
+            &policy,
+            &site.mailman,
+            &msg,
+            delivery(trace),
+            &others,
+            &catalogs,
+            None,
+        );
         let Some(email) = needs else { return v };
         let result = if dns {
             dns_server();
@@ -444,10 +452,11 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
         let answer = DmarcAnswer { email, result };
         decide_with_dmarc(
             &policy,
-            &site,
+            &site.mailman,
             &msg,
             delivery(trace),
             &others,
+            &catalogs,
             Some(&answer),
         )
         .0
@@ -584,7 +593,7 @@ fn check_all(store: &Store) {
                 }
                 // The 550 says the same words as `reason` (what the CLI and
                 // the C API give).
-                let smtp = mailman_gate::answer::verdict_answer(&Site::default(), &v);
+                let smtp = mailman_gate::answer::verdict_answer(&Default::default(), &v);
                 let from_reason = mailman_gate::answer::wrap(&want_reason);
                 if smtp != mailman_gate::answer::Answer::Reject(from_reason.clone()) {
                     problems.push(format!("550 {smtp:?}, reason reflowed {from_reason:?}"));

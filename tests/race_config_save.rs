@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mailman_gate::address::Kind;
 use mailman_gate::gate::Gate;
-use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
 
 const MESSAGE: &str = "From: out@elsewhere.example\nTo: test@example.com\nSubject: race\nMessage-ID: <race@elsewhere.example>\n\nHello.\n";
@@ -113,10 +113,7 @@ fn gate_answer(g: &Gate) -> String {
 }
 
 fn gate(lists: &Path) -> Gate {
-    Gate::new(Site {
-        lists_dir: lists.to_owned(),
-        ..Site::default()
-    })
+    Gate::new(Site::for_lists(lists))
 }
 
 fn cli_answer(lists: &Path, msg: &Path) -> String {

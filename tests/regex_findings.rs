@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use mailman_gate::address::Kind;
 use mailman_gate::decide::{Action, Verdict};
 use mailman_gate::gate::Gate;
-use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
 use serde_json::{json, Value};
 
@@ -53,10 +53,7 @@ fn list_with(tag: &str, settings: &[(&str, Value)]) -> PathBuf {
 }
 
 fn check(lists: &Path, sender: &str, raw: &[u8]) -> (Verdict, Duration) {
-    let g = Gate::new(Site {
-        lists_dir: lists.to_owned(),
-        ..Site::default()
-    });
+    let g = Gate::new(Site::for_lists(lists));
     let t = Instant::now();
     let v = g
         .check("test", Kind::Post, Some(sender), raw)

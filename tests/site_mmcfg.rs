@@ -36,15 +36,15 @@ fn mm_cfg_values_and_origins() {
         path.display()
     );
     let site = Site::parse(&conf, "gate.conf").expect("parses");
-    assert_eq!(site.lists_dir, PathBuf::from("/srv/mailman/lists"));
-    assert!(site.use_envelope_sender);
+    assert_eq!(site.lists.lists_dir, PathBuf::from("/srv/mailman/lists"));
+    assert!(site.mailman.use_envelope_sender);
     assert_eq!(
-        site.sender_headers,
+        site.mailman.sender_headers,
         vec![SenderHeader::Header("from".into()), SenderHeader::Envelope]
     );
     // A str's bytes one char each, as header values are compared.
     assert_eq!(
-        site.known_spammers,
+        site.mailman.known_spammers,
         vec![
             ("X-Spam-Flag".to_owned(), "^YES".to_owned()),
             ("X-Caf\u{e9}".to_owned(), "b\u{e9}".to_owned())
@@ -54,8 +54,8 @@ fn mm_cfg_values_and_origins() {
     assert_eq!(site.dmarc.resolver_timeout, 1.0);
     assert_eq!(site.dmarc.org_domain_data_url, None);
     // The configuration file wins over mm_cfg.py.
-    assert_eq!(site.normalize_form, NormalForm::Nfkd);
-    assert_eq!(site.archive_html_sanitizer, 0);
+    assert_eq!(site.mailman.normalize_form, NormalForm::Nfkd);
+    assert_eq!(site.mailman.archive_html_sanitizer, 0);
     let origins: std::collections::HashMap<_, _> = site.origins().into_iter().collect();
     assert_eq!(
         origins["known_spammer"],
@@ -93,7 +93,7 @@ fn unreadable_setting_names_its_line_until_the_conf_sets_it() {
     assert!(e.reason.contains("lists_dir"), "{e}");
     let conf = format!("{conf}lists_dir = /srv/lists\n");
     let site = Site::parse(&conf, "gate.conf").expect("the conf settles it");
-    assert_eq!(site.lists_dir, PathBuf::from("/srv/lists"));
+    assert_eq!(site.lists.lists_dir, PathBuf::from("/srv/lists"));
 }
 
 #[test]
@@ -117,5 +117,8 @@ fn mm_cfg_location() {
         "c",
     )
     .expect("parses");
-    assert_eq!(site.known_spammers, vec![("C".to_owned(), "c".to_owned())]);
+    assert_eq!(
+        site.mailman.known_spammers,
+        vec![("C".to_owned(), "c".to_owned())]
+    );
 }

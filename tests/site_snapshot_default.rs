@@ -34,7 +34,7 @@ fn the_stock_lists_directory_has_snapshots_by_default() {
 #[test]
 fn a_lists_directory_changed_after_parsing_drops_the_default() {
     let mut site = Site::parse("", "test").unwrap();
-    site.lists_dir = Path::new("/tmp/elsewhere").to_path_buf();
+    site.lists.lists_dir = Path::new("/tmp/elsewhere").to_path_buf();
     assert_eq!(site.store().snapshot_dir(), None);
     // A missing default configuration file means the same defaults.
     let loaded = Site::load(None);

@@ -8,10 +8,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use mailman_gate::address::Kind;
 use mailman_gate::decide::{Action, Verdict};
 use mailman_gate::export::export;
 use mailman_gate::gate::Gate;
-use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
 use mailman_gate::snapshot::open_snapshot;
 use mailman_gate::store::{Layout, NameRule, Store};
@@ -41,15 +41,13 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn site(dir: &Path, with_lists: bool) -> Site {
-    Site {
-        lists_dir: if with_lists {
-            dir.join("lists")
-        } else {
-            dir.join("no-lists-here")
-        },
-        snapshot_dir: Some(dir.join("snap")),
-        ..Site::default()
-    }
+    let mut site = Site::for_lists(if with_lists {
+        dir.join("lists")
+    } else {
+        dir.join("no-lists-here")
+    });
+    site.lists.snapshot_dir = Some(dir.join("snap"));
+    site
 }
 
 fn post(from: &str) -> Vec<u8> {

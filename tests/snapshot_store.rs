@@ -119,13 +119,10 @@ fn snapshots_alone_serve_a_host_without_mailman() {
     let l = s.load("test").unwrap();
     assert_eq!(l.source, Source::Snapshot { stale: false });
     // @other in test's accept list resolves through other's snapshot.
-    let gate = mailman_gate::gate::Gate {
-        site: Default::default(),
-        store: s,
-    };
+    let gate = mailman_gate::gate::Gate::with_store(Default::default(), s);
     let raw = b"From: carol@other.org\nTo: test@example.com\nSubject: hi\n\nhello\n";
     let v = gate
-        .check("test", mailman_gate::route::Kind::Post, None, raw)
+        .check("test", mailman_gate::address::Kind::Post, None, raw)
         .unwrap();
     assert_eq!(
         v.action,

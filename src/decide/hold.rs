@@ -10,7 +10,11 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
         return Ok(());
     }
     let p = ctx.policy;
-    if p.administrivia && ctx.msg.is_administrivia(ctx.site.mail_commands_max_lines) {
+    if p.administrivia
+        && ctx
+            .msg
+            .is_administrivia(ctx.settings.mail_commands_max_lines)
+    {
         ctx.note(Step::Hold, || "looks like a mail command");
         return Err(Stop::Hold(text::HOLD_ADMINISTRIVIA.into()));
     }

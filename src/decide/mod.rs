@@ -17,10 +17,11 @@ mod spam;
 pub mod text;
 
 use crate::address::Kind;
+use crate::i18n::{Translation, Translations};
 use crate::message::{Message, MimeFilter};
 use crate::policy::ListPolicy;
 use crate::py;
-use crate::site::Site;
+use crate::settings::{MailmanSettings, SenderHeader};
 
 pub use patterns::{NoOtherLists, OtherLists};
 
@@ -186,12 +187,13 @@ pub(crate) type Addresses = std::rc::Rc<Vec<(String, String)>>;
 /// Everything a step reads.
 pub(crate) struct Ctx<'a> {
     pub policy: &'a ListPolicy,
-    pub site: &'a Site,
+    pub settings: &'a MailmanSettings,
     pub msg: &'a Message<'a>,
     pub kind: Kind,
     /// The unixfrom address token.
     pub unixfrom: Option<String>,
     pub others: &'a dyn OtherLists,
+    pub translations: &'a dyn Translations,
     pub trace: Vec<String>,
     pub caveats: Vec<String>,
     /// Approve succeeded: Moderate, Hold and Emergency are skipped.
@@ -250,14 +252,14 @@ impl Ctx<'_> {
     /// site's SENDER_HEADERS in order (None = the unixfrom address).
     pub fn senders(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for h in &self.site.sender_headers {
+        for h in &self.settings.sender_headers {
             match h {
-                crate::site::SenderHeader::Envelope => {
+                SenderHeader::Envelope => {
                     if let Some(u) = &self.unixfrom {
                         out.push(u.to_ascii_lowercase());
                     }
                 }
-                crate::site::SenderHeader::Header(name) => {
+                SenderHeader::Header(name) => {
                     let values: Vec<String> = self
                         .msg
                         .get_all(name)
@@ -278,7 +280,7 @@ impl Ctx<'_> {
     /// (or Sender, per USE_ENVELOPE_SENDER) header that has one, else the
     /// unixfrom address, lower-cased.
     pub fn sender(&self) -> String {
-        let order: [&str; 2] = if self.site.use_envelope_sender {
+        let order: [&str; 2] = if self.settings.use_envelope_sender {
             ["sender", "from"]
         } else {
             ["from", "sender"]
@@ -315,14 +317,19 @@ pub(crate) fn join_lines(s: &str) -> String {
 ///
 /// Where the DMARC policy of the From domain in DNS would decide, the
 /// verdict is undecided: see [`decide_with_dmarc`].
+///
+/// Everything it reads is passed in, already read: the list's policy, the
+/// site's Mailman settings, the message; other lists' membership and the
+/// translations through lookups that cannot fail with an I/O error.
 pub fn decide(
     policy: &ListPolicy,
-    site: &Site,
+    settings: &MailmanSettings,
     msg: &Message,
     delivery: Delivery<'_>,
     others: &dyn OtherLists,
+    translations: &dyn Translations,
 ) -> Verdict {
-    decide_with_dmarc(policy, site, msg, delivery, others, None).0
+    decide_with_dmarc(policy, settings, msg, delivery, others, translations, None).0
 }
 
 /// [`decide`] with the DMARC answer for the From address, if the caller
@@ -331,10 +338,11 @@ pub fn decide(
 /// ([`crate::dmarc::lookup`]) and decides again with the answer.
 pub fn decide_with_dmarc(
     policy: &ListPolicy,
-    site: &Site,
+    settings: &MailmanSettings,
     msg: &Message,
     delivery: Delivery<'_>,
     others: &dyn OtherLists,
+    translations: &dyn Translations,
     dmarc: Option<&crate::dmarc::DmarcAnswer>,
 ) -> (Verdict, Option<String>) {
     let unixfrom = match delivery.envelope_sender {
@@ -344,11 +352,12 @@ pub fn decide_with_dmarc(
     };
     let mut ctx = Ctx {
         policy,
-        site,
+        settings,
         msg,
         kind: delivery.kind,
         unixfrom,
         others,
+        translations,
         trace: Vec::new(),
         caveats: Vec::new(),
         approved: false,
@@ -518,14 +527,13 @@ fn bounce_fails(lang: &text::Lang, notice: &str, unicode: bool, list_lang: &str)
 fn set_language(ctx: &mut Ctx<'_>) {
     let sender = ctx.sender();
     let code = ctx.policy.member_language(&sender).to_owned();
-    let translation = ctx.site.catalogs.get(&code);
+    let translation = ctx.translations.translation(&code);
     match &translation {
-        crate::i18n::Translation::Missing if code != "en" => ctx.caveats.push(format!(
-            "Mailman's catalogs are not under {}/messages (mailman_dir): texts are in \
-             English, Mailman words them in {code}",
-            ctx.site.mailman_dir.display()
+        Translation::Missing(dir) if code != "en" => ctx.caveats.push(format!(
+            "Mailman's catalogs are not under {dir}/messages (mailman_dir): texts are in \
+             English, Mailman words them in {code}"
         )),
-        crate::i18n::Translation::Broken(why) => ctx.caveats.push(format!(
+        Translation::Broken(why) => ctx.caveats.push(format!(
             "Mailman's catalog for {code} cannot be read ({why}): texts are in English"
         )),
         _ => {}
@@ -677,7 +685,7 @@ fn mimedel(ctx: &mut Ctx<'_>) -> StepResult {
 /// top-level text/html message is discarded.
 fn scrubber(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.policy.scrub_nondigest
-        && ctx.site.archive_html_sanitizer == 0
+        && ctx.settings.archive_html_sanitizer == 0
         && ctx.msg.content_type() == "text/html"
     {
         ctx.note(Step::Scrubber, || {

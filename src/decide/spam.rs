@@ -167,7 +167,7 @@ fn verbosity(ctx: &mut Ctx<'_>) {
 }
 
 fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
-    for (header, regex) in &ctx.site.known_spammers {
+    for (header, regex) in &ctx.settings.known_spammers {
         let re = match compile(regex, IGNORECASE, &ctx.budget) {
             Ok(re) => re,
             // Mailman's re.search raises: the handler fails.
@@ -310,7 +310,7 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
             p.preferred_language
         )));
     };
-    let form = ctx.site.normalize_form;
+    let form = ctx.settings.normalize_form;
     let headers = ctx.msg.header_filter_text(form).map_err(|codec| {
         Stop::Undecided(format!(
             "an encoded word is in Python's {codec} codec, which is not decoded here"

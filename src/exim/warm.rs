@@ -38,10 +38,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::address::Kind;
 use crate::decide::{decide, Delivery, OtherLists};
 use crate::gate::Gate;
 use crate::message::Message;
-use crate::route::Kind;
 use crate::store::{LoadedList, Store, Warmed};
 
 /// Time the first pass may take in one call (the rest continues at the
@@ -135,7 +135,7 @@ fn prepare_patterns(gate: &Gate, list: &LoadedList) {
     let msg = Message::parse(raw);
     let _ = decide(
         &list.policy,
-        &gate.site,
+        &gate.site.mailman,
         &msg,
         Delivery {
             kind: Kind::Post,
@@ -143,6 +143,7 @@ fn prepare_patterns(gate: &Gate, list: &LoadedList) {
             trace: false,
         },
         &CachedOnly(&gate.store),
+        &gate.catalogs,
     );
 }
 

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use super::budget::{Budget, Buffer, Overflow};
 use super::reply::{data_reply, rcpt_reply, Reply};
 use super::Settings;
+use crate::address::Kind;
 use crate::answer::{self, Answer, RcptAnswer, RcptContext};
 use crate::decide::Verdict;
 use crate::gate::Gate;
-use crate::route::Kind;
 
 /// One MTA connection (many transactions).
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use mailman_gate::gate::Gate;
 use mailman_gate::message::{getaddresses, Message, NormalForm};
 use mailman_gate::pickle::{self, Limits};
 use mailman_gate::policy::ListPolicy;
-use mailman_gate::route::Kind;
+use mailman_gate::address::Kind;
 use mailman_gate::site::Site;
 use mailman_gate::snapshot::{codec, open_snapshot_with, Verify};
 
@@ -26,10 +26,7 @@ pub fn fixture_lists() -> PathBuf {
 fn gate() -> &'static Gate {
     static G: OnceLock<Gate> = OnceLock::new();
     G.get_or_init(|| {
-        Gate::new(Site {
-            lists_dir: fixture_lists(),
-            ..Site::default()
-        })
+        Gate::new(Site::for_lists(fixture_lists()))
     })
 }
 
@@ -142,7 +139,7 @@ pub fn decide(data: &[u8]) {
         _ => Some("out@elsewhere.example"),
     };
     if let Ok(v) = gate().check(list, kind, sender, raw) {
-        let _ = mailman_gate::answer::verdict_answer(&gate().site, &v);
+        let _ = mailman_gate::answer::verdict_answer(&gate().site.answers, &v);
     }
 }
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use mailman_gate::route::Kind;
+use mailman_gate::address::Kind;
 use mailman_gate::store::Layout;
 
 /// Ask by hand what mailman-gate answers inside the MTA: whether an address

@@ -293,22 +293,22 @@ pub fn run(o: &Options) -> ExitCode {
     };
     let mut site = site;
     if let Some(d) = &o.site.lists {
-        site.lists_dir = d.clone();
+        site.lists.lists_dir = d.clone();
     }
     if let Some(d) = &o.site.snapshots {
-        site.snapshot_dir = Some(d.clone());
-        site.snapshot_dir_defaulted = false;
+        site.lists.snapshot_dir = Some(d.clone());
+        site.lists.snapshot_dir_defaulted = false;
     }
 
     // 5. Each list, read as Exim's user.
-    let lists = list_names(&site.lists_dir);
+    let lists = list_names(&site.lists.lists_dir);
     match &lists {
         Err(e) => r.fail(
-            &format!("lists directory {}: {e}", site.lists_dir.display()),
+            &format!("lists directory {}: {e}", site.lists.lists_dir.display()),
             "set lists_dir in the configuration file",
         ),
         Ok(l) if l.is_empty() => r.warn(
-            &format!("no lists in {}", site.lists_dir.display()),
+            &format!("no lists in {}", site.lists.lists_dir.display()),
             "nothing to check yet",
         ),
         Ok(_) => {}
@@ -343,7 +343,7 @@ pub fn run(o: &Options) -> ExitCode {
                          or use snapshots (snapshot_dir, mailman-gate export); \
                          after adduser, restart Exim (it keeps the groups it started with)",
                         u = o.exim_user,
-                        d = site.lists_dir.display()
+                        d = site.lists.lists_dir.display()
                     ),
                 ),
                 Err(why) => r.fail(
@@ -355,9 +355,9 @@ pub fn run(o: &Options) -> ExitCode {
     }
 
     // 6. Snapshot freshness.
-    if let Some(snaps) = &site.snapshot_dir {
+    if let Some(snaps) = &site.lists.snapshot_dir {
         for name in &lists {
-            let pck = site.lists_dir.join(name).join("config.pck");
+            let pck = site.lists.lists_dir.join(name).join("config.pck");
             let snap = snaps.join(format!("{name}.cdb"));
             match (mtime(&pck), mtime(&snap)) {
                 // Without a snapshot the gate reads config.pck (checked above).
@@ -504,8 +504,8 @@ fn dump_as(
     if config.exists() {
         c.arg("--config").arg(config);
     }
-    c.arg("--lists").arg(&site.lists_dir);
-    if let Some(s) = &site.snapshot_dir {
+    c.arg("--lists").arg(&site.lists.lists_dir);
+    if let Some(s) = &site.lists.snapshot_dir {
         c.arg("--snapshots").arg(s);
     }
     c.arg(list).arg("--json");

@@ -12,10 +12,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use mailman_gate::address::Kind;
 use mailman_gate::decide::Verdict;
 use mailman_gate::gate::Gate;
 use mailman_gate::policy::ListPolicy;
-use mailman_gate::route::Kind;
 use mailman_gate::site::Site;
 use mailman_gate::store::Source;
 
@@ -29,16 +29,16 @@ fn gate(a: &cli::Site) -> Result<Gate, Fail> {
     let mut site = Site::load(a.config.as_deref()).map_err(|e| Fail(3, e.to_string()))?;
     if let Some(layout) = a.layout {
         if a.lists.is_none() && a.config.is_none() {
-            site.lists_dir = PathBuf::from(layout.default_lists_dir());
+            site.lists.lists_dir = PathBuf::from(layout.default_lists_dir());
         }
-        site.layout = layout;
+        site.lists.layout = layout;
     }
     if let Some(dir) = &a.lists {
-        site.lists_dir = dir.clone();
+        site.lists.lists_dir = dir.clone();
     }
     if let Some(dir) = &a.snapshots {
-        site.snapshot_dir = Some(dir.clone());
-        site.snapshot_dir_defaulted = false;
+        site.lists.snapshot_dir = Some(dir.clone());
+        site.lists.snapshot_dir_defaulted = false;
     }
     Ok(Gate::new(site))
 }
@@ -278,8 +278,8 @@ fn cmd_explain(a: &Post) -> Result<(), Fail> {
     let (g, list, v) = verdict_for(a)?;
     println!(
         "list {list} in {} ({} layout)",
-        g.site.lists_dir.display(),
-        g.site.layout.as_str()
+        g.site.lists.lists_dir.display(),
+        g.site.lists.layout.as_str()
     );
     for line in &v.trace {
         println!("  {line}");
