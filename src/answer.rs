@@ -15,8 +15,8 @@
 use crate::address::Kind;
 use crate::decide::{Action, Verdict};
 use crate::gate::Gate;
-use crate::route::Route;
 use crate::site::{AnswerPolicy, OnHold};
+use crate::store::Route;
 
 /// Width of one line of a multi-line SMTP reply's text.
 pub const WRAP_WIDTH: usize = 76;

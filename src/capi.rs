@@ -24,9 +24,9 @@ use crate::answer::verdict_answer;
 use crate::decide::{Action, Verdict};
 use crate::ffi::{boundary, c_text, mg_result, opt_str, req_str, take_panic_message, Error};
 use crate::gate::Gate;
-use crate::route::Route;
 use crate::site::{AnswerPolicy, ListsLocation, Site};
 use crate::store::Layout;
+use crate::store::Route;
 
 /// An opened configuration: site settings and the list store.
 pub struct mg_gate {

@@ -8,8 +8,8 @@ use crate::decide::{decide_with_dmarc, Delivery, Verdict};
 use crate::dmarc::DmarcAnswer;
 use crate::i18n::Catalogs;
 use crate::message::Message;
-use crate::route::Route;
 use crate::site::{ConfigError, Site};
+use crate::store::Route;
 use crate::store::{Store, StoreError};
 
 /// Site settings, the lists they point at and Mailman's catalogs.
@@ -45,7 +45,7 @@ impl Gate {
 
     /// Which Mailman address `local_part@domain` is, if any.
     pub fn route(&self, local_part: &str, domain: &str) -> Result<Option<Route>, StoreError> {
-        crate::route::route(&self.store, local_part, domain)
+        self.store.route(local_part, domain)
     }
 
     /// What Mailman would do with `raw` (headers, blank line, body) sent to

@@ -41,7 +41,6 @@ pub mod pickle;
 pub mod policy;
 pub mod py;
 pub mod pyre;
-pub mod route;
 pub mod settings;
 pub mod site;
 pub mod snapshot;

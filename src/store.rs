@@ -35,6 +35,9 @@ use crate::policy::ListPolicy;
 use crate::pyre::{Flags, PyRegex};
 use crate::snapshot::FileId;
 
+mod route;
+pub use route::Route;
+
 /// Debian's `LIST_DATA_DIR`.
 pub const DEBIAN_LISTS_DIR: &str = "/var/lib/mailman/lists";
 /// cPanel's `LIST_DATA_DIR`.

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mailman_gate::route::{route, Kind};
+use mailman_gate::address::Kind;
 use mailman_gate::store::{Layout, NameRule, Source, Store, StoreError};
 
 fn fixtures() -> PathBuf {
@@ -14,7 +14,7 @@ fn store(layout: Layout) -> Store {
 }
 
 fn r(s: &Store, local: &str, domain: &str) -> Option<(String, &'static str, String)> {
-    route(s, local, domain)
+    s.route(local, domain)
         .unwrap_or_else(|e| panic!("{local}@{domain}: {e}"))
         .map(|r| (r.list, r.kind.as_str(), r.domain))
 }
@@ -153,7 +153,7 @@ fn corrupt_config_pck_falls_back_to_last() {
         other => panic!("expected Corrupt, got {other:?}"),
     }
     // Routing still knows "broken" is a list, and says its state is unreadable.
-    assert!(route(&s, "broken", "example.com").is_err());
+    assert!(s.route("broken", "example.com").is_err());
 }
 
 fn copy_list(from: &str, to_dir: &Path) {
