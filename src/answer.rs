@@ -274,6 +274,36 @@ pub fn data_answer(
     }
 }
 
+/// `local_part@domain` split at the last `@` (no `@`: no domain).
+pub fn split_address(addr: &str) -> (&str, &str) {
+    match addr.rfind('@') {
+        Some(i) => (&addr[..i], &addr[i + 1..]),
+        None => (addr, ""),
+    }
+}
+
+/// The list a whole message is decided for, after the fact (Exim's
+/// `local_scan`): the first recipient that is a Mailman address, if any.
+/// A recipient that cannot be routed is an error answer (accept).
+pub fn list_recipient(gate: &Gate, recipients: &[String]) -> Result<Option<Route>, Answer> {
+    for r in recipients {
+        let (local_part, domain) = split_address(r);
+        match gate.route(local_part, domain) {
+            Ok(Some(route)) => return Ok(Some(route)),
+            Ok(None) => {}
+            Err(e) => return Err(Answer::Error(format!("cannot route {r}: {e}"))),
+        }
+    }
+    Ok(None)
+}
+
+/// The log line for a DATA-stage answer, when it deserves one: anything
+/// but a plain accept, and an accept the engine could not decide.
+pub fn data_log_line(list: &str, kind: Kind, a: &Answer, v: Option<&Verdict>) -> Option<String> {
+    let undecided = v.is_some_and(|v| v.undecided.is_some());
+    (*a != Answer::Accept || undecided).then(|| log_line(list, kind, a, v))
+}
+
 /// A text for the log: one line, at most 300 bytes.
 fn clip(text: &str) -> String {
     let mut r = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -403,6 +433,52 @@ mod tests {
         assert_eq!(parse_list_token("notlist"), None);
         assert_eq!(parse_list_token("list test bogus x"), None);
         assert_eq!(parse_list_token(""), None);
+    }
+
+    #[test]
+    fn the_first_list_recipient_is_chosen() {
+        let fixtures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists");
+        let g = Gate::new(crate::site::Site::for_lists(fixtures));
+        let rcpts = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let chosen = list_recipient(
+            &g,
+            &rcpts(&[
+                "someone@other.example",
+                "Test-Request@example.com",
+                "test@example.com",
+            ]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((chosen.list.as_str(), chosen.kind), ("test", Kind::Request));
+        assert_eq!(
+            list_recipient(&g, &rcpts(&["a@b", "nolist"])).unwrap(),
+            None
+        );
+        assert_eq!(list_recipient(&g, &[]).unwrap(), None);
+        let bad = list_recipient(&g, &rcpts(&["x@y", "broken@example.com"]));
+        assert!(
+            matches!(&bad, Err(Answer::Error(t)) if t.starts_with("cannot route")),
+            "{bad:?}"
+        );
+        assert_eq!(split_address("a@b@c.example"), ("a@b", "c.example"));
+        assert_eq!(split_address("postmaster"), ("postmaster", ""));
+    }
+
+    #[test]
+    fn data_log_lines_for_what_is_not_a_plain_accept() {
+        let accept = verdict(Action::Accept, None);
+        assert_eq!(
+            data_log_line("l", Kind::Post, &Answer::Accept, Some(&accept)),
+            None
+        );
+        let mut undecided = verdict(Action::Accept, None);
+        undecided.undecided = Some("budget".into());
+        let line = data_log_line("l", Kind::Post, &Answer::Accept, Some(&undecided)).unwrap();
+        assert!(line.contains("undecided=\"budget\""), "{line}");
+        let held = data_log_line("l", Kind::Post, &Answer::Hold, None).unwrap();
+        assert_eq!(held, "list=l kind=post answer=hold");
     }
 
     fn gate_on(dir: &std::path::Path, extra: &str) -> Gate {

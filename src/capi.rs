@@ -22,7 +22,8 @@ use std::ptr;
 use crate::address::Kind;
 use crate::answer::verdict_answer;
 use crate::decide::{Action, Verdict};
-use crate::ffi::{boundary, c_text, mg_result, opt_str, req_str, take_panic_message, Error};
+pub use crate::ffi::mg_result;
+use crate::ffi::{boundary, c_text, opt_str, req_str, take_panic_message, Error};
 use crate::gate::Gate;
 use crate::site::{AnswerPolicy, ListsLocation, Site};
 use crate::store::Layout;
@@ -86,19 +87,18 @@ fn set_last_error(s: &str) {
 
 /// Run a fallible body in the panic boundary; record the error text.
 fn call(f: impl FnOnce() -> Result<(), Error>) -> mg_result {
-    let r = boundary(None, || Some(f()));
-    match r {
-        Some(Ok(())) => mg_result::Ok,
-        Some(Err(e)) => {
+    let r = boundary(|| match f() {
+        Ok(()) => mg_result::Ok,
+        Err(e) => {
             set_last_error(&e.detail);
             e.code
         }
-        None => {
-            let why = take_panic_message().unwrap_or_else(|| "unknown".into());
-            set_last_error(&format!("internal error: {why}"));
-            mg_result::Panic
-        }
+    });
+    if r == mg_result::Panic {
+        let why = take_panic_message().unwrap_or_else(|| "unknown".into());
+        set_last_error(&format!("internal error: {why}"));
     }
+    r
 }
 
 /// # Safety
@@ -208,7 +208,7 @@ pub unsafe extern "C" fn mg_gate_open_lists(
 #[no_mangle]
 pub unsafe extern "C" fn mg_gate_free(gate: *mut mg_gate) {
     if !gate.is_null() {
-        boundary((), || drop(Box::from_raw(gate)));
+        boundary(|| drop(Box::from_raw(gate)));
     }
 }
 
@@ -276,7 +276,7 @@ pub unsafe extern "C" fn mg_route_domain(route: *const mg_route) -> *const c_cha
 #[no_mangle]
 pub unsafe extern "C" fn mg_route_free(route: *mut mg_route) {
     if !route.is_null() {
-        boundary((), || drop(Box::from_raw(route)));
+        boundary(|| drop(Box::from_raw(route)));
     }
 }
 
@@ -485,7 +485,7 @@ pub unsafe extern "C" fn mg_verdict_token(v: *const mg_verdict) -> *const c_char
 #[no_mangle]
 pub unsafe extern "C" fn mg_verdict_free(v: *mut mg_verdict) {
     if !v.is_null() {
-        boundary((), || drop(Box::from_raw(v)));
+        boundary(|| drop(Box::from_raw(v)));
     }
 }
 

@@ -30,7 +30,7 @@ pub mod decide;
 pub mod dmarc;
 pub mod exim;
 pub mod export;
-pub mod ffi;
+mod ffi;
 pub mod gate;
 pub mod i18n;
 pub mod message;

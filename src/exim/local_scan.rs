@@ -67,13 +67,6 @@ pub fn outcome(a: &Answer) -> Outcome {
     }
 }
 
-fn split_address(addr: &str) -> (&str, &str) {
-    match addr.rfind('@') {
-        Some(i) => (&addr[..i], &addr[i + 1..]),
-        None => (addr, ""),
-    }
-}
-
 fn scan(fd: c_int) -> Answer {
     let config = sys::expand(c"$acl_m_mailman_gate_config")
         .filter(|s| !s.is_empty())
@@ -85,30 +78,19 @@ fn scan(fd: c_int) -> Answer {
     let Some(recipients) = sys::recipients() else {
         return Answer::Error("not running inside Exim".into());
     };
-    let mut lists = Vec::new();
-    for r in &recipients {
-        let (l, d) = split_address(r);
-        match gate.route(l, d) {
-            Ok(Some(route)) => lists.push(route),
-            Ok(None) => {}
-            Err(e) => return Answer::Error(format!("cannot route {r}: {e}")),
-        }
-    }
-    let Some(route) = lists.first() else {
-        return Answer::Accept;
-    };
-    let headers = match sys::header_block() {
-        Some(h) => h,
-        None => return Answer::Error("no header list".into()),
+    let route = match answer::list_recipient(&gate, &recipients) {
+        Ok(Some(route)) => route,
+        Ok(None) => return Answer::Accept,
+        Err(a) => return a,
     };
     let id = sys::message_id();
-    let body = match spool::body_from_fd(fd, id.as_deref()) {
-        Ok(b) => b,
-        Err(e) => return Answer::Error(format!("cannot read the message body: {e}")),
+    let raw = match super::raw_message(|| {
+        spool::body_from_fd(fd, id.as_deref())
+            .map_err(|e| format!("cannot read the message body: {e}"))
+    }) {
+        Ok(raw) => raw,
+        Err(e) => return Answer::Error(e),
     };
-    let mut raw = headers;
-    raw.push(b'\n');
-    raw.extend_from_slice(&body);
     let sender = sys::sender_address().unwrap_or_default();
     let (a, v) = answer::data_answer(
         &gate,
@@ -118,11 +100,8 @@ fn scan(fd: c_int) -> Answer {
         &raw,
         recipients.len(),
     );
-    if a != Answer::Accept || v.as_ref().is_some_and(|v| v.undecided.is_some()) {
-        sys::log(&format!(
-            "local_scan: {}",
-            answer::log_line(&route.list, route.kind, &a, v.as_ref())
-        ));
+    if let Some(line) = answer::data_log_line(&route.list, route.kind, &a, v.as_ref()) {
+        sys::log(&format!("local_scan: {line}"));
     }
     a
 }
@@ -168,7 +147,7 @@ pub unsafe extern "C" fn local_scan(fd: c_int, return_text: *mut *mut u8) -> c_i
     // One round: routing every recipient and the verdict revalidate each
     // list once.
     crate::store::begin_round();
-    let out = boundary(None, || {
+    let out = boundary(|| {
         let a = scan(fd);
         if let Answer::Error(t) = &a {
             sys::log(&format!("local_scan: {t} (accepting)"));
@@ -219,7 +198,6 @@ mod tests {
             LOCAL_SCAN_TEMPREJECT
         );
         assert!(outcome(&Answer::Discard).drop_all);
-        assert_eq!(split_address("a@b@c.example"), ("a@b", "c.example"));
     }
 
     #[test]

@@ -127,7 +127,7 @@ unsafe fn dlfunc(
     name: &str,
     body: fn(&[String]) -> String,
 ) -> c_int {
-    let token = boundary(None, || {
+    let token = boundary(|| {
         // SAFETY: as this function's contract.
         let a = unsafe { args(argc, argv) };
         Some(body(&a))
@@ -245,9 +245,8 @@ pub fn data(a: &[String]) -> String {
         Ok((sender, raw, rcount)) => {
             let (ans, verdict) =
                 answer::data_answer(&gate, &list, kind, Some(&sender), &raw, rcount);
-            let undecided = verdict.as_ref().is_some_and(|v| v.undecided.is_some());
-            if ans != Answer::Accept || undecided {
-                sys::log(&answer::log_line(&list, kind, &ans, verdict.as_ref()));
+            if let Some(line) = answer::data_log_line(&list, kind, &ans, verdict.as_ref()) {
+                sys::log(&line);
             }
             ans
         }
@@ -255,24 +254,32 @@ pub fn data(a: &[String]) -> String {
     answer.token()
 }
 
-/// Envelope sender, the raw message (headers from `header_list`, a blank
-/// line, the body from the spool) and the recipient count.
+/// Envelope sender, the raw message (see [`raw_message`]; the body from
+/// the spool) and the recipient count.
 fn message_from_exim(spool_arg: &str) -> Result<(String, Vec<u8>, usize), String> {
-    let headers = sys::header_block().ok_or("not running inside Exim")?;
     let sender = sys::sender_address().unwrap_or_default();
     let rcount = sys::recipients_count().unwrap_or(1);
-    let id = sys::message_id().ok_or("no message id")?;
-    let spool = if spool_arg.is_empty() {
-        sys::expand(c"$spool_directory").ok_or("cannot expand $spool_directory")?
-    } else {
-        spool_arg.to_owned()
-    };
-    let body = spool::body_from_spool(Path::new(&spool), &id)
-        .map_err(|e| format!("cannot read the message body from the spool: {e}"))?;
-    let mut raw = headers;
+    let raw = raw_message(|| {
+        let id = sys::message_id().ok_or("no message id")?;
+        let spool = if spool_arg.is_empty() {
+            sys::expand(c"$spool_directory").ok_or("cannot expand $spool_directory")?
+        } else {
+            spool_arg.to_owned()
+        };
+        spool::body_from_spool(Path::new(&spool), &id)
+            .map_err(|e| format!("cannot read the message body from the spool: {e}"))
+    })?;
+    Ok((sender, raw, rcount))
+}
+
+/// The message as the gate reads it: the complete header block (walking
+/// `header_list`), a blank line, then the body `body` reads.
+fn raw_message(body: impl FnOnce() -> Result<Vec<u8>, String>) -> Result<Vec<u8>, String> {
+    let mut raw = sys::header_block().ok_or("not running inside Exim")?;
+    let body = body()?;
     raw.push(b'\n');
     raw.extend_from_slice(&body);
-    Ok((sender, raw, rcount))
+    Ok(raw)
 }
 
 fn version(_: &[String]) -> String {
@@ -280,7 +287,7 @@ fn version(_: &[String]) -> String {
 }
 
 fn selftest(_: &[String]) -> String {
-    let caught = boundary(false, || -> bool {
+    let caught = boundary(|| -> bool {
         panic!("mailman-gate selftest: a deliberate panic");
     });
     let message = take_panic_message().unwrap_or_default();

@@ -264,7 +264,7 @@ mod constructor {
         let Some(value) = std::env::var_os(super::PRELOAD_ENV) else {
             return;
         };
-        crate::ffi::boundary((), || {
+        crate::ffi::boundary(|| {
             let value = value.to_string_lossy();
             let mut args = Vec::new();
             if !argv.is_null() {

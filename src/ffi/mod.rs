@@ -168,10 +168,52 @@ fn payload_text(p: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Run `f`; a panic inside it returns `on_panic` instead (and its message
-/// is kept for [`take_panic_message`]). Every exported C function's body
-/// runs in here.
-pub fn boundary<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
+/// What an exported function returns when its body panicked, chosen by
+/// its return type (as rustls-ffi's `PanicOrDefault`): an error code says
+/// so, an answer is the neutral one, a pointer is NULL.
+pub trait PanicOrDefault {
+    fn value() -> Self;
+}
+
+impl PanicOrDefault for () {
+    fn value() {}
+}
+
+impl PanicOrDefault for bool {
+    fn value() -> bool {
+        false
+    }
+}
+
+/// A body that returns `Some` on success: `None` says it panicked.
+impl<T> PanicOrDefault for Option<T> {
+    fn value() -> Option<T> {
+        None
+    }
+}
+
+impl<T> PanicOrDefault for *const T {
+    fn value() -> *const T {
+        std::ptr::null()
+    }
+}
+
+impl<T> PanicOrDefault for *mut T {
+    fn value() -> *mut T {
+        std::ptr::null_mut()
+    }
+}
+
+impl PanicOrDefault for mg_result {
+    fn value() -> mg_result {
+        mg_result::Panic
+    }
+}
+
+/// Run `f`; a panic inside it returns [`PanicOrDefault::value`] of its
+/// type instead (and its message is kept for [`take_panic_message`]).
+/// Every exported C function's body runs in here.
+pub fn boundary<T: PanicOrDefault>(f: impl FnOnce() -> T) -> T {
     install_hook();
     DEPTH.with(|d| d.set(d.get() + 1));
     let r = catch_unwind(AssertUnwindSafe(f));
@@ -185,7 +227,7 @@ pub fn boundary<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
                     *m = Some(payload_text(&*payload));
                 }
             });
-            on_panic
+            T::value()
         }
     }
 }
@@ -250,12 +292,17 @@ mod tests {
 
     #[test]
     fn boundary_catches_and_keeps_the_message() {
-        let v = boundary(7, || -> i32 { panic!("boom {}", 42) });
-        assert_eq!(v, 7);
+        let v = boundary(|| -> Option<i32> { panic!("boom {}", 42) });
+        assert_eq!(v, None);
         let m = take_panic_message().unwrap();
         assert!(m.starts_with("boom 42"), "{m}");
         assert_eq!(take_panic_message(), None);
-        assert_eq!(boundary(0, || 5), 5);
+        assert_eq!(boundary(|| Some(5)), Some(5));
+        // The value follows from the return type.
+        assert_eq!(boundary(|| -> mg_result { panic!("x") }), mg_result::Panic);
+        assert!(boundary(|| -> *const u8 { panic!("x") }).is_null());
+        assert!(!boundary(|| -> bool { panic!("x") }));
+        let _ = take_panic_message();
     }
 
     #[test]

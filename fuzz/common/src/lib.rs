@@ -9,7 +9,6 @@ use std::sync::OnceLock;
 
 use mailman_gate::capi::*;
 use mailman_gate::cdb::Cdb;
-use mailman_gate::ffi::mg_result;
 use mailman_gate::gate::Gate;
 use mailman_gate::message::{getaddresses, Message, NormalForm};
 use mailman_gate::pickle::{self, Limits};
