@@ -29,7 +29,48 @@ use std::time::{Duration, Instant};
 use simple_dns::rdata::RData;
 use simple_dns::{Name, Packet, PacketFlag, Question, CLASS, QCLASS, QTYPE, RCODE, TYPE};
 
-use crate::site::DmarcSettings;
+/// Debian's copy of the public suffix list (package `publicsuffix`).
+pub const DEBIAN_PUBLIC_SUFFIX_LIST: &str = "/usr/share/publicsuffix/public_suffix_list.dat";
+
+/// How the gate looks up DMARC policies as Mailman's `IsDMARCProhibited`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DmarcSettings {
+    /// Look them up at all (else a list that needs one gets no verdict
+    /// from DNS: the post is undecided when only DNS could tell).
+    pub lookup: bool,
+    /// The DNS server asked; None: the first `nameserver` of
+    /// `/etc/resolv.conf`.
+    pub dns_server: Option<SocketAddr>,
+    /// The gate's own limit for one query, in seconds (an SMTP client is
+    /// waiting): no answer by then is undecided.
+    pub timeout: f64,
+    /// Mailman's `DMARC_RESOLVER_TIMEOUT` (seconds).
+    pub resolver_timeout: f64,
+    /// Mailman's `DMARC_RESOLVER_LIFETIME` (seconds).
+    pub resolver_lifetime: f64,
+    /// Mailman's `DMARC_ORGANIZATIONAL_DOMAIN_DATA_URL`: where Mailman
+    /// downloads the public suffix list; None or empty: it has none.
+    pub org_domain_data_url: Option<String>,
+    /// The local copy read for an `http(s)` URL (a `file://` URL is read
+    /// itself).
+    pub public_suffix_list: PathBuf,
+}
+
+impl Default for DmarcSettings {
+    fn default() -> Self {
+        DmarcSettings {
+            lookup: true,
+            dns_server: None,
+            timeout: 2.0,
+            resolver_timeout: 3.0,
+            resolver_lifetime: 5.0,
+            org_domain_data_url: Some(
+                "https://publicsuffix.org/list/public_suffix_list.dat".into(),
+            ),
+            public_suffix_list: PathBuf::from(DEBIAN_PUBLIC_SUFFIX_LIST),
+        }
+    }
+}
 
 /// What DNS says about a From address's domain.
 #[derive(Debug, Clone, PartialEq, Eq)]

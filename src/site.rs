@@ -43,6 +43,7 @@ use std::path::{Path, PathBuf};
 
 use std::os::unix::ffi::OsStrExt;
 
+pub use crate::dmarc::{DmarcSettings, DEBIAN_PUBLIC_SUFFIX_LIST};
 use crate::message::NormalForm;
 use crate::mmcfg::PyValue;
 pub use crate::settings::{MailmanSettings, SenderHeader};
@@ -60,8 +61,6 @@ pub const DEFAULT_SNAPSHOT_DIR: &str = "/var/lib/mailman-gate/snapshots";
 pub const DEBIAN_MAILMAN_CONFIG: &str = "/etc/mailman/mm_cfg.py";
 /// Mailman's site configuration on cPanel.
 pub const CPANEL_MAILMAN_CONFIG: &str = "/usr/local/cpanel/3rdparty/mailman/Mailman/mm_cfg.py";
-/// Debian's copy of the public suffix list (package `publicsuffix`).
-pub const DEBIAN_PUBLIC_SUFFIX_LIST: &str = "/usr/share/publicsuffix/public_suffix_list.dat";
 
 /// The settings that are Mailman's: (key here, name in `mm_cfg.py`).
 pub const MAILMAN_SETTINGS: [(&str, &str); 12] = [
@@ -126,46 +125,6 @@ impl std::fmt::Display for Origin {
             Origin::Default => f.write_str("default"),
             Origin::MmCfg { path, line } => write!(f, "{}:{line}", path.display()),
             Origin::Conf { path, line } => write!(f, "{path}:{line}"),
-        }
-    }
-}
-
-/// How the gate looks up DMARC policies as Mailman's `IsDMARCProhibited`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DmarcSettings {
-    /// Look them up at all (else a list that needs one gets no verdict
-    /// from DNS: the post is undecided when only DNS could tell).
-    pub lookup: bool,
-    /// The DNS server asked; None: the first `nameserver` of
-    /// `/etc/resolv.conf`.
-    pub dns_server: Option<SocketAddr>,
-    /// The gate's own limit for one query, in seconds (an SMTP client is
-    /// waiting): no answer by then is undecided.
-    pub timeout: f64,
-    /// Mailman's `DMARC_RESOLVER_TIMEOUT` (seconds).
-    pub resolver_timeout: f64,
-    /// Mailman's `DMARC_RESOLVER_LIFETIME` (seconds).
-    pub resolver_lifetime: f64,
-    /// Mailman's `DMARC_ORGANIZATIONAL_DOMAIN_DATA_URL`: where Mailman
-    /// downloads the public suffix list; None or empty: it has none.
-    pub org_domain_data_url: Option<String>,
-    /// The local copy read for an `http(s)` URL (a `file://` URL is read
-    /// itself).
-    pub public_suffix_list: PathBuf,
-}
-
-impl Default for DmarcSettings {
-    fn default() -> Self {
-        DmarcSettings {
-            lookup: true,
-            dns_server: None,
-            timeout: 2.0,
-            resolver_timeout: 3.0,
-            resolver_lifetime: 5.0,
-            org_domain_data_url: Some(
-                "https://publicsuffix.org/list/public_suffix_list.dat".into(),
-            ),
-            public_suffix_list: PathBuf::from(DEBIAN_PUBLIC_SUFFIX_LIST),
         }
     }
 }
