@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::address::Kind;
-use crate::decide::{decide_with_dmarc, Delivery, Verdict};
+use crate::decide::{decide, Delivery, Lookups, Verdict};
 use crate::dmarc::DmarcAnswer;
 use crate::i18n::Catalogs;
 use crate::message::Message;
@@ -89,15 +89,13 @@ impl Gate {
             envelope_sender,
             trace,
         };
-        let (mut verdict, needs) = decide_with_dmarc(
-            &loaded.policy,
-            &self.site.mailman,
-            &msg,
-            delivery,
-            &self.store,
-            &self.catalogs,
-            None,
-        );
+        let lookups = Lookups {
+            others: &self.store,
+            translations: &self.catalogs,
+            dmarc: None,
+        };
+        let (mut verdict, needs) =
+            decide(&loaded.policy, &self.site.mailman, &msg, delivery, lookups);
         // The DMARC policy in DNS decides: look it up (only now, for the one
         // address that needs it) and decide again with the answer.
         if let Some(email) = needs.filter(|_| self.site.dmarc.lookup) {
@@ -105,16 +103,11 @@ impl Gate {
                 result: crate::dmarc::lookup(&self.site.dmarc, &email),
                 email,
             };
-            verdict = decide_with_dmarc(
-                &loaded.policy,
-                &self.site.mailman,
-                &msg,
-                delivery,
-                &self.store,
-                &self.catalogs,
-                Some(&answer),
-            )
-            .0;
+            let lookups = Lookups {
+                dmarc: Some(&answer),
+                ..lookups
+            };
+            verdict = decide(&loaded.policy, &self.site.mailman, &msg, delivery, lookups).0;
         }
         if let crate::store::Source::ConfigPckLast { why } = &loaded.source {
             verdict

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 mod common;
 
 use mailman_gate::address::Kind;
-use mailman_gate::decide::{decide_with_dmarc, Action, Delivery, OtherLists, Verdict};
+use mailman_gate::decide::{decide, Action, Delivery, Lookups, OtherLists, Verdict};
 use mailman_gate::dmarc::{DmarcAnswer, Found};
 use mailman_gate::message::Message;
 use mailman_gate::policy::{HeaderFilterRule, ListPolicy, Member, Members, PyStr};
@@ -433,15 +433,12 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
     // it up and decide again. Cases without `dns` had Mailman's lookup
     // stubbed to "not prohibited".
     let run = |trace: bool| {
-        let (v, needs) = decide_with_dmarc(
-            &policy,
-            &site.mailman,
-            &msg,
-            delivery(trace),
-            &others,
-            &catalogs,
-            None,
-        );
+        let lookups = Lookups {
+            others: &others,
+            translations: &catalogs,
+            dmarc: None,
+        };
+        let (v, needs) = decide(&policy, &site.mailman, &msg, delivery(trace), lookups);
         let Some(email) = needs else { return v };
         let result = if dns {
             dns_server();
@@ -450,16 +447,11 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
             Ok(Found::NoRecord)
         };
         let answer = DmarcAnswer { email, result };
-        decide_with_dmarc(
-            &policy,
-            &site.mailman,
-            &msg,
-            delivery(trace),
-            &others,
-            &catalogs,
-            Some(&answer),
-        )
-        .0
+        let lookups = Lookups {
+            dmarc: Some(&answer),
+            ..lookups
+        };
+        decide(&policy, &site.mailman, &msg, delivery(trace), lookups).0
     };
     let traced = run(true);
     // Without the trace (the MTA's path) the answer is the same.

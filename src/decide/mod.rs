@@ -313,37 +313,31 @@ pub(crate) fn join_lines(s: &str) -> String {
     s.replace("\r\n", "").replace(['\r', '\n'], "")
 }
 
+/// What the decision consults beyond the list, the site's settings and
+/// the message, all looked up by the caller: no path and no I/O error in
+/// any of their signatures.
+#[derive(Clone, Copy)]
+pub struct Lookups<'a> {
+    /// Other lists' membership, for `@list` entries.
+    pub others: &'a dyn OtherLists,
+    /// Mailman's translations, for `_()`.
+    pub translations: &'a dyn Translations,
+    /// What DNS said about the From address's DMARC policy, if the caller
+    /// looked it up ([`crate::dmarc::lookup`]).
+    pub dmarc: Option<&'a crate::dmarc::DmarcAnswer>,
+}
+
 /// Decide what Mailman would do with `msg` sent to the list by `delivery`.
 ///
-/// Where the DMARC policy of the From domain in DNS would decide, the
-/// verdict is undecided: see [`decide_with_dmarc`].
-///
-/// Everything it reads is passed in, already read: the list's policy, the
-/// site's Mailman settings, the message; other lists' membership and the
-/// translations through lookups that cannot fail with an I/O error.
+/// Also returns the address whose DMARC policy in DNS would decide when
+/// `lookups.dmarc` does not answer for it (the verdict is then
+/// undecided): the caller looks it up and decides again with the answer.
 pub fn decide(
     policy: &ListPolicy,
     settings: &MailmanSettings,
     msg: &Message,
     delivery: Delivery<'_>,
-    others: &dyn OtherLists,
-    translations: &dyn Translations,
-) -> Verdict {
-    decide_with_dmarc(policy, settings, msg, delivery, others, translations, None).0
-}
-
-/// [`decide`] with the DMARC answer for the From address, if the caller
-/// looked it up. Also returns the address whose DMARC policy in DNS would
-/// decide when `dmarc` does not answer for it: the caller looks it up
-/// ([`crate::dmarc::lookup`]) and decides again with the answer.
-pub fn decide_with_dmarc(
-    policy: &ListPolicy,
-    settings: &MailmanSettings,
-    msg: &Message,
-    delivery: Delivery<'_>,
-    others: &dyn OtherLists,
-    translations: &dyn Translations,
-    dmarc: Option<&crate::dmarc::DmarcAnswer>,
+    lookups: Lookups<'_>,
 ) -> (Verdict, Option<String>) {
     let unixfrom = match delivery.envelope_sender {
         Some("") => Some("MAILER-DAEMON".to_owned()),
@@ -356,14 +350,14 @@ pub fn decide_with_dmarc(
         msg,
         kind: delivery.kind,
         unixfrom,
-        others,
-        translations,
+        others: lookups.others,
+        translations: lookups.translations,
         trace: Vec::new(),
         caveats: Vec::new(),
         approved: false,
         tracing: delivery.trace,
         parsed_addresses: Default::default(),
-        dmarc,
+        dmarc: lookups.dmarc,
         dmarc_needed: None,
         budget: crate::pyre::Budget::verdict(),
         lang: text::Lang::english(),

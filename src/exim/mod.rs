@@ -298,70 +298,44 @@ fn selftest(_: &[String]) -> String {
     }
 }
 
-/// RCPT ACL entry point.
-///
-/// # Safety
-/// Called by Exim's `${dlfunc}` with its documented arguments.
-#[no_mangle]
-pub unsafe extern "C" fn mailman_gate_rcpt(
-    y: *mut *mut u8,
-    argc: c_int,
-    argv: *const *const u8,
-) -> c_int {
-    dlfunc(y, argc, argv, "rcpt", rcpt)
+/// An exported `${dlfunc}` entry point running `body` through [`dlfunc`].
+macro_rules! dlfunc_entry {
+    ($(#[doc = $doc:literal])* $name:ident, $label:literal, $body:path) => {
+        $(#[doc = $doc])*
+        ///
+        /// # Safety
+        /// Called by Exim's `${dlfunc}` with its documented arguments.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(
+            y: *mut *mut u8,
+            argc: c_int,
+            argv: *const *const u8,
+        ) -> c_int {
+            dlfunc(y, argc, argv, $label, $body)
+        }
+    };
 }
 
-/// DATA ACL entry point.
-///
-/// # Safety
-/// Called by Exim's `${dlfunc}` with its documented arguments.
-#[no_mangle]
-pub unsafe extern "C" fn mailman_gate_data(
-    y: *mut *mut u8,
-    argc: c_int,
-    argv: *const *const u8,
-) -> c_int {
-    dlfunc(y, argc, argv, "data", data)
-}
-
-/// The library version.
-///
-/// # Safety
-/// Called by Exim's `${dlfunc}` with its documented arguments.
-#[no_mangle]
-pub unsafe extern "C" fn mailman_gate_version(
-    y: *mut *mut u8,
-    argc: c_int,
-    argv: *const *const u8,
-) -> c_int {
-    dlfunc(y, argc, argv, "version", version)
-}
-
-/// Warm start entry point, for `smtp_accept_max_per_host` (see [`warm`]).
-///
-/// # Safety
-/// Called by Exim's `${dlfunc}` with its documented arguments.
-#[no_mangle]
-pub unsafe extern "C" fn mailman_gate_daemon(
-    y: *mut *mut u8,
-    argc: c_int,
-    argv: *const *const u8,
-) -> c_int {
-    dlfunc(y, argc, argv, "daemon", warm::daemon)
-}
-
-/// Checks the panic boundary in the host process.
-///
-/// # Safety
-/// Called by Exim's `${dlfunc}` with its documented arguments.
-#[no_mangle]
-pub unsafe extern "C" fn mailman_gate_selftest(
-    y: *mut *mut u8,
-    argc: c_int,
-    argv: *const *const u8,
-) -> c_int {
-    dlfunc(y, argc, argv, "selftest", selftest)
-}
+dlfunc_entry!(
+    /// RCPT ACL entry point.
+    mailman_gate_rcpt, "rcpt", rcpt
+);
+dlfunc_entry!(
+    /// DATA ACL entry point.
+    mailman_gate_data, "data", data
+);
+dlfunc_entry!(
+    /// The library version.
+    mailman_gate_version, "version", version
+);
+dlfunc_entry!(
+    /// Warm start entry point, for `smtp_accept_max_per_host` (see [`warm`]).
+    mailman_gate_daemon, "daemon", warm::daemon
+);
+dlfunc_entry!(
+    /// Checks the panic boundary in the host process.
+    mailman_gate_selftest, "selftest", selftest
+);
 
 #[cfg(test)]
 mod tests {

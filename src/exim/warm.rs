@@ -39,7 +39,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::address::Kind;
-use crate::decide::{decide, Delivery, OtherLists};
+use crate::decide::{decide, Delivery, Lookups, OtherLists};
 use crate::gate::Gate;
 use crate::message::Message;
 use crate::store::{LoadedList, Store, Warmed};
@@ -142,8 +142,11 @@ fn prepare_patterns(gate: &Gate, list: &LoadedList) {
             envelope_sender: Some(SENDER),
             trace: false,
         },
-        &CachedOnly(&gate.store),
-        &gate.catalogs,
+        Lookups {
+            others: &CachedOnly(&gate.store),
+            translations: &gate.catalogs,
+            dmarc: None,
+        },
     );
 }
 

@@ -158,7 +158,8 @@ fn install_hook() {
     });
 }
 
-fn payload_text(p: &(dyn Any + Send)) -> String {
+/// A panic's message (`panic!` with a text gives a `&str` or a `String`).
+pub(crate) fn payload_text(p: &(dyn Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = p.downcast_ref::<String>() {

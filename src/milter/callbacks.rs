@@ -115,7 +115,7 @@ fn rcpt(shared: &Shared, cx: &mut Context<Session>, args: &[CString]) -> Status 
         Err(p) => {
             log(&format!(
                 "rcpt {addr}: internal error (accepting): {}",
-                panic_text(&p)
+                crate::ffi::payload_text(&*p)
             ));
             Status::Continue
         }
@@ -181,7 +181,7 @@ fn eom(shared: &Shared, cx: &mut EomContext<Session>) -> Status {
         Err(p) => {
             log(&format!(
                 "{id}end of message: internal error (accepting): {}",
-                panic_text(&p)
+                crate::ffi::payload_text(&*p)
             ));
             Status::Continue
         }
@@ -226,14 +226,4 @@ fn queue_id(m: &Macros) -> String {
 fn multi_thread() -> bool {
     tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
-}
-
-fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown".to_owned()
-    }
 }
