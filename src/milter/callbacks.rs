@@ -102,24 +102,31 @@ fn rcpt(shared: &Shared, cx: &mut Context<Session>, args: &[CString]) -> Status 
         return Status::Continue;
     };
     let addr = text(a);
-    let r = catch_unwind(AssertUnwindSafe(|| {
+    match guarded(&format!("rcpt {addr}"), || {
         s.tx.rcpt(&shared.gate, &shared.settings, &addr)
-    }));
-    match r {
-        Ok((reply, line)) => {
-            if let Some(line) = line {
-                log(&line);
-            }
-            status(&mut cx.reply, &reply)
-        }
-        Err(p) => {
-            log(&format!(
-                "rcpt {addr}: internal error (accepting): {}",
-                crate::ffi::payload_text(&*p)
-            ));
-            Status::Continue
-        }
+    }) {
+        Some((reply, line)) => logged_status(&mut cx.reply, &reply, line),
+        None => Status::Continue,
     }
+}
+
+/// Run `f`; a panic inside it is one log line (`what`: internal error)
+/// and `None`: the caller accepts.
+fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|p| {
+            let why = crate::ffi::payload_text(&*p);
+            log(&format!("{what}: internal error (accepting): {why}"));
+        })
+        .ok()
+}
+
+/// The reply for a decision, after its log line if it has one.
+fn logged_status(out: &mut SmtpReply, reply: &Reply, line: Option<String>) -> Status {
+    if let Some(line) = line {
+        log(&line);
+    }
+    status(out, reply)
 }
 
 /// At DATA: a message without a list recipient is none of our business.
@@ -162,29 +169,20 @@ fn eom(shared: &Shared, cx: &mut EomContext<Session>) -> Status {
         return Status::Continue;
     };
     let size = s.tx.message().len();
-    let mut judge = || catch_unwind(AssertUnwindSafe(|| s.tx.end_of_message(&shared.gate)));
+    let id = queue_id(&cx.macros);
+    let what = format!("{id}end of message");
+    let mut judge = || guarded(&what, || s.tx.end_of_message(&shared.gate));
     let r = if size >= BLOCKING_SIZE && multi_thread() {
         tokio::task::block_in_place(judge)
     } else {
         judge()
     };
     s.tx.reset();
-    let id = queue_id(&cx.macros);
     match r {
-        Ok(None) => Status::Continue,
-        Ok(Some((reply, line))) => {
-            if let Some(line) = line {
-                log(&format!("{id}{line}"));
-            }
-            status(&mut cx.reply, &reply)
+        Some(Some((reply, line))) => {
+            logged_status(&mut cx.reply, &reply, line.map(|l| format!("{id}{l}")))
         }
-        Err(p) => {
-            log(&format!(
-                "{id}end of message: internal error (accepting): {}",
-                crate::ffi::payload_text(&*p)
-            ));
-            Status::Continue
-        }
+        Some(None) | None => Status::Continue,
     }
 }
 
