@@ -1,5 +1,7 @@
-//! Site settings: what Mailman keeps in `mm_cfg.py`, where the lists are,
-//! and what the MTA should answer for each verdict.
+//! Site settings, in three parts for three readers: what Mailman keeps in
+//! `mm_cfg.py` that the decision reads ([`MailmanSettings`]), where the
+//! lists are ([`ListsLocation`], for the store) and what the MTA should
+//! answer for each verdict ([`AnswerPolicy`], for [`crate::answer`]).
 //!
 //! Mailman's own settings are read from its `mm_cfg.py` (the
 //! `mailman_config` setting; Debian's `/etc/mailman/mm_cfg.py` by default,
