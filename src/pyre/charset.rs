@@ -109,6 +109,20 @@ impl CharModel {
             fixes: ignorecase && unicode,
         }
     }
+    /// The model as three bits (unicode, ignorecase, fixes), for a
+    /// prepared program.
+    pub(super) fn bits(&self) -> u8 {
+        self.unicode as u8 | (self.ignorecase as u8) << 1 | (self.fixes as u8) << 2
+    }
+    /// The model [`CharModel::bits`] describes; None for bits no model has.
+    pub(super) fn from_bits(bits: u8) -> Option<CharModel> {
+        let m = CharModel {
+            unicode: bits & 1 != 0,
+            ignorecase: bits & 2 != 0,
+            fixes: bits & 4 != 0,
+        };
+        (bits < 8 && m.fixes == (m.ignorecase && m.unicode)).then_some(m)
+    }
     pub(super) fn pairs(&self) -> &'static [(u32, u32)] {
         if self.unicode {
             tables::UNI_LOWER
@@ -323,6 +337,19 @@ impl Class {
         }
         c.ascii = ascii;
         c
+    }
+    /// The parts a prepared program stores: the ASCII bitmap is derived.
+    pub(super) fn parts(&self) -> (bool, &CharSet, &[Cat], bool) {
+        (self.negate, &self.chars, &self.cats, self.unicode)
+    }
+    /// A class from [`Class::parts`].
+    pub(super) fn from_parts(negate: bool, chars: CharSet, cats: Vec<Cat>, unicode: bool) -> Class {
+        let model = CharModel {
+            unicode,
+            ignorecase: false,
+            fixes: false,
+        };
+        Class::new(&model, negate, chars, cats)
     }
     fn slow_contains(&self, model: &CharModel, c: u32) -> bool {
         let hit = self.chars.contains(c)

@@ -53,6 +53,7 @@ pub mod charset;
 pub mod compile;
 pub mod matcher;
 pub mod parse;
+pub mod prepared;
 pub mod simple;
 #[allow(clippy::unreadable_literal)]
 mod tables;
@@ -249,6 +250,25 @@ impl PyRegex {
         Ok(PyRegex {
             inner: Arc::new(inner),
         })
+    }
+
+    /// The compiled pattern as bytes ([`prepared`]), for a snapshot.
+    pub fn to_prepared(&self) -> Vec<u8> {
+        prepared::encode(&self.inner)
+    }
+
+    /// A pattern from [`PyRegex::to_prepared`]'s bytes, checked so that
+    /// no bytes can make the matcher index out of bounds; None if they
+    /// are not one well-formed pattern of this version (compile from the
+    /// source instead).
+    pub fn from_prepared(bytes: &[u8]) -> Option<PyRegex> {
+        prepared::decode(bytes).map(|c| PyRegex { inner: Arc::new(c) })
+    }
+
+    /// Whether two patterns are the same compiled program (what a
+    /// prepared pattern is checked against in tests).
+    pub fn same_program(&self, other: &PyRegex) -> bool {
+        format!("{:?}", self.inner) == format!("{:?}", other.inner)
     }
 
     /// Bytes the compiled pattern holds (for cache accounting).

@@ -105,7 +105,60 @@ impl Simple {
         if sets.len() > 62 {
             return None;
         }
+        Simple::from_parts(
+            sets,
+            many,
+            start,
+            end,
+            p.flags & FLAG_M != 0,
+            model.ignorecase.then_some(*model),
+        )
+    }
+
+    /// What [`Simple::from_parts`] takes back: the item sets, the `x*`
+    /// items, the anchors, multiline, the folding model.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn parts(
+        &self,
+    ) -> (
+        &[CharSet],
+        u64,
+        Option<At>,
+        Option<At>,
+        bool,
+        Option<CharModel>,
+    ) {
+        (
+            &self.sets,
+            self.many,
+            self.start,
+            self.end,
+            self.multiline,
+            self.fold,
+        )
+    }
+
+    /// The matcher of these items; None past 62 items or with `x*` bits
+    /// beyond them (the masks are derived here, so that a prepared
+    /// pattern needs only these parts).
+    pub(super) fn from_parts(
+        sets: Vec<CharSet>,
+        many: u64,
+        start: Option<At>,
+        end: Option<At>,
+        multiline: bool,
+        fold: Option<CharModel>,
+    ) -> Option<Simple> {
+        if sets.len() > 62 {
+            return None;
+        }
         let all = (1u64 << sets.len()) - 1;
+        if many & !all != 0
+            || !matches!(start, None | Some(At::Beginning | At::BeginningString))
+            || !matches!(end, None | Some(At::End | At::EndString))
+        {
+            return None;
+        }
         let mut ascii = Box::new([0u64; 256]);
         for (i, set) in sets.iter().enumerate() {
             for &(lo, hi) in &set.0 {
@@ -122,8 +175,8 @@ impl Simple {
             ascii,
             start,
             end,
-            multiline: p.flags & FLAG_M != 0,
-            fold: model.ignorecase.then_some(*model),
+            multiline,
+            fold,
         })
     }
 
