@@ -105,6 +105,90 @@ pub fn compile(pattern: &str, flags: Flags, budget: &Budget) -> Result<Arc<PyReg
     compiled.map_err(Unusable::of)
 }
 
+/// Put a compiled pattern into the cache, as if [`compile`] had compiled
+/// it, unless the cache holds it already or is full. `make` is called
+/// only when the pattern is missing (a prepared pattern is read only when
+/// it saves a compile); None from it leaves the pattern to [`compile`].
+pub fn preload(
+    pattern: &str,
+    flags: Flags,
+    make: impl FnOnce() -> Option<Result<PyRegex, CompileError>>,
+) {
+    let table = &CACHE[flag_bits(flags)];
+    if table.read().contains_key(pattern) {
+        return;
+    }
+    let Some(compiled) = make() else { return };
+    let compiled = compiled.map(Arc::new);
+    let bytes = pattern.len()
+        + 64
+        + match &compiled {
+            Ok(re) => re.heap_bytes(),
+            Err(e) => e.reason().len(),
+        };
+    let mut cache = table.write();
+    let held = CACHED_BYTES.load(std::sync::atomic::Ordering::Relaxed);
+    if cache.len() < CACHE_LIMIT
+        && held.saturating_add(bytes) <= CACHE_BYTES
+        && !cache.contains_key(pattern)
+    {
+        CACHED_BYTES.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        cache.insert(pattern.to_owned(), compiled);
+    }
+}
+
+/// Every pattern a verdict on `policy` may compile, with its flags, as
+/// the handlers pass them to [`compile`]: the `^` entries of the four
+/// non-member lists, `acceptable_aliases`, the `bounce_matching_headers`
+/// regexes and `header_filter_rules` (prepared for Mailman's default
+/// `NORMALIZE_FORM`; a site with another form compiles those at first
+/// use). The site's `KNOWN_SPAMMERS` are not the list's.
+pub fn list_patterns(policy: &crate::policy::ListPolicy) -> Vec<(String, Flags)> {
+    let mut out: Vec<(String, Flags)> = Vec::new();
+    for list in [
+        &policy.accept_these_nonmembers,
+        &policy.hold_these_nonmembers,
+        &policy.reject_these_nonmembers,
+        &policy.discard_these_nonmembers,
+    ] {
+        for e in list.iter().filter(|e| e.starts_with('^')) {
+            out.push((e.clone(), IGNORECASE));
+        }
+    }
+    for alias in policy.acceptable_aliases.lines() {
+        let alias = alias.trim();
+        if !alias.is_empty() {
+            out.push((alias.to_owned(), IGNORECASE));
+        }
+    }
+    for line in policy.bounce_matching_headers.split('\n') {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some((_, value)) = line.split_once(':') {
+            out.push((value.trim_start().to_owned(), IGNORECASE));
+        }
+    }
+    if let Some(charset) = super::spam::list_charset(&policy.preferred_language) {
+        let flags = Flags {
+            ignorecase: true,
+            multiline: true,
+            unicode: true,
+        };
+        // Rules whose action is defer (0) are never searched.
+        for rule in policy.header_filter_rules.iter().filter(|r| r.action != 0) {
+            let form = crate::message::NormalForm::default();
+            for p in super::spam::prepared_patterns(&rule.patterns, charset, form).iter() {
+                out.push((p.clone(), flags));
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.0, flag_bits(a.1)).cmp(&(&b.0, flag_bits(b.1))));
+    out.dedup();
+    out
+}
+
 /// Bytes the pattern caches hold.
 pub fn cached_bytes() -> usize {
     CACHED_BYTES.load(std::sync::atomic::Ordering::Relaxed)

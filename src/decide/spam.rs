@@ -202,7 +202,7 @@ fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
 
 /// The list's charset, from its preferred language (Mailman's
 /// LC_DESCRIPTIONS); Mailman fails on a language it does not know.
-fn list_charset(language: &str) -> Option<&'static str> {
+pub(super) fn list_charset(language: &str) -> Option<&'static str> {
     crate::i18n::charset(language)
 }
 
@@ -259,7 +259,7 @@ fn decode_str(b: &[u8], charset: &str) -> Option<String> {
 /// without comments and blank lines, a `str` decoded with the list's
 /// charset and its `&#nnn;`/`\\uXXXX` escapes resolved, normalised.
 /// Remembered: the same rules come back with every post.
-fn prepared_patterns(
+pub(super) fn prepared_patterns(
     patterns: &PyStr,
     charset: &'static str,
     form: crate::message::NormalForm,

@@ -31,7 +31,10 @@
 //!
 //! 2. `\0policy`: every [`ListPolicy`] field but the members, in the
 //!    versioned encoding described in [`codec`].
-//! 3. One record per member, sorted: key `m:` + the address exactly as the
+//! 3. `\0patterns` (optional, since this format version reads without
+//!    it): the list's patterns compiled, see [`patterns`]; versioned on
+//!    its own, and ignored by a reader of another version.
+//! 4. One record per member, sorted: key `m:` + the address exactly as the
 //!    policy's member map holds it (Mailman stores them lower-cased), value
 //!    5 bytes: `user_options` (u32) and 1 for a digest member, else 0.
 //!
@@ -55,6 +58,7 @@
 
 pub mod codec;
 mod crc32;
+pub mod patterns;
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -207,10 +211,16 @@ pub fn encode_snapshot(policy: &ListPolicy, source: Option<FileId>) -> io::Resul
     }
     let members = policy.members.entries();
     let policy_rec = codec::encode_policy(policy).map_err(invalid)?;
+    let patterns_rec = patterns::encode_patterns(policy);
     let member_bytes: usize = members.iter().map(|(a, _)| a.len() + 15).sum();
     let mut w = CdbWriter::with_capacity(
-        META_LEN + name.len() + policy_rec.len() + member_bytes + 32,
-        members.len() + 2,
+        META_LEN
+            + name.len()
+            + policy_rec.len()
+            + patterns_rec.as_ref().map_or(0, |r| r.len() + 17)
+            + member_bytes
+            + 32,
+        members.len() + 3,
     );
 
     let mut meta = Vec::with_capacity(META_LEN);
@@ -240,6 +250,9 @@ pub fn encode_snapshot(policy: &ListPolicy, source: Option<FileId>) -> io::Resul
 
     let meta_at = w.add(META_KEY, &meta)?;
     w.add(POLICY_KEY, &policy_rec)?;
+    if let Some(rec) = &patterns_rec {
+        w.add(patterns::PATTERNS_KEY, rec)?;
+    }
     let mut value = [0u8; MEMBER_VALUE_LEN];
     let mut key = Vec::with_capacity(64);
     for (address, m) in &members {
@@ -528,6 +541,11 @@ pub fn open_snapshot_with(path: &Path, verify: Verify) -> Result<Snapshot, Snaps
     }
     let cdb = CdbFile::open(file, len)?;
     let (policy, source, records) = check(&cdb, verify)?;
+    // The list's compiled patterns, into this process's pattern cache;
+    // a record that cannot be read only means compiling them at first use.
+    if let Ok(Some(rec)) = cdb.find_concat(patterns::PATTERNS_KEY, b"", 4096) {
+        let _ = patterns::load_patterns(&rec);
+    }
     let members = Arc::new(SnapshotMembers {
         cdb,
         records,
