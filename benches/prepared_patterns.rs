@@ -88,7 +88,10 @@ fn main() {
         .unwrap_or(200usize)
         .max(1);
     println!("{rounds} rounds; µs per round (min / median)\n");
-    for (name, set) in [("typical list (10 patterns)", typical()), ("pyre corpus", corpus())] {
+    for (name, set) in [
+        ("typical list (10 patterns)", typical()),
+        ("pyre corpus", corpus()),
+    ] {
         let prepared: Vec<Vec<u8>> = set
             .iter()
             .map(|(p, f)| PyRegex::compile(p, *f).expect("compiles").to_prepared())

@@ -8,7 +8,11 @@ use parking_lot::RwLock;
 
 use crate::pyre::{Budget, CompileError, Flags, MatchError, PyRegex};
 
-type Compiled = Result<Arc<PyRegex>, CompileError>;
+/// A cached pattern: programs in the cache are never freed (the cache only
+/// grows, up to [`CACHE_BYTES`]), so it hands out plain references, and a
+/// lookup writes no reference count: a process forked from a warm daemon
+/// then reads the inherited programs without copying their pages.
+type Cached = Result<&'static PyRegex, CompileError>;
 
 /// Entries past this many are not cached (a hostile list cannot grow the
 /// cache without bound); they are compiled at each use instead.
@@ -18,30 +22,26 @@ const CACHE_LIMIT: usize = 10_000;
 /// patterns are compiled at each use (and paid for from the budget).
 pub const CACHE_BYTES: usize = 16 << 20;
 
-/// FNV-1a: patterns are short, and the cache is looked up several times
-/// per verdict; SipHash's resistance to chosen keys is not needed for
-/// keys that come from the list's own settings.
-#[derive(Default)]
-struct Fnv(u64);
+/// Keys come from the list's own settings, so a fast hash without
+/// resistance to chosen keys will do (foldhash, fixed seed).
+type Table = HashMap<String, Cached, foldhash::fast::FixedState>;
 
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = h;
-    }
+/// A compiled pattern: from the cache, or compiled for this use only.
+#[derive(Debug, Clone)]
+pub enum Regex {
+    Cached(&'static PyRegex),
+    Owned(Arc<PyRegex>),
 }
 
-type Table = HashMap<String, Compiled, std::hash::BuildHasherDefault<Fnv>>;
+impl std::ops::Deref for Regex {
+    type Target = PyRegex;
+    fn deref(&self) -> &PyRegex {
+        match self {
+            Regex::Cached(r) => r,
+            Regex::Owned(r) => r,
+        }
+    }
+}
 
 /// One table per combination of flags, keyed by the pattern itself so a
 /// lookup needs no allocation.
@@ -53,6 +53,32 @@ static CACHED_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicU
 
 fn flag_bits(f: Flags) -> usize {
     f.ignorecase as usize | (f.multiline as usize) << 1 | (f.unicode as usize) << 2
+}
+
+/// Insert into `cache` if there is room: the program is then kept for the
+/// life of the process. Returns the pattern as the caller should use it.
+fn remember(
+    cache: &mut Table,
+    pattern: &str,
+    compiled: Result<PyRegex, CompileError>,
+) -> Result<Regex, CompileError> {
+    let bytes = pattern.len()
+        + 64
+        + match &compiled {
+            Ok(re) => re.heap_bytes(),
+            Err(e) => e.reason().len(),
+        };
+    let held = CACHED_BYTES.load(std::sync::atomic::Ordering::Relaxed);
+    if cache.len() >= CACHE_LIMIT
+        || held.saturating_add(bytes) > CACHE_BYTES
+        || cache.contains_key(pattern)
+    {
+        return compiled.map(|re| Regex::Owned(Arc::new(re)));
+    }
+    CACHED_BYTES.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+    let kept: Cached = compiled.map(|re| &*Box::leak(Box::new(re)));
+    cache.insert(pattern.to_owned(), kept.clone());
+    kept.map(Regex::Cached)
 }
 
 /// Why a pattern could not be used.
@@ -76,7 +102,7 @@ impl Unusable {
 
 /// `re.compile(pattern, flags)`, remembered; a compilation the cache
 /// does not hold is paid for from `budget`.
-pub fn compile(pattern: &str, flags: Flags, budget: &Budget) -> Result<Arc<PyRegex>, Unusable> {
+pub fn compile(pattern: &str, flags: Flags, budget: &Budget) -> Result<Regex, Unusable> {
     let table = &CACHE[flag_bits(flags)];
     // A lookup hashes the pattern: paid for too, so that a list of
     // millions of entries cannot loop for free.
@@ -84,25 +110,13 @@ pub fn compile(pattern: &str, flags: Flags, budget: &Budget) -> Result<Arc<PyReg
         return Err(Unusable::Undecided(MatchError::Budget.to_string()));
     }
     if let Some(hit) = table.read().get(pattern) {
-        return hit.clone().map_err(Unusable::of);
+        return hit.clone().map(Regex::Cached).map_err(Unusable::of);
     }
-    let compiled = PyRegex::compile_in(pattern, flags, budget).map(Arc::new);
+    let compiled = PyRegex::compile_in(pattern, flags, budget);
     if compiled.as_ref().err() == Some(&CompileError::Budget) {
         return Err(Unusable::Undecided(MatchError::Budget.to_string()));
     }
-    let bytes = pattern.len()
-        + 64
-        + match &compiled {
-            Ok(re) => re.heap_bytes(),
-            Err(e) => e.reason().len(),
-        };
-    let mut cache = table.write();
-    let held = CACHED_BYTES.load(std::sync::atomic::Ordering::Relaxed);
-    if cache.len() < CACHE_LIMIT && held.saturating_add(bytes) <= CACHE_BYTES {
-        CACHED_BYTES.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
-        cache.insert(pattern.to_owned(), compiled.clone());
-    }
-    compiled.map_err(Unusable::of)
+    remember(&mut table.write(), pattern, compiled).map_err(Unusable::of)
 }
 
 /// Put a compiled pattern into the cache, as if [`compile`] had compiled
@@ -118,22 +132,8 @@ pub fn preload(
     if table.read().contains_key(pattern) {
         return;
     }
-    let Some(compiled) = make() else { return };
-    let compiled = compiled.map(Arc::new);
-    let bytes = pattern.len()
-        + 64
-        + match &compiled {
-            Ok(re) => re.heap_bytes(),
-            Err(e) => e.reason().len(),
-        };
-    let mut cache = table.write();
-    let held = CACHED_BYTES.load(std::sync::atomic::Ordering::Relaxed);
-    if cache.len() < CACHE_LIMIT
-        && held.saturating_add(bytes) <= CACHE_BYTES
-        && !cache.contains_key(pattern)
-    {
-        CACHED_BYTES.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
-        cache.insert(pattern.to_owned(), compiled);
+    if let Some(compiled) = make() {
+        let _ = remember(&mut table.write(), pattern, compiled);
     }
 }
 
