@@ -19,7 +19,7 @@
 //!   builds the cache for others to inherit (the MTA's daemon before it
 //!   forks).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -200,6 +200,38 @@ thread_local! {
     static ROUND: Cell<(u64, Option<Instant>)> = const { Cell::new((0, None)) };
     /// The last round number this thread used (0: none yet).
     static LAST_ROUND: Cell<u64> = const { Cell::new(0) };
+    /// The lists revalidated in this thread's round, by the address of
+    /// their loaded state: kept here rather than in the shared cache, so
+    /// that a round writes no page a process inherited from a warm daemon.
+    static VALIDATED: RefCell<(u64, Vec<usize>)> = const { RefCell::new((0, Vec::new())) };
+}
+
+/// Whether `list` was revalidated (or loaded) in `round` by this thread.
+fn validated(round: u64, list: &Arc<LoadedList>) -> bool {
+    let key = Arc::as_ptr(list) as usize;
+    VALIDATED.with(|v| {
+        let v = v.borrow();
+        v.0 == round && v.1.contains(&key)
+    })
+}
+
+/// Record that `list` is current in `round` (a few lists per round: a
+/// linear search is all it needs).
+fn mark_validated(round: u64, list: &Arc<LoadedList>) {
+    if round == 0 {
+        return;
+    }
+    let key = Arc::as_ptr(list) as usize;
+    VALIDATED.with(|v| {
+        let mut v = v.borrow_mut();
+        if v.0 != round {
+            v.0 = round;
+            v.1.clear();
+        }
+        if !v.1.contains(&key) && v.1.len() < 64 {
+            v.1.push(key);
+        }
+    });
 }
 
 /// Begin a round on this thread: until [`end_round`] (or for at most one
@@ -235,18 +267,26 @@ fn current_round() -> u64 {
 /// A cache entry.
 struct Cached {
     list: Arc<LoadedList>,
-    /// The round in which it was last revalidated.
-    round: AtomicU64,
+    /// The files a revalidation looks at, built once at load rather than
+    /// on each lookup.
+    paths: ListPaths,
     /// Whether the list has an `extend.py`, looked at once per loaded
     /// generation.
     extend_py: OnceLock<bool>,
 }
 
+/// Where list `name`'s files are.
+struct ListPaths {
+    config_pck: PathBuf,
+    snapshot: Option<PathBuf>,
+}
+
 impl Cached {
-    fn new(list: Arc<LoadedList>, round: u64) -> Cached {
+    fn new(list: Arc<LoadedList>, paths: ListPaths, round: u64) -> Cached {
+        mark_validated(round, &list);
         Cached {
             list,
-            round: AtomicU64::new(round),
+            paths,
             extend_py: OnceLock::new(),
         }
     }
@@ -286,7 +326,7 @@ pub struct Store {
     layout: Layout,
     names: NameRule,
     limits: Limits,
-    cache: RwLock<HashMap<String, Cached>>,
+    cache: RwLock<HashMap<String, Cached, foldhash::fast::FixedState>>,
 }
 
 impl Store {
@@ -297,7 +337,7 @@ impl Store {
             layout,
             names,
             limits: Limits::default(),
-            cache: RwLock::new(HashMap::new()),
+            cache: RwLock::new(HashMap::default()),
         }
     }
 
@@ -356,14 +396,9 @@ impl Store {
         let round = current_round();
         if round != 0 {
             if let Some(hit) = self.cache.read().get(name) {
-                if hit.round.load(Ordering::Relaxed) == round {
+                if validated(round, &hit.list) || hit.current(&identities_at(&hit.paths)) {
+                    mark_validated(round, &hit.list);
                     return Ok(true);
-                }
-                if let Ok(dir) = self.list_dir(name) {
-                    if hit.current(&self.identities(name, &dir)) {
-                        hit.round.store(round, Ordering::Relaxed);
-                        return Ok(true);
-                    }
                 }
             }
         }
@@ -418,46 +453,36 @@ impl Store {
     /// snapshot is the list.
     pub fn load(&self, name: &str) -> Result<Arc<LoadedList>, StoreError> {
         let round = current_round();
-        if round != 0 {
-            if let Some(hit) = self.cache.read().get(name) {
-                if hit.round.load(Ordering::Relaxed) == round {
-                    return Ok(hit.list.clone());
-                }
-            }
-        }
-        let dir = self.list_dir(name)?;
-        let now = self.identities(name, &dir);
+        // A cached list: one stat of the paths kept with it (none again
+        // in the same round), no path built.
         if let Some(hit) = self.cache.read().get(name) {
-            if hit.current(&now) {
-                hit.round.store(round, Ordering::Relaxed);
+            if (round != 0 && validated(round, &hit.list))
+                || hit.current(&identities_at(&hit.paths))
+            {
+                mark_validated(round, &hit.list);
                 return Ok(hit.list.clone());
             }
         }
-        let loaded = match self.snapshot_path(name) {
-            Some(p) => self.read_with_snapshot(name, &dir, &p, now.pck)?,
+        let dir = self.list_dir(name)?;
+        let paths = self.paths(name, &dir);
+        let now = identities_at(&paths);
+        let loaded = match &paths.snapshot {
+            Some(p) => self.read_with_snapshot(name, &dir, p, now.pck)?,
             None => self.read_list(name, &dir)?,
         };
         let loaded = Arc::new(loaded);
         self.cache
             .write()
-            .insert(name.to_owned(), Cached::new(loaded.clone(), round));
+            .insert(name.to_owned(), Cached::new(loaded.clone(), paths, round));
         Ok(loaded)
     }
 
-    /// The identities of list `name`'s `config.pck` and, when there is
-    /// none, of its snapshot: one `stat`, two without `config.pck`.
-    fn identities(&self, name: &str, dir: &Path) -> Identities {
-        let pck = std::fs::metadata(dir.join("config.pck"))
-            .ok()
-            .map(|m| FileId::of(&m));
-        let snapshot = match pck {
-            None => self
-                .snapshot_path(name)
-                .and_then(|p| std::fs::metadata(p).ok())
-                .map(|m| FileId::of(&m)),
-            Some(_) => None,
-        };
-        Identities { pck, snapshot }
+    /// The files of list `name` (in `dir`) a revalidation looks at.
+    fn paths(&self, name: &str, dir: &Path) -> ListPaths {
+        ListPaths {
+            config_pck: dir.join("config.pck"),
+            snapshot: self.snapshot_path(name),
+        }
     }
 
     /// Load list `name` into the cache from its snapshot if that snapshot
@@ -473,7 +498,8 @@ impl Store {
         let Some(snap_path) = self.snapshot_path(name) else {
             return Warmed::Skipped("no snapshot directory");
         };
-        let now = self.identities(name, &dir);
+        let paths = self.paths(name, &dir);
+        let now = identities_at(&paths);
         if self.cache.read().get(name).is_some_and(|h| h.current(&now)) {
             return Warmed::Current;
         }
@@ -493,7 +519,7 @@ impl Store {
         });
         self.cache
             .write()
-            .insert(name.to_owned(), Cached::new(loaded, 0));
+            .insert(name.to_owned(), Cached::new(loaded, paths, 0));
         Warmed::Loaded
     }
 
@@ -635,6 +661,19 @@ impl Store {
         let parsed = pickle::parse(data, &self.limits).map_err(|e| e.to_string())?;
         ListPolicy::from_pickle(name, &parsed).map_err(|e| e.to_string())
     }
+}
+
+/// The identities of a list's `config.pck` and, when there is none, of
+/// its snapshot: one `stat`, two without `config.pck`.
+fn identities_at(paths: &ListPaths) -> Identities {
+    let pck = std::fs::metadata(&paths.config_pck)
+        .ok()
+        .map(|m| FileId::of(&m));
+    let snapshot = match (&pck, &paths.snapshot) {
+        (None, Some(p)) => std::fs::metadata(p).ok().map(|m| FileId::of(&m)),
+        _ => None,
+    };
+    Identities { pck, snapshot }
 }
 
 /// Read a whole file through one descriptor; its identity comes from that
