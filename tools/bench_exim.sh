@@ -20,7 +20,12 @@
 # concurrent connections, ROUNDS (default 3) rounds, each running the
 # daemons one after the other, CONFIGS (default "nogate gate warm"; also
 # "aclonly", see below), PORT (default 25590), KEEP=1 keeps the temporary
-# directory. Only 127.0.0.1 is listened on.
+# directory, PROFILE (default dist) the cargo profile of the library.
+# BASE_LIB=/path/to/libmailman_gate.so (another build, e.g. of the commit
+# before a change) adds the configurations "gatebase" and "warmbase" (the
+# same recipes with that library) and runs the calls table for both
+# libraries alternately, CALL_PAIRS (default 3) times: paired runs of a
+# baseline and a change. Only 127.0.0.1 is listened on.
 #
 # CPU per connection: the receiving processes are the daemon's children;
 # the kernel adds a child's CPU time to its parent's cutime/cstime
@@ -45,12 +50,14 @@ CONC=${CONC:-8}
 ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-25590}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+PROFILE=${PROFILE:-dist}
+CALL_PAIRS=${CALL_PAIRS:-3}
 
 [ "$(id -u)" = 0 ] || { echo "bench_exim.sh: run as root" >&2; exit 2; }
 [ -x "$EXIM" ] || { echo "bench_exim.sh: $EXIM missing" >&2; exit 2; }
 
 # The library as the README installs it (profile dist), the tool as built.
-(cd "$ROOT" && cargo build --quiet --profile dist --lib && cargo build --quiet --release --bin mailman-gate)
+(cd "$ROOT" && cargo build --quiet --profile "$PROFILE" --lib && cargo build --quiet --release --bin mailman-gate)
 
 D=$(mktemp -d /tmp/mailman-gate-eximbench.XXXXXX)
 DAEMON_PID=
@@ -61,7 +68,8 @@ cleanup() {
 trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
 
 mkdir -p "$D/mailman/lists/biglist" "$D/snapshots" "$D/log" "$D/out"
-cp "$TARGET/dist/libmailman_gate.so" "$D/libmailman_gate.so"
+cp "$TARGET/$PROFILE/libmailman_gate.so" "$D/libmailman_gate.so"
+if [ -n "${BASE_LIB:-}" ]; then cp "$BASE_LIB" "$D/libbase.so"; fi
 python3 "$ROOT/tools/py2pickle.py" synth --members 100000 \
     -o "$D/mailman/lists/biglist/config.pck" >/dev/null
 printf 'lists_dir = %s\n' "$D/mailman/lists" > "$D/gate-pck.conf"
@@ -116,6 +124,13 @@ if grep -q 'dlfunc{' "$D/exim-aclonly.conf"; then
     echo "bench_exim.sh: aclonly still calls the library" >&2; exit 1
 fi
 exim_conf "$D/gate-pck.conf" "$D/spool-pck" > "$D/exim-gate-pck.conf"
+if [ -n "${BASE_LIB:-}" ]; then
+    for c in gate warm; do
+        sed -e "s|$D/libmailman_gate.so|$D/libbase.so|g" -e "s|spool-$c|spool-${c}base|" \
+            "$D/exim-$c.conf" > "$D/exim-${c}base.conf"
+        mkdir -p "$D/spool-${c}base" && chown Debian-exim:Debian-exim "$D/spool-${c}base"
+    done
+fi
 exim_conf "$D/gate-snapshot.conf" "$D/spool-nogate" \
     | sed -e '/^  # >>> mailman-gate /,/^  # <<< mailman-gate /d' \
     > "$D/exim-nogate.conf"
@@ -185,8 +200,18 @@ echo "the RCPT and DATA calls in a new connection's process, member post, withou
 echo "with warm start (benches/exim_calls.c stands in for Exim's daemon):"
 cc -O2 -rdynamic -o "$D/exim_calls" "$ROOT/benches/exim_calls.c" -ldl
 mkdir -p "$D/calls-spool"
-"$D/exim_calls" 400 "$D/libmailman_gate.so" "$D/gate-snapshot.conf" biglist lists.example.org \
-    "$MEMBER" "$D/calls-spool" | sed 's/^/  /'
+if [ -n "${BASE_LIB:-}" ]; then
+    for k in $(seq "$CALL_PAIRS"); do
+        for lib in base mailman_gate; do
+            echo "  pair $k, lib$lib.so:"
+            "$D/exim_calls" 200 "$D/lib$lib.so" "$D/gate-snapshot.conf" biglist lists.example.org \
+                "$MEMBER" "$D/calls-spool" | sed 's/^/    /'
+        done
+    done
+else
+    "$D/exim_calls" 400 "$D/libmailman_gate.so" "$D/gate-snapshot.conf" biglist lists.example.org \
+        "$MEMBER" "$D/calls-spool" | sed 's/^/  /'
+fi
 echo
 
 declare -A RATES CHILD DAEMON TOTAL
