@@ -5,10 +5,9 @@
 
 use mailman_gate::address::Kind;
 use mailman_gate::decide::patterns::{cached_bytes, list_patterns, NoOtherLists};
-use mailman_gate::decide::{decide_with_dmarc, Action, Delivery};
+use mailman_gate::decide::{decide, Action, Delivery, Lookups};
 use mailman_gate::message::Message;
-use mailman_gate::policy::HeaderFilterRule;
-use mailman_gate::py::PyStr;
+use mailman_gate::policy::{HeaderFilterRule, PyStr};
 use mailman_gate::site::Site;
 use mailman_gate::snapshot::patterns::{load_patterns, PATTERNS_KEY};
 use mailman_gate::snapshot::{encode_snapshot, open_snapshot, write_snapshot};
@@ -66,6 +65,12 @@ fn a_new_process_takes_the_patterns_from_the_snapshot() {
     assert!(held > 0, "opening the snapshot cached no pattern");
 
     let site = Site::default();
+    let catalogs = mailman_gate::i18n::Catalogs::new(&site.mailman_dir);
+    let lookups = || Lookups {
+        others: &NoOtherLists,
+        translations: &catalogs,
+        dmarc: None,
+    };
     let cases: [(&str, &str, Action); 7] = [
         ("x@trusted.org", "hi", Action::Accept),
         ("annbob@lists.partner.net", "hi", Action::Accept),
@@ -83,10 +88,9 @@ fn a_new_process_takes_the_patterns_from_the_snapshot() {
     for (from, subject, want) in cases {
         let raw = post(from, subject);
         let msg = Message::parse(&raw);
-        let (from_snap, _) =
-            decide_with_dmarc(snap.policy(), &site, &msg, delivery, &NoOtherLists, None);
+        let (from_snap, _) = decide(snap.policy(), &site.mailman, &msg, delivery, lookups());
         assert_eq!(from_snap.action, want, "{from} {subject:?}: {from_snap:?}");
-        let (from_pck, _) = decide_with_dmarc(&policy, &site, &msg, delivery, &NoOtherLists, None);
+        let (from_pck, _) = decide(&policy, &site.mailman, &msg, delivery, lookups());
         assert_eq!(from_snap.action, from_pck.action, "{from}");
         assert_eq!(from_snap.reason, from_pck.reason, "{from}");
     }
