@@ -1,0 +1,229 @@
+//! RFC 2047 encoded words (`email.header.decode_header`), `Utils.oneline`
+//! and SpamDetect's decoded header text.
+
+use super::part::Part;
+use super::text::*;
+use super::{codec, pycodec};
+use super::{latin1, py_splitlines, to_bytes, NormalForm};
+
+pub(super) struct Ew {
+    start: usize,
+    end: usize,
+    charset: (usize, usize),
+    enc: u8,
+    text: (usize, usize),
+}
+
+/// Successive matches of `email.header.ecre` in `s`.
+pub(super) fn ecre_all(s: &[u8]) -> Vec<Ew> {
+    let n = s.len();
+    // next_term[k]: smallest t >= k where "?=" starts and is followed by
+    // space, tab, newline or the end; next_nl[k]: next '\n' at or after k.
+    let mut next_term = vec![usize::MAX; n + 1];
+    let mut next_nl = vec![usize::MAX; n + 1];
+    for k in (0..n).rev() {
+        next_nl[k] = if s[k] == b'\n' { k } else { next_nl[k + 1] };
+        let term = s[k] == b'?'
+            && k + 1 < n
+            && s[k + 1] == b'='
+            && (k + 2 == n || matches!(s[k + 2], b' ' | b'\t' | b'\n'));
+        next_term[k] = if term { k } else { next_term[k + 1] };
+    }
+    let mut next_q = vec![usize::MAX; n + 1];
+    for k in (0..n).rev() {
+        next_q[k] = if s[k] == b'?' { k } else { next_q[k + 1] };
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < n {
+        if s[i] == b'=' && s[i + 1] == b'?' {
+            let j = next_q[i + 2];
+            if j != usize::MAX
+                && j + 2 < n
+                && matches!(s[j + 1], b'q' | b'Q' | b'b' | b'B')
+                && s[j + 2] == b'?'
+            {
+                let t = next_term[j + 3];
+                if t != usize::MAX && t < next_nl[j + 3] {
+                    out.push(Ew {
+                        start: i,
+                        end: t + 2,
+                        charset: (i + 2, j),
+                        enc: s[j + 1].to_ascii_lowercase(),
+                        text: (j + 3, t),
+                    });
+                    i = t + 2;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+pub(super) type Decoded = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// `email.header.decode_header`; `Err` is `HeaderParseError`.
+pub(super) fn decode_header(h: &[u8]) -> Result<Decoded, ()> {
+    if ecre_all(h).is_empty() {
+        return Ok(vec![(h.to_vec(), None)]);
+    }
+    let mut out: Decoded = Vec::new();
+    for line in splitlines(h) {
+        let ms = ecre_all(line);
+        if ms.is_empty() {
+            out.push((line.to_vec(), None));
+            continue;
+        }
+        let mut pos = 0;
+        let mut it = ms.into_iter();
+        loop {
+            let m = it.next();
+            let un_end = m.as_ref().map_or(line.len(), |m| m.start);
+            let unenc = strip(&line[pos..un_end]);
+            if !unenc.is_empty() {
+                match out.last_mut() {
+                    Some((t, None)) => {
+                        t.push(b' ');
+                        t.extend_from_slice(unenc);
+                    }
+                    _ => out.push((unenc.to_vec(), None)),
+                }
+            }
+            let Some(m) = m else { break };
+            let cs = lower(&line[m.charset.0..m.charset.1]);
+            let text = &line[m.text.0..m.text.1];
+            let dec = if m.enc == b'q' {
+                codec::q_header_decode(text)
+            } else {
+                let mut t = text.to_vec();
+                let pad = t.len() % 4;
+                if pad != 0 {
+                    t.extend_from_slice(&b"==="[..4 - pad]);
+                }
+                if t.is_empty() {
+                    t
+                } else {
+                    codec::a2b_base64(&t)?
+                }
+            };
+            match out.last_mut() {
+                Some((t, Some(c))) if *c == cs => t.extend_from_slice(&dec),
+                _ => out.push((dec, Some(cs))),
+            }
+            pos = m.end;
+        }
+    }
+    Ok(out)
+}
+
+/// Mailman's `Utils.oneline(s, 'utf-8')` as bytes.
+pub(super) fn oneline_utf8(s: &[u8]) -> Vec<u8> {
+    let raw = || splitlines(s).concat();
+    let Ok(chunks) = decode_header(s) else {
+        return raw();
+    };
+    let mut u = String::new();
+    let mut lastcs: Option<Vec<u8>> = None;
+    let mut first = true;
+    for (bytes, cs) in chunks {
+        let cs = cs.unwrap_or_else(|| b"us-ascii".to_vec());
+        let ascii_like = |c: &Option<Vec<u8>>| c.as_deref().is_none_or(|c| c == b"us-ascii");
+        let mut nextcs = Some(cs.clone());
+        if !first {
+            if !ascii_like(&lastcs) {
+                if ascii_like(&nextcs) {
+                    u.push(' ');
+                    nextcs = None;
+                }
+            } else if !ascii_like(&nextcs) {
+                u.push(' ');
+            }
+        }
+        first = false;
+        lastcs = nextcs;
+        let Ok(c) = pycodec::lookup(&latin1(&cs)) else {
+            return raw();
+        };
+        match pycodec::decode_strict(&bytes, c) {
+            Some(t) => u.push_str(&t),
+            None => return raw(),
+        }
+    }
+    let joined: String = u.lines_py().concat();
+    joined.into_bytes()
+}
+
+pub(super) trait PyLines {
+    fn lines_py(&self) -> Vec<&str>;
+}
+
+impl PyLines for String {
+    /// `unicode.splitlines()` (line boundaries of Python 2's unicode type).
+    fn lines_py(&self) -> Vec<&str> {
+        py_splitlines(self, true)
+    }
+}
+
+/// SpamDetect's `getDecodedHeaders` for one part.
+pub(super) fn decoded_headers(
+    p: &Part<'_>,
+    form: NormalForm,
+    out: &mut String,
+) -> Result<(), &'static str> {
+    for (h, v) in &p.headers {
+        if v.is_ascii() && !v.contains("=?") {
+            // No encoded word and nothing to decode: the value as it is,
+            // unfolded (ASCII is in every normal form).
+            out.push_str(h);
+            out.push_str(": ");
+            let b = v.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'\n' && i + 1 < b.len() && is_ws(b[i + 1]) {
+                    out.push(' ');
+                    i += 2;
+                } else {
+                    out.push(b[i] as char);
+                    i += 1;
+                }
+            }
+            out.push('\n');
+            continue;
+        }
+        let raw = to_bytes(v);
+        // re.sub('\n\s', ' ', v)
+        let mut unf = Vec::with_capacity(raw.len());
+        let mut i = 0;
+        while i < raw.len() {
+            if raw[i] == b'\n' && i + 1 < raw.len() && is_ws(raw[i + 1]) {
+                unf.push(b' ');
+                i += 2;
+            } else {
+                unf.push(raw[i]);
+                i += 1;
+            }
+        }
+        let frags = decode_header(&unf).unwrap_or_else(|_| vec![(raw.clone(), None)]);
+        let mut u = String::new();
+        for (frag, cs) in frags {
+            let cs = cs
+                .filter(|c| !c.is_empty())
+                .map(|c| latin1(&c))
+                .unwrap_or_else(|| "us-ascii".into());
+            // An unknown charset is read as Latin-1, as Mailman does.
+            let c = match pycodec::lookup(&cs) {
+                Ok(c) => c,
+                Err(pycodec::LookupError::Unknown) => pycodec::Codec::Latin1,
+                Err(pycodec::LookupError::Unsupported(m)) => return Err(m),
+            };
+            u.push_str(&pycodec::decode_replace(&frag, c));
+        }
+        out.push_str(h);
+        out.push_str(": ");
+        out.push_str(&form.apply(&u));
+        out.push('\n');
+    }
+    Ok(())
+}
