@@ -1,6 +1,10 @@
 //! Hostile input: the message view never panics and stays fast.
 
-use mailman_gate::message::{getaddresses, parseaddr, Message, MimeFilter};
+use mailman_gate::decide::administrivia::is_administrivia;
+use mailman_gate::decide::approve::body_approval;
+use mailman_gate::decide::hold::body_size;
+use mailman_gate::decide::mimedel::{disposal, MimeFilter};
+use mailman_gate::message::{getaddresses, parseaddr, Message};
 use std::time::{Duration, Instant};
 
 fn exercise(raw: &[u8]) -> Duration {
@@ -10,15 +14,16 @@ fn exercise(raw: &[u8]) -> Duration {
     let _ = m.unixfrom_address();
     let _ = m.content_type();
     let _ = m.header_filter_text(mailman_gate::message::NormalForm::Nfkc);
-    let _ = m.body_approval();
-    let _ = m.is_administrivia(25);
-    let _ = m.body_size();
+    let _ = body_approval(&m);
+    let _ = is_administrivia(&m, 25);
+    let _ = body_size(&m);
+    let (image, txt) = (["image".to_string()], ["txt".to_string()]);
     let f = MimeFilter {
-        filter_mime_types: vec!["image".into()],
-        pass_filename_extensions: vec!["txt".into()],
+        filter_mime_types: &image,
+        pass_filename_extensions: &txt,
         ..MimeFilter::default()
     };
-    let _ = m.mime_filter_disposal(&f);
+    let _ = disposal(&m, &f);
     for v in m.get_all("to") {
         let _ = getaddresses(&[v]);
         let _ = parseaddr(v);
@@ -70,7 +75,7 @@ fn nuls_invalid_utf8_and_big_bodies() {
     raw.extend_from_slice(b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n");
     raw.extend(std::iter::repeat_n(b'A', 10 * 1024 * 1024));
     let m = Message::parse(&raw);
-    assert_eq!(m.body_size(), 10 * 1024 * 1024);
+    assert_eq!(body_size(&m), 10 * 1024 * 1024);
     assert!(exercise(&raw) < limit());
     let mut qp = b"Content-Transfer-Encoding: quoted-printable\n\nApproved: ".to_vec();
     qp.extend(std::iter::repeat_n(b'=', 1024 * 1024));
@@ -172,12 +177,12 @@ fn blank_line_floods() {
     raw.extend_from_slice(b"subscribe\n");
     let m = Message::parse(&raw);
     assert_eq!(m.limit(), None);
-    assert!(m.is_administrivia(25));
-    assert_eq!(m.body_approval(), None);
+    assert!(is_administrivia(&m, 25));
+    assert_eq!(body_approval(&m), None);
     assert!(exercise(&raw) < limit());
     let mut raw = b"From: a@x\n\n".to_vec();
     raw.extend(std::iter::repeat_n(b'\n', 1 << 20));
     raw.extend_from_slice(b"Approved: pw\nrest\n");
-    let a = Message::parse(&raw).body_approval().unwrap();
+    let a = body_approval(&Message::parse(&raw)).unwrap();
     assert_eq!(a.password, "pw");
 }

@@ -1,8 +1,10 @@
 //! Hold: administrivia, recipient count, explicit destination, suspicious
 //! headers, body size, moderated newsgroup. The first hit holds.
 
+use super::administrivia::is_administrivia;
 use super::patterns::{compile, match_start, search, Unusable, IGNORECASE};
 use super::{text, Ctx, Step, StepResult, Stop};
+use crate::message::Message;
 
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.approved {
@@ -10,11 +12,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
         return Ok(());
     }
     let p = ctx.policy;
-    if p.administrivia
-        && ctx
-            .msg
-            .is_administrivia(ctx.settings.mail_commands_max_lines)
-    {
+    if p.administrivia && is_administrivia(ctx.msg, ctx.settings.mail_commands_max_lines) {
         ctx.note(Step::Hold, || "looks like a mail command");
         return Err(Stop::Hold(text::HOLD_ADMINISTRIVIA.into()));
     }
@@ -48,7 +46,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
         }
     }
     if p.max_message_size > 0 {
-        let size = ctx.msg.body_size();
+        let size = body_size(ctx.msg);
         ctx.note(Step::Hold, || {
             format!(
                 "body {size} bytes, max_message_size {} KB",
@@ -173,4 +171,19 @@ fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
         }
     }
     Ok(None)
+}
+
+/// Hold.py's body size measure, in bytes.
+pub fn body_size(msg: &Message<'_>) -> usize {
+    msg.walk()
+        .iter()
+        .map(|p| {
+            let body = if p.is_multipart() {
+                0
+            } else {
+                p.payload().len()
+            };
+            body + p.preamble().map_or(0, |b| b.len()) + p.epilogue().map_or(0, |b| b.len())
+        })
+        .sum()
 }

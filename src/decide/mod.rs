@@ -9,8 +9,10 @@
 //! `-owner` takes the owner pipeline (SpamDetect only, with its owner
 //! twists); command and bounce addresses are accepted.
 
-mod approve;
-mod hold;
+pub mod administrivia;
+pub mod approve;
+pub mod hold;
+pub mod mimedel;
 mod moderate;
 pub mod patterns;
 mod spam;
@@ -18,7 +20,7 @@ pub mod text;
 
 use crate::address::Kind;
 use crate::i18n::{Translation, Translations};
-use crate::message::{Message, MimeFilter};
+use crate::message::Message;
 use crate::policy::ListPolicy;
 use crate::py;
 use crate::settings::{MailmanSettings, SenderHeader};
@@ -587,7 +589,7 @@ fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
             Step::Approve => approve::process,
             Step::Moderate => moderate::process,
             Step::Hold => hold::process,
-            Step::MimeDel => mimedel,
+            Step::MimeDel => mimedel::process,
             Step::Scrubber => scrubber,
             Step::Emergency => emergency,
             Step::CalcRecips => approve::urgent,
@@ -636,43 +638,6 @@ const QUIET_HANDLERS: [&str; 18] = [
 
 fn step_named(name: &str) -> Option<Step> {
     GLOBAL_PIPELINE.iter().copied().find(|s| s.as_str() == name)
-}
-
-/// MimeDel: content filtering, which applies to approved posts too.
-fn mimedel(ctx: &mut Ctx<'_>) -> StepResult {
-    let p = ctx.policy;
-    if !p.filter_content {
-        return Ok(());
-    }
-    let filter = MimeFilter {
-        filter_mime_types: p.filter_mime_types.clone(),
-        pass_mime_types: p.pass_mime_types.clone(),
-        filter_filename_extensions: p.filter_filename_extensions.clone(),
-        pass_filename_extensions: p.pass_filename_extensions.clone(),
-        collapse_alternatives: p.collapse_alternatives,
-        convert_html_to_plaintext: p.convert_html_to_plaintext,
-    };
-    match ctx.msg.mime_filter_disposal(&filter) {
-        None => {
-            ctx.note(Step::MimeDel, || "content filter keeps the message");
-            Ok(())
-        }
-        Some(reason) if p.filter_action == 1 => {
-            ctx.note(Step::MimeDel, || {
-                format!("disposed ({reason}), filter_action 1: reject")
-            });
-            Err(Stop::Reject(RejectText::plain(reason)))
-        }
-        Some(reason) => {
-            ctx.note(Step::MimeDel, || {
-                format!(
-                    "disposed ({reason}), filter_action {}: discard",
-                    p.filter_action
-                )
-            });
-            Err(Stop::Discard)
-        }
-    }
 }
 
 /// Scrubber: with `scrub_nondigest` and ARCHIVE_HTML_SANITIZER 0, a

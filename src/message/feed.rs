@@ -123,37 +123,6 @@ pub(super) fn starts_nl(line: &[u8]) -> bool {
     matches!(line.first(), Some(b'\r') | Some(b'\n'))
 }
 
-/// The lines of the raw message, one at a time, as `splitlines(True)`
-/// cuts them (`\n`, `\r\n`, `\r`): no table of lines is built.
-pub(super) struct Lines<'a> {
-    raw: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Lines<'a> {
-    pub(super) fn new(raw: &'a [u8]) -> Lines<'a> {
-        Lines { raw, pos: 0 }
-    }
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        let rest = &self.raw[self.pos..];
-        if rest.is_empty() {
-            return None;
-        }
-        let end = match rest.iter().position(|&c| c == b'\n' || c == b'\r') {
-            Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => i + 2,
-            Some(i) => i + 1,
-            None => rest.len(),
-        };
-        self.pos += end;
-        Some(&rest[..end])
-    }
-}
-
 pub(super) struct Feed<'a> {
     raw: &'a [u8],
     lines: Lines<'a>,

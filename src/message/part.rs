@@ -4,7 +4,6 @@ use std::borrow::Cow;
 
 use super::codec;
 use super::params::*;
-use super::rfc2047::oneline_utf8;
 use super::text::*;
 use super::{latin1, to_bytes};
 
@@ -23,6 +22,34 @@ pub struct Part<'a> {
 }
 
 impl<'a> Part<'a> {
+    /// The first value of a header (`part[name]`).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.get_raw(name)
+    }
+
+    /// True when the payload is a list of sub-parts.
+    pub fn is_multipart(&self) -> bool {
+        !self.children.is_empty()
+    }
+
+    /// The sub-parts (empty unless [`Part::is_multipart`]).
+    pub fn subparts(&self) -> &[Part<'a>] {
+        &self.children
+    }
+
+    /// The string payload, undecoded (empty for a multipart).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    pub fn preamble(&self) -> Option<&[u8]> {
+        self.preamble.as_deref()
+    }
+
+    pub fn epilogue(&self) -> Option<&[u8]> {
+        self.epilogue.as_deref()
+    }
+
     pub(super) fn get_raw(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -30,7 +57,9 @@ impl<'a> Part<'a> {
             .map(|(_, v)| v.as_str())
     }
 
-    pub(super) fn content_type(&self) -> String {
+    /// `get_content_type()`: lower-case, the default type when absent,
+    /// text/plain when malformed.
+    pub fn content_type(&self) -> String {
         let Some(v) = self.get_raw("content-type") else {
             return self.default_type.to_string();
         };
@@ -46,7 +75,8 @@ impl<'a> Part<'a> {
         latin1(&ct)
     }
 
-    pub(super) fn maintype(&self) -> String {
+    /// `get_content_maintype()`.
+    pub fn maintype(&self) -> String {
         let ct = self.content_type();
         ct.split('/').next().unwrap_or("").to_string()
     }
@@ -76,7 +106,7 @@ impl<'a> Part<'a> {
 
     /// `get_payload(decode=True)` of a non-multipart part (the payload
     /// itself, not a copy, when there is nothing to decode).
-    pub(super) fn decoded(&self) -> Cow<'_, [u8]> {
+    pub fn decoded(&self) -> Cow<'_, [u8]> {
         let cte = self
             .get_raw("content-transfer-encoding")
             .map(|v| v.to_ascii_lowercase())
@@ -95,52 +125,21 @@ impl<'a> Part<'a> {
         }
     }
 
-    /// MimeDel's `get_file_ext`.
-    pub(super) fn file_ext(&self) -> Vec<u8> {
-        let mut filename = match self.get_param("filename", "content-disposition") {
-            Some(v) => strip(&collapse(v)).to_vec(),
-            None => match self.get_param("name", "content-type") {
-                Some(v) => strip(&collapse(v)).to_vec(),
-                None => Vec::new(),
-            },
-        };
-        if filename.is_empty() {
-            filename = match self.get_param("name", "content-type") {
-                Some(ParamVal::Plain(v)) => v,
-                Some(ParamVal::Ext(_, _, v)) => v,
-                None => Vec::new(),
-            };
-        }
-        if filename.is_empty() {
-            return Vec::new();
-        }
-        let one = oneline_utf8(&filename);
-        let ext = splitext(&one);
-        if ext.len() > 1 {
-            lower(&ext[1..])
-        } else {
-            Vec::new()
-        }
+    /// `get_filename()`: the `filename` parameter of Content-Disposition,
+    /// else the `name` parameter of Content-Type, RFC 2231 collapsed and
+    /// stripped.
+    pub fn get_filename(&self) -> Option<Vec<u8>> {
+        let v = self
+            .get_param("filename", "content-disposition")
+            .or_else(|| self.get_param("name", "content-type"))?;
+        Some(strip(&collapse(v)).to_vec())
     }
-}
 
-pub(super) fn splitext(p: &[u8]) -> &[u8] {
-    let sep = p
-        .iter()
-        .rposition(|&c| c == b'/')
-        .map_or(-1, |i| i as isize);
-    let dot = match p.iter().rposition(|&c| c == b'.') {
-        Some(d) => d as isize,
-        None => return b"",
-    };
-    if dot > sep {
-        let mut i = (sep + 1) as usize;
-        while (i as isize) < dot {
-            if p[i] != b'.' {
-                return &p[dot as usize..];
-            }
-            i += 1;
+    /// `get_param(name, header=header)`, unquoted; of an RFC 2231 value
+    /// its text without charset and language.
+    pub fn get_param_value(&self, name: &str, header: &str) -> Option<Vec<u8>> {
+        match self.get_param(name, header)? {
+            ParamVal::Plain(v) | ParamVal::Ext(_, _, v) => Some(v),
         }
     }
-    b""
 }

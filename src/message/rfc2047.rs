@@ -119,7 +119,7 @@ pub(super) fn decode_header(h: &[u8]) -> Result<Decoded, ()> {
 }
 
 /// Mailman's `Utils.oneline(s, 'utf-8')` as bytes.
-pub(super) fn oneline_utf8(s: &[u8]) -> Vec<u8> {
+pub fn oneline_utf8(s: &[u8]) -> Vec<u8> {
     let raw = || splitlines(s).concat();
     let Ok(chunks) = decode_header(s) else {
         return raw();

@@ -1,24 +1,24 @@
 //! Python 2 `str` helpers on bytes: whitespace, strip, splitlines.
 
-pub(super) fn is_ws(c: u8) -> bool {
+pub(crate) fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
-pub(super) fn strip(b: &[u8]) -> &[u8] {
+pub(crate) fn strip(b: &[u8]) -> &[u8] {
     rstrip(lstrip(b))
 }
 
-pub(super) fn lstrip(b: &[u8]) -> &[u8] {
+pub(crate) fn lstrip(b: &[u8]) -> &[u8] {
     let i = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
     &b[i..]
 }
 
-pub(super) fn rstrip(b: &[u8]) -> &[u8] {
+pub(crate) fn rstrip(b: &[u8]) -> &[u8] {
     let i = b.iter().rposition(|&c| !is_ws(c)).map_or(0, |i| i + 1);
     &b[..i]
 }
 
-pub(super) fn rstrip_nl(b: &[u8]) -> &[u8] {
+pub(crate) fn rstrip_nl(b: &[u8]) -> &[u8] {
     let i = b
         .iter()
         .rposition(|&c| c != b'\r' && c != b'\n')
@@ -27,7 +27,7 @@ pub(super) fn rstrip_nl(b: &[u8]) -> &[u8] {
 }
 
 /// `str.splitlines(True)`: line ends are `\n`, `\r\n` and `\r`.
-pub(super) fn splitlines_keep(b: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn splitlines_keep(b: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
@@ -52,12 +52,12 @@ pub(super) fn splitlines_keep(b: &[u8]) -> Vec<&[u8]> {
 }
 
 /// `str.splitlines()` without the line ends.
-pub(super) fn splitlines(b: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn splitlines(b: &[u8]) -> Vec<&[u8]> {
     splitlines_keep(b).into_iter().map(strip_eol).collect()
 }
 
 /// Remove one trailing `\r\n`, `\r` or `\n`.
-pub(super) fn strip_eol(l: &[u8]) -> &[u8] {
+pub(crate) fn strip_eol(l: &[u8]) -> &[u8] {
     if l.ends_with(b"\r\n") {
         &l[..l.len() - 2]
     } else if l.ends_with(b"\n") || l.ends_with(b"\r") {
@@ -67,6 +67,37 @@ pub(super) fn strip_eol(l: &[u8]) -> &[u8] {
     }
 }
 
-pub(super) fn lower(b: &[u8]) -> Vec<u8> {
+pub(crate) fn lower(b: &[u8]) -> Vec<u8> {
     b.to_ascii_lowercase()
+}
+
+/// The lines of the raw message, one at a time, as `splitlines(True)`
+/// cuts them (`\n`, `\r\n`, `\r`): no table of lines is built.
+pub(crate) struct Lines<'a> {
+    pub(super) raw: &'a [u8],
+    pub(super) pos: usize,
+}
+
+impl<'a> Lines<'a> {
+    pub(crate) fn new(raw: &'a [u8]) -> Lines<'a> {
+        Lines { raw, pos: 0 }
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = &self.raw[self.pos..];
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match rest.iter().position(|&c| c == b'\n' || c == b'\r') {
+            Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => i + 2,
+            Some(i) => i + 1,
+            None => rest.len(),
+        };
+        self.pos += end;
+        Some(&rest[..end])
+    }
 }

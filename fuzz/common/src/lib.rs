@@ -110,9 +110,9 @@ pub fn message(data: &[u8]) {
     for form in [NormalForm::Nfc, NormalForm::Nfkc] {
         let _ = m.header_filter_text(form);
     }
-    let _ = m.body_approval();
-    let _ = m.is_administrivia(25);
-    let _ = m.body_size();
+    let _ = mailman_gate::decide::approve::body_approval(&m);
+    let _ = mailman_gate::decide::administrivia::is_administrivia(&m, 25);
+    let _ = mailman_gate::decide::hold::body_size(&m);
     let values: Vec<&str> = ["from", "to", "cc", "reply-to", "sender"]
         .iter()
         .flat_map(|h| m.get_all(h))

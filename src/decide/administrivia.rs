@@ -1,0 +1,102 @@
+//! `Utils.is_administrivia`: does a post look like a mail command (Hold's
+//! administrivia test)?
+
+use crate::message::text::{is_ws, strip};
+use crate::message::{to_bytes, Message};
+
+/// `Utils.is_administrivia(msg)` with DEFAULT_MAIL_COMMANDS_MAX_LINES = `max_lines`.
+pub fn is_administrivia(msg: &Message<'_>, max_lines: usize) -> bool {
+    let mut linecnt = 0;
+    // Only what the checks below read: the first five lines and the
+    // non-blank ones (at most max_lines), not every line of the body.
+    let mut head: Vec<&[u8]> = Vec::new();
+    let mut nonblank: Vec<&[u8]> = Vec::new();
+    'walk: for p in msg.walk() {
+        if p.is_multipart() {
+            continue;
+        }
+        for line in stringio_lines(p.payload()) {
+            if line == b"-- " {
+                break 'walk;
+            }
+            if !strip(line).is_empty() {
+                linecnt += 1;
+                nonblank.push(line);
+            }
+            if linecnt > max_lines {
+                return false;
+            }
+            if head.len() < 5 {
+                head.push(line);
+            }
+        }
+    }
+    // `NL.join(lines).strip().lower()` is one command word only when a
+    // single line is not blank (a command word holds no whitespace).
+    if let [only] = nonblank[..] {
+        if admin_word(strip(only)).is_some() {
+            return true;
+        }
+    }
+    let subject = msg.get("subject").map(to_bytes).unwrap_or_default();
+    let mut check: Vec<&[u8]> = head;
+    check.push(&subject);
+    for line in check {
+        if strip(line).is_empty() {
+            continue;
+        }
+        // `line.split()` lowered, read only as far as the test needs:
+        // a command word and at most `hi` + 1 more (a line may be
+        // one huge word or millions of them).
+        let mut words = line.split(|&c| is_ws(c)).filter(|w| !w.is_empty());
+        let Some(first) = words.next() else { continue };
+        let Some((lo, hi)) = admin_word(first) else {
+            continue;
+        };
+        let rest: Vec<&[u8]> = words.take(hi + 1).collect();
+        let n = rest.len();
+        if lo <= n && n <= hi {
+            let on_off = |w: &[u8]| w.eq_ignore_ascii_case(b"on") || w.eq_ignore_ascii_case(b"off");
+            if first.eq_ignore_ascii_case(b"set") && !on_off(rest[1]) {
+                continue;
+            }
+            return true;
+        }
+    }
+    false
+}
+
+const ADMIN_COMMANDS: &[(&[u8], usize, usize)] = &[
+    (b"confirm", 1, 1),
+    (b"help", 0, 0),
+    (b"info", 0, 0),
+    (b"lists", 0, 0),
+    (b"options", 0, 0),
+    (b"password", 2, 2),
+    (b"remove", 0, 0),
+    (b"set", 3, 3),
+    (b"subscribe", 0, 3),
+    (b"unsubscribe", 0, 1),
+    (b"who", 0, 1),
+];
+
+/// [`admin_args`] of `word` lowered (copied only when short enough to
+/// be a command).
+fn admin_word(word: &[u8]) -> Option<(usize, usize)> {
+    if word.len() > 16 {
+        return None;
+    }
+    admin_args(&word.to_ascii_lowercase())
+}
+
+fn admin_args(word: &[u8]) -> Option<(usize, usize)> {
+    ADMIN_COMMANDS
+        .iter()
+        .find(|(w, _, _)| *w == word)
+        .map(|&(_, a, b)| (a, b))
+}
+
+/// Lines as `StringIO(payload)` yields them (split after `\n` only).
+fn stringio_lines(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    b.split_inclusive(|&c| c == b'\n')
+}
