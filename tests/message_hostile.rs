@@ -178,11 +178,11 @@ fn blank_line_floods() {
     let m = Message::parse(&raw);
     assert_eq!(m.limit(), None);
     assert!(is_administrivia(&m, 25));
-    assert_eq!(body_approval(&m), None);
+    assert_eq!(body_approval(&m), Ok(None));
     assert!(exercise(&raw) < limit());
     let mut raw = b"From: a@x\n\n".to_vec();
     raw.extend(std::iter::repeat_n(b'\n', 1 << 20));
     raw.extend_from_slice(b"Approved: pw\nrest\n");
-    let a = body_approval(&Message::parse(&raw)).unwrap();
+    let a = body_approval(&Message::parse(&raw)).unwrap().unwrap();
     assert_eq!(a.password, "pw");
 }

@@ -213,3 +213,26 @@ for _ in range(30):
     _t = ''.join(_rng.choice(_QP) for _ in range(_rng.randint(0, 14)))
     M('From: a@x\nSubject: =?iso-8859-1?q?' + _t.replace('\n', '').replace('\r', '') +
       '?=\nContent-Transfer-Encoding: quoted-printable\n\nApproved: ' + _t + 'end\n')
+# Runs of blank lines (longer than 32 bytes: the whitespace scan passes
+# them by blocks) in every line-end style, around Approve lines, tags and
+# command words, in plain, base64 and multipart bodies.
+_WS = [' ', '\t', '\n', '\r', '\r\n', '\x0b', '\x0c', '\n' * 40, '\r' * 33, ' \t' * 20,
+       '\r\n' * 17, 'x', '-- ', 'Approved: pw', 'approve:pw', '<b>', '</b>', '<', '>',
+       'subscribe', 'set x on', 'Approved: <i>pw</i>', '\xa0', '&nbsp;']
+_rng2 = _r.Random(3313)
+for _ in range(60):
+    _t = ''.join(_rng2.choice(_WS) for _ in range(_rng2.randint(1, 30)))
+    _kind = _rng2.randint(0, 2)
+    if _kind == 0:
+        M(H + '\n' + _t)
+    elif _kind == 1:
+        M(H + 'Content-Transfer-Encoding: base64\n\n' + _b64.encodestring(_t))
+    else:
+        _u = ''.join(_rng2.choice(_WS) for _ in range(_rng2.randint(1, 30)))
+        M(H + ALT % (_t, _u))
+for _ in range(20):
+    _pre = ''.join(_rng2.choice(_WS[:11]) for _ in range(_rng2.randint(0, 8)))
+    _html = _rng2.choice(['Approved:<b> pw</b>', 'Approved: <i>p</i>w', 'Approved:&nbsp;<b>pw',
+                          'Appro<x>ved: pw', 'Approved: pw'])
+    M(H + ALT % (_pre + 'Approved: pw' + _rng2.choice(['\n', '\r', '\r\n']) + _pre + 'body',
+                 _pre + _html + _rng2.choice(['', '<', '>', '\r\n'])))

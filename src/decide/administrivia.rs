@@ -1,7 +1,7 @@
 //! `Utils.is_administrivia`: does a post look like a mail command (Hold's
 //! administrivia test)?
 
-use crate::message::text::{is_ws, strip};
+use crate::message::text::{first_non_ws, is_ws, strip};
 use crate::message::{to_bytes, Message};
 
 /// `Utils.is_administrivia(msg)` with DEFAULT_MAIL_COMMANDS_MAX_LINES = `max_lines`.
@@ -15,7 +15,23 @@ pub fn is_administrivia(msg: &Message<'_>, max_lines: usize) -> bool {
         if p.is_multipart() {
             continue;
         }
-        for line in stringio_lines(p.payload()) {
+        let payload = p.payload();
+        let mut pos = 0;
+        while pos < payload.len() {
+            if head.len() == 5 {
+                // Past the head, blank lines count for nothing: a run of
+                // them is passed at once, to the line of the next
+                // non-blank byte.
+                let Some(k) = first_non_ws(&payload[pos..]) else {
+                    break;
+                };
+                pos += memchr::memrchr(b'\n', &payload[pos..pos + k]).map_or(0, |j| j + 1);
+            }
+            // The next line as `StringIO(payload)` yields it (split after
+            // `\n` only).
+            let end = memchr::memchr(b'\n', &payload[pos..]).map_or(payload.len(), |j| pos + j + 1);
+            let line = &payload[pos..end];
+            pos = end;
             if line == b"-- " {
                 break 'walk;
             }
@@ -94,9 +110,4 @@ fn admin_args(word: &[u8]) -> Option<(usize, usize)> {
         .iter()
         .find(|(w, _, _)| *w == word)
         .map(|&(_, a, b)| (a, b))
-}
-
-/// Lines as `StringIO(payload)` yields them (split after `\n` only).
-fn stringio_lines(b: &[u8]) -> impl Iterator<Item = &[u8]> {
-    b.split_inclusive(|&c| c == b'\n')
 }

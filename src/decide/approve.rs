@@ -5,8 +5,10 @@ use md5::Md5;
 use sha1::{Digest, Sha1};
 
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
-use crate::message::text::{is_ws, lstrip, strip, strip_eol, Lines};
-use crate::message::{latin1, Message};
+use crate::message::text::{first_non_ws, is_ws, lstrip};
+use std::borrow::Cow;
+
+use crate::message::{latin1, Message, NoMemory};
 
 const APPROVAL_HEADERS: [&str; 4] = ["approved", "approve", "x-approved", "x-approve"];
 
@@ -62,7 +64,9 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
             });
             Some(value_bytes(&value))
         }
-        None => match body_approval(ctx.msg) {
+        None => match body_approval(ctx.msg).map_err(|NoMemory| {
+            Stop::Undecided("memory for Approve's body search was refused".into())
+        })? {
             Some(found) => {
                 if found.unsafe_html {
                     ctx.note(Step::Approve, || {
@@ -130,42 +134,48 @@ pub struct BodyApproval {
 /// Approve.py's body password search. `None` when one of the headers
 /// Approved, Approve, X-Approved, X-Approve is present (Mailman then
 /// does not look at the body) or when the body has no password line.
-pub fn body_approval(msg: &Message<'_>) -> Option<BodyApproval> {
+/// The copies it makes (decoded parts, the text without the password
+/// line, the text without tags) are allocated fallibly, one part at a
+/// time, and rewritten in place where they are owned.
+pub fn body_approval(msg: &Message<'_>) -> Result<Option<BodyApproval>, NoMemory> {
     if APPROVAL_HEADERS.iter().any(|h| msg.get(h).is_some()) {
-        return None;
+        return Ok(None);
     }
     let parts = msg.walk();
-    let (idx, first) = parts
+    let Some((idx, first)) = parts
         .iter()
         .enumerate()
-        .find(|(_, p)| p.content_type() == "text/plain")?;
-    if first.is_multipart() {
-        return None;
-    }
-    // The first part's decoded text, its first non-blank line taken
-    // out; the decoded body itself goes as soon as that is built (one
-    // copy of the body at a time besides the raw message).
-    let (name, pw, first_text) = {
-        let body = first.decoded();
-        let lines = || Lines::new(&body).map(strip_eol);
-        // The first non-blank line (a blank one holds no ':').
-        let (lineno, line) = lines().enumerate().find(|(_, l)| !strip(l).is_empty())?;
-        let i = line.iter().position(|&c| c == b':')?;
-        let name = line[..i].to_vec();
-        if !approve_name(&name) {
-            return None;
-        }
-        let pw = lstrip(&line[i + 1..]).to_vec();
-        // The other lines joined by '\n', without a table of lines.
-        let mut first_text = Vec::with_capacity(body.len());
-        for (n, l) in lines().enumerate().filter(|(n, _)| *n != lineno) {
-            if n > usize::from(lineno == 0) {
-                first_text.push(b'\n');
-            }
-            first_text.extend_from_slice(l);
-        }
-        (name, pw, first_text)
+        .find(|(_, p)| p.content_type() == "text/plain")
+    else {
+        return Ok(None);
     };
+    if first.is_multipart() {
+        return Ok(None);
+    }
+    // The first part's decoded text, its first non-blank line taken out.
+    let mut first_text = owned(first.decoded()?)?;
+    // The first non-blank line (a blank one holds no ':'): the line, as
+    // `splitlines()` cuts them, of the first non-blank byte.
+    let Some(q) = first_non_ws(&first_text) else {
+        return Ok(None);
+    };
+    let start = memchr::memrchr2(b'\n', b'\r', &first_text[..q]).map_or(0, |j| j + 1);
+    let line_end =
+        memchr::memchr2(b'\n', b'\r', &first_text[q..]).map_or(first_text.len(), |j| q + j);
+    let line = &first_text[start..line_end];
+    let Some(i) = line.iter().position(|&c| c == b':') else {
+        return Ok(None);
+    };
+    let name = line[..i].to_vec();
+    if !approve_name(&name) {
+        return Ok(None);
+    }
+    let pw = lstrip(&line[i + 1..]).to_vec();
+    let after = match first_text.get(line_end..line_end + 2) {
+        Some(b"\r\n") => line_end + 2,
+        _ => (line_end + 1).min(first_text.len()),
+    };
+    join_lines_without(&mut first_text, start, after);
     let mut unsafe_html = false;
     for (k, p) in parts.iter().enumerate() {
         if p.maintype() != "text" || p.is_multipart() {
@@ -175,21 +185,78 @@ pub fn body_approval(msg: &Message<'_>) -> Option<BodyApproval> {
         let text: &[u8] = if k == idx {
             &first_text
         } else {
-            decoded = p.decoded();
+            decoded = p.decoded()?;
             &decoded
         };
         if approve_pattern_found(text, &name, &pw) {
             continue;
         }
-        if approve_pattern_found(&strip_tags(text), &name, &pw) {
+        let mut stripped = if k == idx {
+            std::mem::take(&mut first_text)
+        } else {
+            owned(Cow::Borrowed(text))?
+        };
+        strip_tags(&mut stripped);
+        if approve_pattern_found(&stripped, &name, &pw) {
             unsafe_html = true;
             break;
         }
     }
-    Some(BodyApproval {
+    Ok(Some(BodyApproval {
         password: latin1(&pw),
         unsafe_html,
-    })
+    }))
+}
+
+/// The bytes as a vector of their own, copied fallibly when borrowed.
+fn owned(b: Cow<'_, [u8]>) -> Result<Vec<u8>, NoMemory> {
+    match b {
+        Cow::Owned(v) => Ok(v),
+        Cow::Borrowed(b) => {
+            let mut v = Vec::new();
+            v.try_reserve_exact(b.len()).map_err(|_| NoMemory)?;
+            v.extend_from_slice(b);
+            Ok(v)
+        }
+    }
+}
+
+/// Rewrites `buf` in place as `'\n'.join(lines)` of the lines of
+/// `buf[..start]` and `buf[after..]` (`splitlines()`: line ends `\n`,
+/// `\r\n`, `\r`), the line between left out. The text only shrinks:
+/// each write lands at or before the byte it replaces.
+fn join_lines_without(buf: &mut Vec<u8>, start: usize, after: usize) {
+    let mut w = 0;
+    let mut started = false;
+    for (from, to) in [(0, start), (after, buf.len())] {
+        if from == to {
+            continue;
+        }
+        if started {
+            // The first segment ended with a line end, not copied.
+            buf[w] = b'\n';
+            w += 1;
+        }
+        started = true;
+        let mut i = from;
+        while let Some(k) = memchr::memchr2(b'\r', b'\n', &buf[i..to]) {
+            let e = i + k;
+            buf.copy_within(i..e, w);
+            w += e - i;
+            i = if buf[e] == b'\r' && e + 1 < to && buf[e + 1] == b'\n' {
+                e + 2
+            } else {
+                e + 1
+            };
+            if i < to {
+                buf[w] = b'\n';
+                w += 1;
+            }
+        }
+        buf.copy_within(i..to, w);
+        w += to - i;
+    }
+    buf.truncate(w);
 }
 
 fn approve_name(name: &[u8]) -> bool {
@@ -222,21 +289,23 @@ fn approve_pattern_found(text: &[u8], name: &[u8], pw: &[u8]) -> bool {
     false
 }
 
-/// `re.sub('(?s)<.*?>', '', text)`.
-fn strip_tags(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
+/// `re.sub('(?s)<.*?>', '', text)`, in place.
+fn strip_tags(buf: &mut Vec<u8>) {
+    let mut w = 0;
     let mut i = 0;
-    while i < text.len() {
-        if text[i] == b'<' {
-            if let Some(j) = text[i + 1..].iter().position(|&c| c == b'>') {
-                i += j + 2;
-                continue;
+    while let Some(k) = memchr::memchr(b'<', &buf[i..]) {
+        let lt = i + k;
+        match memchr::memchr(b'>', &buf[lt + 1..]) {
+            Some(j) => {
+                buf.copy_within(i..lt, w);
+                w += lt - i;
+                i = lt + j + 2;
             }
-            out.extend_from_slice(&text[i..]);
-            break;
+            // An unclosed '<' stays, with the rest of the text.
+            None => break,
         }
-        out.push(text[i]);
-        i += 1;
     }
-    out
+    let n = buf.len();
+    buf.copy_within(i..n, w);
+    buf.truncate(w + n - i);
 }

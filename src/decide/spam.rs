@@ -12,6 +12,7 @@ use std::sync::{Arc, LazyLock};
 use parking_lot::RwLock;
 
 use crate::address::Kind;
+use crate::message::HeaderTextError;
 use crate::py::{self, splitlines, PyStr};
 use crate::pyre::Flags;
 
@@ -311,10 +312,13 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
         )));
     };
     let form = ctx.settings.normalize_form;
-    let headers = ctx.msg.header_filter_text(form).map_err(|codec| {
-        Stop::Undecided(format!(
-            "an encoded word is in Python's {codec} codec, which is not decoded here"
-        ))
+    let headers = ctx.msg.header_filter_text(form).map_err(|e| {
+        Stop::Undecided(match e {
+            HeaderTextError::Codec(codec) => {
+                format!("an encoded word is in Python's {codec} codec, which is not decoded here")
+            }
+            HeaderTextError::NoMemory => "memory for the decoded header text was refused".into(),
+        })
     })?;
     let flags = Flags {
         ignorecase: true,

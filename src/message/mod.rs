@@ -25,6 +25,7 @@ use crate::py::codec as pycodec;
 pub use crate::py::{latin1, splitlines as py_splitlines};
 use unicode_normalization::UnicodeNormalization;
 
+pub use crate::py::binascii::NoMemory;
 pub use part::Part;
 use rfc2047::decoded_headers;
 pub use rfc2047::oneline_utf8;
@@ -91,6 +92,15 @@ impl NormalForm {
             NormalForm::Nfkd => text.nfkd().collect(),
         }
     }
+}
+
+/// Why [`Message::header_filter_text`] has no text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderTextError {
+    /// An encoded word is in this Python codec, which is not decoded here.
+    Codec(&'static str),
+    /// Memory for the text was refused.
+    NoMemory,
 }
 
 /// Inverse of the Latin-1 mapping; characters above U+00FF become `?`.
@@ -193,9 +203,10 @@ impl<'a> Message<'a> {
     /// SpamDetect's header text: every header of every part, decoded and
     /// normalised to the site's NORMALIZE_FORM (NFKC by default). Each line
     /// is `Name: value` followed by `\n`. The list charset does not
-    /// influence it (Mailman passes it but does not use it). `Err` names a
-    /// Python codec of an encoded word that this crate does not decode.
-    pub fn header_filter_text(&self, form: NormalForm) -> Result<String, &'static str> {
+    /// influence it (Mailman passes it but does not use it). The text
+    /// grows fallibly; the copies made per header are bounded by
+    /// [`limits::MAX_HEADER_BYTES`].
+    pub fn header_filter_text(&self, form: NormalForm) -> Result<String, HeaderTextError> {
         let mut out = String::new();
         for p in self.walk() {
             decoded_headers(p, form, &mut out)?;

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::codec;
+use super::codec::{self, Base64Error, NoMemory};
 use super::params::*;
 use super::text::*;
 use super::{latin1, to_bytes};
@@ -105,24 +105,24 @@ impl<'a> Part<'a> {
     }
 
     /// `get_payload(decode=True)` of a non-multipart part (the payload
-    /// itself, not a copy, when there is nothing to decode).
-    pub fn decoded(&self) -> Cow<'_, [u8]> {
+    /// itself, not a copy, when there is nothing to decode). The decoded
+    /// copy is allocated fallibly.
+    pub fn decoded(&self) -> Result<Cow<'_, [u8]>, NoMemory> {
         let cte = self
             .get_raw("content-transfer-encoding")
             .map(|v| v.to_ascii_lowercase())
             .unwrap_or_default();
-        match cte.as_str() {
-            "quoted-printable" => Cow::Owned(codec::a2b_qp(&self.payload)),
-            "base64" => {
-                if self.payload.is_empty() {
-                    Cow::Borrowed(b"")
-                } else {
-                    codec::a2b_base64(&self.payload)
-                        .map_or(Cow::Borrowed(&self.payload[..]), Cow::Owned)
-                }
-            }
+        Ok(match cte.as_str() {
+            "quoted-printable" => Cow::Owned(codec::a2b_qp(&self.payload)?),
+            "base64" if self.payload.is_empty() => Cow::Borrowed(b""),
+            "base64" => match codec::a2b_base64(&self.payload) {
+                Ok(v) => Cow::Owned(v),
+                // Python gives the payload undecoded.
+                Err(Base64Error::Padding) => Cow::Borrowed(&self.payload[..]),
+                Err(Base64Error::NoMemory) => return Err(NoMemory),
+            },
             _ => Cow::Borrowed(&self.payload[..]),
-        }
+        })
     }
 
     /// `get_filename()`: the `filename` parameter of Content-Disposition,

@@ -4,7 +4,7 @@
 use super::part::Part;
 use super::text::*;
 use super::{codec, pycodec};
-use super::{latin1, py_splitlines, to_bytes, NormalForm};
+use super::{latin1, py_splitlines, to_bytes, HeaderTextError, NormalForm};
 
 pub(super) struct Ew {
     start: usize,
@@ -14,47 +14,74 @@ pub(super) struct Ew {
     text: (usize, usize),
 }
 
-/// Successive matches of `email.header.ecre` in `s`.
+/// The first position at or after a query position where a predicate
+/// holds, for queries that never go backwards: each byte is tested at
+/// most once over all queries.
+struct NextFrom {
+    /// The last answer (`usize::MAX`: none up to the end).
+    at: usize,
+    /// Bytes before this were tested.
+    tested: usize,
+}
+
+impl NextFrom {
+    fn new() -> NextFrom {
+        NextFrom { at: 0, tested: 0 }
+    }
+
+    fn find(&mut self, k: usize, n: usize, holds: impl Fn(usize) -> bool) -> usize {
+        if self.tested > k && (self.at == usize::MAX || self.at >= k) {
+            return self.at;
+        }
+        let from = k.max(self.tested);
+        self.at = (from..n).find(|&t| holds(t)).unwrap_or(usize::MAX);
+        self.tested = if self.at == usize::MAX {
+            n + 1
+        } else {
+            self.at + 1
+        };
+        self.at
+    }
+}
+
+/// Successive matches of `email.header.ecre` in `s`, in one pass (no
+/// table per byte: headers may be megabytes).
 pub(super) fn ecre_all(s: &[u8]) -> Vec<Ew> {
     let n = s.len();
-    // next_term[k]: smallest t >= k where "?=" starts and is followed by
-    // space, tab, newline or the end; next_nl[k]: next '\n' at or after k.
-    let mut next_term = vec![usize::MAX; n + 1];
-    let mut next_nl = vec![usize::MAX; n + 1];
-    for k in (0..n).rev() {
-        next_nl[k] = if s[k] == b'\n' { k } else { next_nl[k + 1] };
-        let term = s[k] == b'?'
+    // The first "?=" followed by space, tab, newline or the end; the next
+    // '\n'; the next '?'.
+    let term = |k: usize| {
+        s[k] == b'?'
             && k + 1 < n
             && s[k + 1] == b'='
-            && (k + 2 == n || matches!(s[k + 2], b' ' | b'\t' | b'\n'));
-        next_term[k] = if term { k } else { next_term[k + 1] };
-    }
-    let mut next_q = vec![usize::MAX; n + 1];
-    for k in (0..n).rev() {
-        next_q[k] = if s[k] == b'?' { k } else { next_q[k + 1] };
-    }
+            && (k + 2 == n || matches!(s[k + 2], b' ' | b'\t' | b'\n'))
+    };
+    let (mut next_term, mut next_nl, mut next_q) =
+        (NextFrom::new(), NextFrom::new(), NextFrom::new());
     let mut out = Vec::new();
     let mut i = 0;
     while i + 1 < n {
-        if s[i] == b'=' && s[i + 1] == b'?' {
-            let j = next_q[i + 2];
-            if j != usize::MAX
-                && j + 2 < n
-                && matches!(s[j + 1], b'q' | b'Q' | b'b' | b'B')
-                && s[j + 2] == b'?'
-            {
-                let t = next_term[j + 3];
-                if t != usize::MAX && t < next_nl[j + 3] {
-                    out.push(Ew {
-                        start: i,
-                        end: t + 2,
-                        charset: (i + 2, j),
-                        enc: s[j + 1].to_ascii_lowercase(),
-                        text: (j + 3, t),
-                    });
-                    i = t + 2;
-                    continue;
-                }
+        let Some(k) = memchr::memmem::find(&s[i..], b"=?") else {
+            break;
+        };
+        i += k;
+        let j = next_q.find(i + 2, n, |t| s[t] == b'?');
+        if j != usize::MAX
+            && j + 2 < n
+            && matches!(s[j + 1], b'q' | b'Q' | b'b' | b'B')
+            && s[j + 2] == b'?'
+        {
+            let t = next_term.find(j + 3, n, term);
+            if t != usize::MAX && t < next_nl.find(j + 3, n, |t| s[t] == b'\n') {
+                out.push(Ew {
+                    start: i,
+                    end: t + 2,
+                    charset: (i + 2, j),
+                    enc: s[j + 1].to_ascii_lowercase(),
+                    text: (j + 3, t),
+                });
+                i = t + 2;
+                continue;
             }
         }
         i += 1;
@@ -105,7 +132,7 @@ pub(super) fn decode_header(h: &[u8]) -> Result<Decoded, ()> {
                 if t.is_empty() {
                     t
                 } else {
-                    codec::a2b_base64(&t)?
+                    codec::a2b_base64(&t).map_err(|_| ())?
                 }
             };
             match out.last_mut() {
@@ -171,9 +198,12 @@ pub(super) fn decoded_headers(
     p: &Part<'_>,
     form: NormalForm,
     out: &mut String,
-) -> Result<(), &'static str> {
+) -> Result<(), HeaderTextError> {
+    let room =
+        |out: &mut String, n: usize| out.try_reserve(n).map_err(|_| HeaderTextError::NoMemory);
     for (h, v) in &p.headers {
         if v.is_ascii() && !v.contains("=?") {
+            room(out, h.len() + v.len() + 3)?;
             // No encoded word and nothing to decode: the value as it is,
             // unfolded (ASCII is in every normal form).
             out.push_str(h);
@@ -216,13 +246,15 @@ pub(super) fn decoded_headers(
             let c = match pycodec::lookup(&cs) {
                 Ok(c) => c,
                 Err(pycodec::LookupError::Unknown) => pycodec::Codec::Latin1,
-                Err(pycodec::LookupError::Unsupported(m)) => return Err(m),
+                Err(pycodec::LookupError::Unsupported(m)) => return Err(HeaderTextError::Codec(m)),
             };
             u.push_str(&pycodec::decode_replace(&frag, c));
         }
+        let value = form.apply(&u);
+        room(out, h.len() + value.len() + 3)?;
         out.push_str(h);
         out.push_str(": ");
-        out.push_str(&form.apply(&u));
+        out.push_str(&value);
         out.push('\n');
     }
     Ok(())

@@ -1,7 +1,22 @@
 //! Python 2 `str` helpers on bytes: whitespace, strip, splitlines.
 
 pub(crate) fn is_ws(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+    // ' ', or '\t' '\n' '\x0b' '\x0c' '\r' (9 to 13).
+    c == b' ' || c.wrapping_sub(b'\t') < 5
+}
+
+/// The index of the first byte that is not whitespace. Whitespace floods
+/// (millions of blank lines) are passed 32 bytes at a time.
+pub(crate) fn first_non_ws(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    for chunk in b.chunks_exact(32) {
+        // No early exit inside a chunk: the test compiles to vector code.
+        if !chunk.iter().fold(true, |all, &c| all & is_ws(c)) {
+            break;
+        }
+        i += 32;
+    }
+    b[i..].iter().position(|&c| !is_ws(c)).map(|k| i + k)
 }
 
 pub(crate) fn strip(b: &[u8]) -> &[u8] {
@@ -9,7 +24,7 @@ pub(crate) fn strip(b: &[u8]) -> &[u8] {
 }
 
 pub(crate) fn lstrip(b: &[u8]) -> &[u8] {
-    let i = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    let i = first_non_ws(b).unwrap_or(b.len());
     &b[i..]
 }
 
@@ -73,15 +88,9 @@ pub(crate) fn lower(b: &[u8]) -> Vec<u8> {
 
 /// The lines of the raw message, one at a time, as `splitlines(True)`
 /// cuts them (`\n`, `\r\n`, `\r`): no table of lines is built.
-pub(crate) struct Lines<'a> {
+pub(super) struct Lines<'a> {
     pub(super) raw: &'a [u8],
     pub(super) pos: usize,
-}
-
-impl<'a> Lines<'a> {
-    pub(crate) fn new(raw: &'a [u8]) -> Lines<'a> {
-        Lines { raw, pos: 0 }
-    }
 }
 
 impl<'a> Iterator for Lines<'a> {
@@ -92,7 +101,7 @@ impl<'a> Iterator for Lines<'a> {
         if rest.is_empty() {
             return None;
         }
-        let end = match rest.iter().position(|&c| c == b'\n' || c == b'\r') {
+        let end = match memchr::memchr2(b'\n', b'\r', rest) {
             Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => i + 2,
             Some(i) => i + 1,
             None => rest.len(),
