@@ -186,3 +186,66 @@ fn blank_line_floods() {
     let a = body_approval(&Message::parse(&raw)).unwrap().unwrap();
     assert_eq!(a.password, "pw");
 }
+
+/// A decoded copy the allocator refuses makes the verdict undecided (the
+/// post accepted for Mailman to decide), never an abort: a 49 MiB base64
+/// body under an address-space limit that holds the message but not its
+/// decoded copy. With room, the same post is held (too big).
+#[test]
+fn refused_decode_is_undecided() {
+    let body = format!("Approved: secret\n{}", "hello world\n".repeat(3 << 20));
+    let mut raw = b"From: alice@example.com\nTo: test@example.com\nSubject: x\n\
+Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+        .to_vec();
+    for line in body.as_bytes().chunks(57) {
+        raw.extend_from_slice(base64_line(line).as_bytes());
+    }
+    let dir = std::env::temp_dir().join(format!("mg-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("b64.eml");
+    std::fs::write(&file, &raw).unwrap();
+    let check = |limit_kib: usize| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v {limit_kib}; exec \"$0\" check --lists \"$1\" --list test --sender alice@example.com --message \"$2\" --json"))
+            .arg(env!("CARGO_BIN_EXE_mailman-gate"))
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lists"))
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v
+    };
+    // The message (49 MiB) fits in 75 000 KiB; its 36 MiB decoded copy does not.
+    let tight = check(75_000);
+    assert_eq!(tight["action"], "accept", "{tight}");
+    assert_eq!(
+        tight["undecided"], "memory for Approve's body search was refused",
+        "{tight}"
+    );
+    let roomy = check(400_000);
+    assert_eq!(roomy["action"], "hold", "{roomy}");
+    assert!(roomy["undecided"].is_null(), "{roomy}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// One line of `base64.encodestring`.
+fn base64_line(b: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in b.chunks(3) {
+        let v = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for k in 0..4 {
+            if k <= c.len() {
+                s.push(A[(v >> (18 - 6 * k)) as usize & 63] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s.push('\n');
+    s
+}
