@@ -9,6 +9,7 @@ use crate::message::text::{first_non_ws, is_ws, lstrip};
 use std::borrow::Cow;
 
 use crate::message::{latin1, Message, NoMemory};
+use crate::py::str::find_byte;
 
 const APPROVAL_HEADERS: [&str; 4] = ["approved", "approve", "x-approved", "x-approve"];
 
@@ -152,17 +153,17 @@ pub fn body_approval(msg: &Message<'_>) -> Result<Option<BodyApproval>, NoMemory
     if first.is_multipart() {
         return Ok(None);
     }
-    // The first part's decoded text, its first non-blank line taken out.
-    let mut first_text = owned(first.decoded()?)?;
+    // The first part's decoded text, its first non-blank line taken out
+    // (copied only then: a body without a password line is not).
+    let body = first.decoded()?;
     // The first non-blank line (a blank one holds no ':'): the line, as
     // `splitlines()` cuts them, of the first non-blank byte.
-    let Some(q) = first_non_ws(&first_text) else {
+    let Some(q) = first_non_ws(&body) else {
         return Ok(None);
     };
-    let start = memchr::memrchr2(b'\n', b'\r', &first_text[..q]).map_or(0, |j| j + 1);
-    let line_end =
-        memchr::memchr2(b'\n', b'\r', &first_text[q..]).map_or(first_text.len(), |j| q + j);
-    let line = &first_text[start..line_end];
+    let start = memchr::memrchr2(b'\n', b'\r', &body[..q]).map_or(0, |j| j + 1);
+    let line_end = memchr::memchr2(b'\n', b'\r', &body[q..]).map_or(body.len(), |j| q + j);
+    let line = &body[start..line_end];
     let Some(i) = line.iter().position(|&c| c == b':') else {
         return Ok(None);
     };
@@ -171,10 +172,11 @@ pub fn body_approval(msg: &Message<'_>) -> Result<Option<BodyApproval>, NoMemory
         return Ok(None);
     }
     let pw = lstrip(&line[i + 1..]).to_vec();
-    let after = match first_text.get(line_end..line_end + 2) {
+    let after = match body.get(line_end..line_end + 2) {
         Some(b"\r\n") => line_end + 2,
-        _ => (line_end + 1).min(first_text.len()),
+        _ => (line_end + 1).min(body.len()),
     };
+    let mut first_text = owned(body)?;
     join_lines_without(&mut first_text, start, after);
     let mut unsafe_html = false;
     for (k, p) in parts.iter().enumerate() {
@@ -293,9 +295,9 @@ fn approve_pattern_found(text: &[u8], name: &[u8], pw: &[u8]) -> bool {
 fn strip_tags(buf: &mut Vec<u8>) {
     let mut w = 0;
     let mut i = 0;
-    while let Some(k) = memchr::memchr(b'<', &buf[i..]) {
+    while let Some(k) = find_byte(b'<', &buf[i..]) {
         let lt = i + k;
-        match memchr::memchr(b'>', &buf[lt + 1..]) {
+        match find_byte(b'>', &buf[lt + 1..]) {
             Some(j) => {
                 buf.copy_within(i..lt, w);
                 w += lt - i;

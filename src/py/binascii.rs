@@ -166,7 +166,7 @@ pub(crate) fn a2b_qp(s: &[u8]) -> Result<Vec<u8>, NoMemory> {
             }
         } else {
             // Up to the next escape at once.
-            let end = memchr::memchr(b'=', &s[i..]).map_or(n, |k| i + k);
+            let end = super::str::find_byte(b'=', &s[i..]).map_or(n, |k| i + k);
             out.extend_from_slice(&s[i..end]);
             i = end;
         }

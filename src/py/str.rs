@@ -95,3 +95,13 @@ mod tests {
         assert_eq!(splitlines("a\x0cb", true), vec!["a", "b"]);
     }
 }
+
+/// `memchr`, quicker when the byte is a few places away (dense markup,
+/// escapes): the first 16 bytes are looked at one by one.
+pub(crate) fn find_byte(byte: u8, hay: &[u8]) -> Option<usize> {
+    let near = hay.len().min(16);
+    match hay[..near].iter().position(|&c| c == byte) {
+        Some(k) => Some(k),
+        None => memchr::memchr(byte, &hay[near..]).map(|k| near + k),
+    }
+}
