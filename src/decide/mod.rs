@@ -234,7 +234,11 @@ impl Ctx<'_> {
 
     /// `email.Utils.getaddresses(values)`, parsed once per distinct input.
     pub fn addresses(&self, values: &[&str]) -> Addresses {
-        let joined = values.join(", ");
+        // One value (the usual case) is its own key: no joined copy.
+        let joined: std::borrow::Cow<'_, str> = match values {
+            [one] => (*one).into(),
+            _ => values.join(", ").into(),
+        };
         if let Some((_, hit)) = self
             .parsed_addresses
             .borrow()
@@ -243,10 +247,10 @@ impl Ctx<'_> {
         {
             return hit.clone();
         }
-        let parsed = std::rc::Rc::new(crate::message::getaddresses(&[joined.as_str()]));
+        let parsed = std::rc::Rc::new(crate::message::getaddresses(&[joined.as_ref()]));
         self.parsed_addresses
             .borrow_mut()
-            .push((joined, parsed.clone()));
+            .push((joined.into_owned(), parsed.clone()));
         parsed
     }
 
@@ -262,13 +266,13 @@ impl Ctx<'_> {
                     }
                 }
                 SenderHeader::Header(name) => {
-                    let values: Vec<String> = self
+                    let values: Vec<_> = self
                         .msg
                         .get_all(name)
                         .iter()
                         .map(|v| join_lines(v))
                         .collect();
-                    let refs: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
+                    let refs: Vec<&str> = values.iter().map(|s| s.as_ref()).collect();
                     for (_, addr) in self.addresses(&refs).iter() {
                         out.push(addr.to_ascii_lowercase());
                     }
@@ -296,7 +300,7 @@ impl Ctx<'_> {
             }
             let joined = join_lines(value);
             if let Some((_, addr)) = self
-                .addresses(&[joined.as_str()])
+                .addresses(&[joined.as_ref()])
                 .first()
                 .into_iter()
                 .next()
@@ -311,8 +315,12 @@ impl Ctx<'_> {
 }
 
 /// Python 2's `''.join(s.splitlines())` for a `str`.
-pub(crate) fn join_lines(s: &str) -> String {
-    s.replace("\r\n", "").replace(['\r', '\n'], "")
+pub(crate) fn join_lines(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(['\r', '\n']) {
+        s.replace("\r\n", "").replace(['\r', '\n'], "").into()
+    } else {
+        s.into()
+    }
 }
 
 /// What the decision consults beyond the list, the site's settings and
@@ -482,7 +490,7 @@ pub fn unwrap_notice(notice: &str) -> String {
 fn mailed_notice(ctx: &Ctx<'_>, notice: &str) -> String {
     let sender = ctx.sender();
     let subject = match ctx.msg.get("subject") {
-        Some(s) => join_lines(s),
+        Some(s) => join_lines(s).into_owned(),
         None => "(no subject)".to_owned(),
     };
     let lookup = |key: &str| match key {

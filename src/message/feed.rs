@@ -72,6 +72,28 @@ pub(super) fn span<'a>(raw: &'a [u8], first: &[u8], last: &[u8]) -> &'a [u8] {
     &raw[start..end]
 }
 
+/// `f` (which returns a sub-slice) applied to borrowed or owned bytes.
+fn map_cow<'a>(s: Cow<'a, [u8]>, f: impl Fn(&[u8]) -> &[u8]) -> Cow<'a, [u8]> {
+    match s {
+        Cow::Borrowed(b) => {
+            let sub = f(b);
+            let start = sub.as_ptr() as usize - b.as_ptr() as usize;
+            Cow::Borrowed(&b[start..start + sub.len()])
+        }
+        Cow::Owned(v) => Cow::Owned(f(&v).to_vec()),
+    }
+}
+
+/// Header bytes as text: borrowed when ASCII, else the Latin-1 mapping.
+fn text(b: Cow<'_, [u8]>) -> Cow<'_, str> {
+    match b {
+        Cow::Borrowed(b) if b.is_ascii() => {
+            Cow::Borrowed(std::str::from_utf8(b).expect("ASCII is UTF-8"))
+        }
+        b => Cow::Owned(latin1(&b)),
+    }
+}
+
 /// `s` without one trailing line end.
 pub(super) fn strip_eol_cow(s: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
     match s {
@@ -190,8 +212,9 @@ impl<'a> Feed<'a> {
         }
     }
 
-    /// Push a header field, within the limits; false past them.
-    fn push_header(&mut self, part: &mut Part<'a>, name: &[u8], value: &[u8]) -> bool {
+    /// Push a header field, within the limits; false past them. Name and
+    /// value borrow the raw bytes when they are ASCII and contiguous there.
+    fn push_header(&mut self, part: &mut Part<'a>, name: &'a [u8], value: Cow<'a, [u8]>) -> bool {
         if self.limit.is_some() {
             return false;
         }
@@ -204,26 +227,28 @@ impl<'a> Feed<'a> {
             self.over(|| "out of memory for the header fields".into());
             return false;
         }
-        part.headers.push((latin1(name), latin1(value)));
+        part.headers.push((text(Cow::Borrowed(name)), text(value)));
         true
     }
 
     fn parse_headers(&mut self, part: &mut Part<'a>, lines: &[&'a [u8]]) {
-        let mut last: Option<&[u8]> = None;
-        let mut value: Vec<u8> = Vec::new();
+        let mut last: Option<&'a [u8]> = None;
+        let mut value = Gather::Empty;
         for (lineno, &line) in lines.iter().enumerate() {
             if line[0] == b' ' || line[0] == b'\t' {
                 if last.is_some() {
-                    value.extend_from_slice(line);
+                    value.push(self.raw, line);
                 }
                 continue;
             }
             if let Some(h) = last.take() {
-                let v = &value[..value.len().saturating_sub(1)];
-                if !self.push_header(part, h, rstrip_nl(v)) {
+                // The value without its last character, then its line ends.
+                let v = map_cow(std::mem::take(&mut value).finish(self.raw), |v| {
+                    rstrip_nl(&v[..v.len().saturating_sub(1)])
+                });
+                if !self.push_header(part, h, v) {
                     return;
                 }
-                value.clear();
             }
             if line.starts_with(b"From ") {
                 if lineno == 0 {
@@ -240,10 +265,14 @@ impl<'a> Feed<'a> {
                 continue;
             };
             last = Some(&line[..i]);
-            value = lstrip(&line[i + 1..]).to_vec();
+            let first = lstrip(&line[i + 1..]);
+            if !first.is_empty() {
+                value.push(self.raw, first);
+            }
         }
         if let Some(h) = last {
-            self.push_header(part, h, rstrip_nl(&value));
+            let v = map_cow(value.finish(self.raw), rstrip_nl);
+            self.push_header(part, h, v);
         }
     }
 

@@ -25,6 +25,8 @@ use crate::py::codec as pycodec;
 pub use crate::py::{latin1, splitlines as py_splitlines};
 use unicode_normalization::UnicodeNormalization;
 
+use std::borrow::Cow;
+
 pub use crate::py::binascii::NoMemory;
 pub use part::Part;
 use rfc2047::decoded_headers;
@@ -177,7 +179,7 @@ impl<'a> Message<'a> {
             .headers
             .iter()
             .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
             .collect()
     }
 
@@ -187,11 +189,11 @@ impl<'a> Message<'a> {
             .headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// All top-level headers (name, value) in order, as `msg.items()`.
-    pub fn headers(&self) -> &[(String, String)] {
+    pub fn headers(&self) -> &[(Cow<'a, str>, Cow<'a, str>)] {
         &self.root.headers
     }
 
@@ -217,7 +219,10 @@ impl<'a> Message<'a> {
 
 /// `email.Utils.getaddresses(values)` of Python 2.7: (realname, address) pairs.
 pub fn getaddresses(values: &[&str]) -> Vec<(String, String)> {
-    addr::address_list(&values.join(", "))
+    match values {
+        [one] => addr::address_list(one),
+        _ => addr::address_list(&values.join(", ")),
+    }
 }
 
 /// `email.Utils.parseaddr(value)` of Python 2.7.

@@ -11,7 +11,7 @@ use super::{latin1, to_bytes};
 #[derive(Debug, Clone, Default)]
 pub struct Part<'a> {
     pub(super) unixfrom: Option<String>,
-    pub(super) headers: Vec<(String, String)>,
+    pub(super) headers: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     pub(super) default_type: &'static str,
     /// Sub-messages; non-empty exactly when Python's payload is a list.
     pub(super) children: Vec<Part<'a>>,
@@ -54,7 +54,7 @@ impl<'a> Part<'a> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// `get_content_type()`: lower-case, the default type when absent,
