@@ -87,10 +87,11 @@ fn map_cow<'a>(s: Cow<'a, [u8]>, f: impl Fn(&[u8]) -> &[u8]) -> Cow<'a, [u8]> {
 /// Header bytes as text: borrowed when ASCII, else the Latin-1 mapping.
 fn text(b: Cow<'_, [u8]>) -> Cow<'_, str> {
     match b {
-        Cow::Borrowed(b) if b.is_ascii() => {
-            Cow::Borrowed(std::str::from_utf8(b).expect("ASCII is UTF-8"))
-        }
-        b => Cow::Owned(latin1(&b)),
+        Cow::Borrowed(b) => match std::str::from_utf8(b) {
+            Ok(s) if b.is_ascii() => Cow::Borrowed(s),
+            _ => Cow::Owned(latin1(b)),
+        },
+        Cow::Owned(b) => Cow::Owned(latin1(&b)),
     }
 }
 
