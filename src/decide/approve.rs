@@ -183,20 +183,19 @@ pub fn body_approval(msg: &Message<'_>) -> Result<Option<BodyApproval>, NoMemory
         if p.maintype() != "text" || p.is_multipart() {
             continue;
         }
-        let decoded;
-        let text: &[u8] = if k == idx {
-            &first_text
-        } else {
-            decoded = p.decoded()?;
-            &decoded
-        };
-        if approve_pattern_found(text, &name, &pw) {
-            continue;
-        }
+        // The text, searched as it is, then without its tags (in place:
+        // the first part's text and a decoded part are owned already).
         let mut stripped = if k == idx {
+            if approve_pattern_found(&first_text, &name, &pw) {
+                continue;
+            }
             std::mem::take(&mut first_text)
         } else {
-            owned(Cow::Borrowed(text))?
+            let decoded = p.decoded()?;
+            if approve_pattern_found(&decoded, &name, &pw) {
+                continue;
+            }
+            owned(decoded)?
         };
         strip_tags(&mut stripped);
         if approve_pattern_found(&stripped, &name, &pw) {

@@ -83,6 +83,16 @@ pub fn splitlines(s: &str, unicode: bool) -> Vec<&str> {
     out
 }
 
+/// `memchr`, quicker when the byte is a few places away (dense markup,
+/// escapes): the first 16 bytes are looked at one by one.
+pub(crate) fn find_byte(byte: u8, hay: &[u8]) -> Option<usize> {
+    let near = hay.len().min(16);
+    match hay[..near].iter().position(|&c| c == byte) {
+        Some(k) => Some(k),
+        None => memchr::memchr(byte, &hay[near..]).map(|k| near + k),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,14 +104,16 @@ mod tests {
         assert_eq!(splitlines("a\x0cb", false), vec!["a\x0cb"]);
         assert_eq!(splitlines("a\x0cb", true), vec!["a", "b"]);
     }
-}
 
-/// `memchr`, quicker when the byte is a few places away (dense markup,
-/// escapes): the first 16 bytes are looked at one by one.
-pub(crate) fn find_byte(byte: u8, hay: &[u8]) -> Option<usize> {
-    let near = hay.len().min(16);
-    match hay[..near].iter().position(|&c| c == byte) {
-        Some(k) => Some(k),
-        None => memchr::memchr(byte, &hay[near..]).map(|k| near + k),
+    #[test]
+    fn find_byte_near_and_far() {
+        let mut hay = vec![b'x'; 100];
+        assert_eq!(find_byte(b'=', &hay), None);
+        hay[3] = b'=';
+        assert_eq!(find_byte(b'=', &hay), Some(3));
+        hay[3] = b'x';
+        hay[16] = b'=';
+        assert_eq!(find_byte(b'=', &hay), Some(16));
+        assert_eq!(find_byte(b'=', &[]), None);
     }
 }
