@@ -142,9 +142,8 @@ pub fn body_approval(msg: &Message<'_>) -> Result<Option<BodyApproval>, NoMemory
     if APPROVAL_HEADERS.iter().any(|h| msg.get(h).is_some()) {
         return Ok(None);
     }
-    let parts = msg.walk();
-    let Some((idx, first)) = parts
-        .iter()
+    let Some((idx, first)) = msg
+        .walk()
         .enumerate()
         .find(|(_, p)| p.content_type() == "text/plain")
     else {
@@ -179,7 +178,7 @@ pub fn body_approval(msg: &Message<'_>) -> Result<Option<BodyApproval>, NoMemory
     let mut first_text = owned(body)?;
     join_lines_without(&mut first_text, start, after);
     let mut unsafe_html = false;
-    for (k, p) in parts.iter().enumerate() {
+    for (k, p) in msg.walk().enumerate() {
         if p.maintype() != "text" || p.is_multipart() {
             continue;
         }

@@ -176,7 +176,6 @@ fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
 /// Hold.py's body size measure, in bytes.
 pub fn body_size(msg: &Message<'_>) -> usize {
     msg.walk()
-        .iter()
         .map(|p| {
             let body = if p.is_multipart() {
                 0

@@ -28,7 +28,7 @@ use unicode_normalization::UnicodeNormalization;
 use std::borrow::Cow;
 
 pub use crate::py::binascii::NoMemory;
-pub use part::Part;
+pub use part::{Part, Walk};
 use rfc2047::decoded_headers;
 pub use rfc2047::oneline_utf8;
 
@@ -133,10 +133,8 @@ impl<'a> Message<'a> {
     }
 
     /// `msg.walk()`: every part, depth first, the message itself first.
-    pub fn walk(&self) -> Vec<&Part<'a>> {
-        let mut v = Vec::new();
-        self.root.walk(&mut v);
-        v
+    pub fn walk(&self) -> Walk<'_, 'a> {
+        Walk::new(&self.root)
     }
 
     /// The MIME tree in walk order: (content type, string payload length
@@ -144,7 +142,6 @@ impl<'a> Message<'a> {
     #[doc(hidden)]
     pub fn structure(&self) -> Vec<(String, i64, Option<String>, Option<String>)> {
         self.walk()
-            .iter()
             .map(|p| {
                 (
                     p.content_type(),

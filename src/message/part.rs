@@ -97,13 +97,6 @@ impl<'a> Part<'a> {
         Some(rstrip(&collapse(v)).to_vec())
     }
 
-    pub(super) fn walk<'s>(&'s self, out: &mut Vec<&'s Part<'a>>) {
-        out.push(self);
-        for c in &self.children {
-            c.walk(out);
-        }
-    }
-
     /// `get_payload(decode=True)` of a non-multipart part (the payload
     /// itself, not a copy, when there is nothing to decode). The decoded
     /// copy is allocated fallibly.
@@ -140,6 +133,48 @@ impl<'a> Part<'a> {
     pub fn get_param_value(&self, name: &str, header: &str) -> Option<Vec<u8>> {
         match self.get_param(name, header)? {
             ParamVal::Plain(v) | ParamVal::Ext(_, _, v) => Some(v),
+        }
+    }
+}
+
+/// `msg.walk()`: the parts depth first, the message itself first. The
+/// stack grows only for multiparts (a plain message walks without
+/// allocating).
+pub struct Walk<'m, 'a> {
+    first: Option<&'m Part<'a>>,
+    stack: Vec<std::slice::Iter<'m, Part<'a>>>,
+}
+
+impl<'m, 'a> Walk<'m, 'a> {
+    pub(super) fn new(root: &'m Part<'a>) -> Walk<'m, 'a> {
+        Walk {
+            first: Some(root),
+            stack: Vec::new(),
+        }
+    }
+
+    fn enter(&mut self, p: &'m Part<'a>) -> &'m Part<'a> {
+        if !p.children.is_empty() {
+            self.stack.push(p.children.iter());
+        }
+        p
+    }
+}
+
+impl<'m, 'a> Iterator for Walk<'m, 'a> {
+    type Item = &'m Part<'a>;
+
+    fn next(&mut self) -> Option<&'m Part<'a>> {
+        if let Some(root) = self.first.take() {
+            return Some(self.enter(root));
+        }
+        loop {
+            match self.stack.last_mut()?.next() {
+                Some(c) => return Some(self.enter(c)),
+                None => {
+                    self.stack.pop();
+                }
+            }
         }
     }
 }
