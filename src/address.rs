@@ -2,7 +2,26 @@
 //! Exim router of Mailman's installation manual tries them: the suffixes
 //! below in this order, the first that matches removed (a `+*` suffix
 //! matches at its leftmost occurrence). Pure: whether the remainder is a
-//! list is the question of the `route` module.
+//! list is the store's question (`Store::route`).
+
+/// `local_part@domain` split at the last `@` (no `@`: no domain).
+pub fn split_address(addr: &str) -> (&str, &str) {
+    match addr.rfind('@') {
+        Some(i) => (&addr[..i], &addr[i + 1..]),
+        None => (addr, ""),
+    }
+}
+
+/// A Mailman address: the list, the kind, the list's mail domain (what
+/// [`crate::store::Store::route`] finds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The list's internal name (directory name).
+    pub list: String,
+    pub kind: Kind,
+    /// The list's `host_name`, its mail domain.
+    pub domain: String,
+}
 
 /// What a list address is for, from its suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,4 +107,15 @@ pub fn split_suffix(local_part: &str) -> (&str, Kind) {
         }
     }
     (local_part, Kind::Post)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_split_at_the_last_at() {
+        assert_eq!(split_address("a@b@c.example"), ("a@b", "c.example"));
+        assert_eq!(split_address("postmaster"), ("postmaster", ""));
+    }
 }

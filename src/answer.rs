@@ -12,11 +12,8 @@
 //! | a list address and any other recipient in one message | 451 for the later one | `separate_submissions = yes \| no` |
 //! | the library cannot decide | accept (fail-open), logged | |
 
-use crate::address::Kind;
+use crate::address::{Kind, Route};
 use crate::decide::{Action, Verdict};
-use crate::gate::Gate;
-use crate::site::{AnswerPolicy, OnHold};
-use crate::store::Route;
 
 /// Width of one line of a multi-line SMTP reply's text.
 pub const WRAP_WIDTH: usize = 76;
@@ -27,6 +24,40 @@ pub const MAX_LINES: usize = 24;
 pub const SEPARATE_TEXT: &str = "Please make each Mailman delivery in a separate submission";
 /// The 550 text for an unknown list in a Mailman domain.
 pub const UNKNOWN_LIST_TEXT: &str = "No such mailing list";
+
+/// What the MTA answers for a held post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnHold {
+    /// Accept and let Mailman hold it (the sender gets Mailman's notice).
+    Accept,
+    /// 451: try later.
+    Defer,
+    /// 550 with the hold reason.
+    Reject,
+}
+
+/// What the MTA answers, beyond Mailman's own verdict: the site's
+/// `on_hold`, `on_unknown_list` and `separate_submissions` (read by
+/// [`crate::site`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerPolicy {
+    pub on_hold: OnHold,
+    /// `on_unknown_list = reject`: an address in a Mailman domain that is
+    /// no list is refused at RCPT.
+    pub reject_unknown_list: bool,
+    /// One Mailman recipient per message.
+    pub separate_submissions: bool,
+}
+
+impl Default for AnswerPolicy {
+    fn default() -> Self {
+        AnswerPolicy {
+            on_hold: OnHold::Accept,
+            reject_unknown_list: true,
+            separate_submissions: true,
+        }
+    }
+}
 
 /// What the MTA does with the message or recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,10 +237,17 @@ pub struct RcptContext {
     pub list_before: bool,
 }
 
-/// Decide what to answer for RCPT `local_part@domain`.
-pub fn rcpt_answer(gate: &Gate, local_part: &str, domain: &str, cx: RcptContext) -> RcptAnswer {
-    let separate = gate.site.answers.separate_submissions;
-    match gate.route(local_part, domain) {
+/// What to answer for RCPT `local_part@domain`, given what routing it
+/// found (`Err`: why it could not be routed).
+pub fn rcpt_answer(
+    policy: &AnswerPolicy,
+    local_part: &str,
+    domain: &str,
+    routed: Result<Option<Route>, String>,
+    cx: RcptContext,
+) -> RcptAnswer {
+    let separate = policy.separate_submissions;
+    match routed {
         Ok(Some(route)) => {
             if separate && cx.accepted_before > 0 {
                 RcptAnswer::Refuse(Answer::Defer(SEPARATE_TEXT.into()))
@@ -223,7 +261,7 @@ pub fn rcpt_answer(gate: &Gate, local_part: &str, domain: &str, cx: RcptContext)
             // but a second recipient beside a list one still waits.
             if separate && cx.list_before {
                 RcptAnswer::Refuse(Answer::Defer(SEPARATE_TEXT.into()))
-            } else if cx.mailman_domain && gate.site.answers.reject_unknown_list {
+            } else if cx.mailman_domain && policy.reject_unknown_list {
                 RcptAnswer::Refuse(Answer::Reject(UNKNOWN_LIST_TEXT.into()))
             } else {
                 RcptAnswer::NotList
@@ -246,24 +284,25 @@ pub fn parse_list_token(token: &str) -> Option<(String, Kind)> {
     Some((name, kind))
 }
 
-/// The DATA stage's decision for one list recipient: the answer and, when
-/// the list was consulted, its verdict.
+/// The DATA stage's answer before the list is consulted: a deferral
+/// when a list recipient shares the message with others and the site
+/// wants separate submissions.
+pub fn data_refusal(policy: &AnswerPolicy, recipients: usize) -> Option<Answer> {
+    (policy.separate_submissions && recipients > 1).then(|| Answer::Defer(SEPARATE_TEXT.into()))
+}
+
+/// The DATA stage's answer for one list recipient from the list's verdict
+/// (`Err`: why the list could not be consulted), and the verdict.
 pub fn data_answer(
-    gate: &Gate,
+    policy: &AnswerPolicy,
     list: &str,
-    kind: Kind,
-    envelope_sender: Option<&str>,
-    raw: &[u8],
     recipients: usize,
+    checked: Result<Verdict, String>,
 ) -> (Answer, Option<Verdict>) {
-    let separate = gate.site.answers.separate_submissions;
-    if separate && recipients > 1 {
-        return (Answer::Defer(SEPARATE_TEXT.into()), None);
-    }
-    match gate.check_untraced(list, kind, envelope_sender, raw) {
+    match checked {
         Err(e) => (Answer::Error(format!("list {list}: {e}")), None),
         Ok(v) => {
-            let mut a = verdict_answer(&gate.site.answers, &v);
+            let mut a = verdict_answer(policy, &v);
             // With several recipients a refusal would also refuse the
             // others: accept, and let Mailman apply its verdict itself.
             if recipients > 1 && !matches!(a, Answer::Accept | Answer::Hold) {
@@ -272,29 +311,6 @@ pub fn data_answer(
             (a, Some(v))
         }
     }
-}
-
-/// `local_part@domain` split at the last `@` (no `@`: no domain).
-pub fn split_address(addr: &str) -> (&str, &str) {
-    match addr.rfind('@') {
-        Some(i) => (&addr[..i], &addr[i + 1..]),
-        None => (addr, ""),
-    }
-}
-
-/// The list a whole message is decided for, after the fact (Exim's
-/// `local_scan`): the first recipient that is a Mailman address, if any.
-/// A recipient that cannot be routed is an error answer (accept).
-pub fn list_recipient(gate: &Gate, recipients: &[String]) -> Result<Option<Route>, Answer> {
-    for r in recipients {
-        let (local_part, domain) = split_address(r);
-        match gate.route(local_part, domain) {
-            Ok(Some(route)) => return Ok(Some(route)),
-            Ok(None) => {}
-            Err(e) => return Err(Answer::Error(format!("cannot route {r}: {e}"))),
-        }
-    }
-    Ok(None)
 }
 
 /// The log line for a DATA-stage answer, when it deserves one: anything
@@ -436,37 +452,6 @@ mod tests {
     }
 
     #[test]
-    fn the_first_list_recipient_is_chosen() {
-        let fixtures =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists");
-        let g = Gate::new(crate::site::Site::for_lists(fixtures));
-        let rcpts = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let chosen = list_recipient(
-            &g,
-            &rcpts(&[
-                "someone@other.example",
-                "Test-Request@example.com",
-                "test@example.com",
-            ]),
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!((chosen.list.as_str(), chosen.kind), ("test", Kind::Request));
-        assert_eq!(
-            list_recipient(&g, &rcpts(&["a@b", "nolist"])).unwrap(),
-            None
-        );
-        assert_eq!(list_recipient(&g, &[]).unwrap(), None);
-        let bad = list_recipient(&g, &rcpts(&["x@y", "broken@example.com"]));
-        assert!(
-            matches!(&bad, Err(Answer::Error(t)) if t.starts_with("cannot route")),
-            "{bad:?}"
-        );
-        assert_eq!(split_address("a@b@c.example"), ("a@b", "c.example"));
-        assert_eq!(split_address("postmaster"), ("postmaster", ""));
-    }
-
-    #[test]
     fn data_log_lines_for_what_is_not_a_plain_accept() {
         let accept = verdict(Action::Accept, None);
         assert_eq!(
@@ -481,59 +466,118 @@ mod tests {
         assert_eq!(held, "list=l kind=post answer=hold");
     }
 
-    fn gate_on(dir: &std::path::Path, extra: &str) -> Gate {
-        let site =
-            crate::site::Site::parse(&format!("lists_dir = {}\n{extra}", dir.display()), "t")
-                .unwrap();
-        Gate::new(site)
+    fn route(list: &str) -> Option<Route> {
+        Some(Route {
+            list: list.into(),
+            kind: Kind::Post,
+            domain: "lists.example".into(),
+        })
     }
 
     #[test]
     fn rcpt_rules() {
-        let dir = std::env::temp_dir().join(format!("mg-smtp-rcpt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let g = gate_on(&dir, "");
+        let p = AnswerPolicy::default();
         let md = RcptContext {
             mailman_domain: true,
             ..Default::default()
         };
+        let none = || Ok(None);
         assert_eq!(
-            rcpt_answer(&g, "nosuch", "lists.example", md).token(),
+            rcpt_answer(&p, "dev", "lists.example", Ok(route("dev")), md).token(),
+            "list dev post lists.example"
+        );
+        assert_eq!(
+            rcpt_answer(&p, "nosuch", "lists.example", none(), md).token(),
             "reject No such mailing list"
         );
         assert_eq!(
-            rcpt_answer(&g, "nosuch", "other.example", RcptContext::default()).token(),
+            rcpt_answer(
+                &p,
+                "nosuch",
+                "other.example",
+                none(),
+                RcptContext::default()
+            )
+            .token(),
             "notlist"
         );
+        let failed = rcpt_answer(&p, "x", "y", Err("unreadable".into()), md).token();
+        assert_eq!(failed, "error cannot route x@y: unreadable");
         let after_list = RcptContext {
             accepted_before: 1,
             list_before: true,
             ..Default::default()
         };
+        let defer = format!("defer {SEPARATE_TEXT}");
         assert_eq!(
-            rcpt_answer(&g, "someone", "other.example", after_list).token(),
-            format!("defer {SEPARATE_TEXT}")
+            rcpt_answer(&p, "someone", "other.example", none(), after_list).token(),
+            defer
         );
         let in_mailman_domain_after_list = RcptContext {
             mailman_domain: true,
             ..after_list
         };
         assert_eq!(
-            rcpt_answer(&g, "abuse", "lists.example", in_mailman_domain_after_list).token(),
-            format!("defer {SEPARATE_TEXT}")
+            rcpt_answer(
+                &p,
+                "abuse",
+                "lists.example",
+                none(),
+                in_mailman_domain_after_list
+            )
+            .token(),
+            defer
         );
-        let g2 = gate_on(
-            &dir,
-            "separate_submissions = no\non_unknown_list = accept\n",
-        );
+        let after_other = RcptContext {
+            accepted_before: 1,
+            ..Default::default()
+        };
         assert_eq!(
-            rcpt_answer(&g2, "someone", "x.example", after_list).token(),
+            rcpt_answer(&p, "dev", "lists.example", Ok(route("dev")), after_other).token(),
+            defer
+        );
+        let lax = AnswerPolicy {
+            separate_submissions: false,
+            reject_unknown_list: false,
+            ..p
+        };
+        assert_eq!(
+            rcpt_answer(&lax, "someone", "x.example", none(), after_list).token(),
             "notlist"
         );
         assert_eq!(
-            rcpt_answer(&g2, "nosuch", "lists.example", md).token(),
+            rcpt_answer(&lax, "nosuch", "lists.example", none(), md).token(),
             "notlist"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            rcpt_answer(&lax, "dev", "lists.example", Ok(route("dev")), after_other).token(),
+            "list dev post lists.example"
+        );
+    }
+
+    #[test]
+    fn data_rules() {
+        let p = AnswerPolicy::default();
+        assert_eq!(data_refusal(&p, 1), None);
+        assert_eq!(
+            data_refusal(&p, 2),
+            Some(Answer::Defer(SEPARATE_TEXT.into()))
+        );
+        let lax = AnswerPolicy {
+            separate_submissions: false,
+            ..p
+        };
+        assert_eq!(data_refusal(&lax, 2), None);
+        let rej = verdict(Action::Reject, Some("You are not allowed to post."));
+        let (a, v) = data_answer(&p, "dev", 1, Ok(rej.clone()));
+        assert_eq!(a.token(), "reject You are not allowed to post.");
+        assert_eq!(v, Some(rej.clone()));
+        // Several recipients: a refusal would refuse the others too.
+        assert_eq!(data_answer(&lax, "dev", 2, Ok(rej)).0, Answer::Accept);
+        let held = verdict(Action::Hold, Some("Post to moderated list"));
+        assert_eq!(data_answer(&lax, "dev", 2, Ok(held)).0, Answer::Hold);
+        let (a, v) = data_answer(&p, "dev", 1, Err("unreadable".into()));
+        assert_eq!(a, Answer::Error("list dev: unreadable".into()));
+        assert_eq!(v, None);
     }
 }

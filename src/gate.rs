@@ -12,6 +12,8 @@ use crate::site::{ConfigError, Site};
 use crate::store::Route;
 use crate::store::{Store, StoreError};
 
+mod smtp;
+
 /// Site settings, the lists they point at and Mailman's catalogs.
 pub struct Gate {
     pub site: Site,

@@ -31,9 +31,10 @@
 //! - [`message`]: a message as Mailman's Python `email` package sees it.
 //! - [`decide`]: the incoming pipeline, a pure function to a verdict;
 //!   [`i18n`] gives it Mailman's catalogs, [`dmarc`] the DNS answer.
-//! - [`gate`]: site settings and the store together, as the edges use them.
+//! - [`gate`]: site settings and the store together, as the edges use them
+//!   (routing or checking, then asking [`answer`]).
 //! - [`answer`]: a verdict (or a routing result) and the site's answer
-//!   policy to an SMTP answer; pure, shared by every front end.
+//!   policy to an SMTP answer; pure (no gate, no store).
 //!
 //! The edges (`capi`: the C API, `exim`: Exim's dlfunc and local_scan,
 //! `milter`) and the inner stages (`pickle`, `pyre`, `py`, `cdb`, `mmcfg`,

@@ -45,6 +45,7 @@ use std::path::{Path, PathBuf};
 
 use std::os::unix::ffi::OsStrExt;
 
+pub use crate::answer::{AnswerPolicy, OnHold};
 pub use crate::dmarc::{DmarcSettings, DEBIAN_PUBLIC_SUFFIX_LIST};
 use crate::message::NormalForm;
 use crate::mmcfg::PyValue;
@@ -131,17 +132,6 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// What the MTA answers for a held post.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnHold {
-    /// Accept and let Mailman hold it (the sender gets Mailman's notice).
-    Accept,
-    /// 451: try later.
-    Defer,
-    /// 550 with the hold reason.
-    Reject,
-}
-
 /// Where the lists are and how they are laid out: what the store needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListsLocation {
@@ -188,28 +178,6 @@ impl ListsLocation {
             NameRule::new(&self.listname_characters),
         )
         .with_snapshots(snapshots)
-    }
-}
-
-/// What the MTA answers, beyond Mailman's own verdict (see
-/// [`crate::answer`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AnswerPolicy {
-    pub on_hold: OnHold,
-    /// `on_unknown_list = reject`: an address in a Mailman domain that is
-    /// no list is refused at RCPT.
-    pub reject_unknown_list: bool,
-    /// One Mailman recipient per message.
-    pub separate_submissions: bool,
-}
-
-impl Default for AnswerPolicy {
-    fn default() -> Self {
-        AnswerPolicy {
-            on_hold: OnHold::Accept,
-            reject_unknown_list: true,
-            separate_submissions: true,
-        }
     }
 }
 

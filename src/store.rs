@@ -36,7 +36,7 @@ use crate::pyre::{Flags, PyRegex};
 use crate::snapshot::FileId;
 
 mod route;
-pub use route::Route;
+pub use crate::address::Route;
 
 /// Debian's `LIST_DATA_DIR`.
 pub const DEBIAN_LISTS_DIR: &str = "/var/lib/mailman/lists";

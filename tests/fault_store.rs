@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mailman_gate::address::Kind;
-use mailman_gate::answer::{data_answer, rcpt_answer, Answer, RcptAnswer, RcptContext};
+use mailman_gate::answer::{Answer, RcptAnswer, RcptContext};
 use mailman_gate::gate::Gate;
 use mailman_gate::site::Site;
 use mailman_gate::snapshot::{open_snapshot, write_snapshot};
@@ -151,7 +151,7 @@ fn missing_lists_dir_is_an_error_and_never_a_refusal() {
         }
         other => panic!("{other:?}"),
     }
-    match rcpt_answer(&g, "test", "example.com", IN_MAILMAN_DOMAIN) {
+    match g.rcpt_answer("test", "example.com", IN_MAILMAN_DOMAIN) {
         RcptAnswer::Refuse(Answer::Error(t)) => {
             assert!(t.contains("cannot route test@example.com"), "{t}")
         }
@@ -159,7 +159,7 @@ fn missing_lists_dir_is_an_error_and_never_a_refusal() {
     }
     let err = g.check("test", Kind::Post, None, POST).unwrap_err();
     assert_eq!(err.to_string(), "no such list: test");
-    let (a, _) = data_answer(&g, "test", Kind::Post, Some("a@b.example"), POST, 1);
+    let (a, _) = g.data_answer("test", Kind::Post, Some("a@b.example"), POST, 1);
     assert!(matches!(a, Answer::Error(_)), "{a:?}");
 
     // A lists "directory" that is a file.
@@ -196,7 +196,7 @@ fn unknown_list_in_a_present_lists_dir_is_still_no_list() {
     assert_eq!(g.route("nosuch", "example.com").unwrap(), None);
     assert_eq!(g.route("readme", "example.com").unwrap(), None);
     assert!(matches!(
-        rcpt_answer(&g, "nosuch", "example.com", IN_MAILMAN_DOMAIN),
+        g.rcpt_answer("nosuch", "example.com", IN_MAILMAN_DOMAIN),
         RcptAnswer::Refuse(Answer::Reject(_))
     ));
     let _ = std::fs::remove_dir_all(lists.parent().unwrap());
@@ -214,7 +214,7 @@ fn list_deleted_and_restored_mid_session() {
     let e = g.check("test", Kind::Post, None, POST).unwrap_err();
     assert_eq!(e, StoreError::NoSuchList("test".into()));
     assert_eq!(g.route("test", "example.com").unwrap(), None);
-    let (a, _) = data_answer(&g, "test", Kind::Post, Some("a@b.example"), POST, 1);
+    let (a, _) = g.data_answer("test", Kind::Post, Some("a@b.example"), POST, 1);
     assert!(
         matches!(&a, Answer::Error(t) if t == "list test: no such list: test"),
         "{a:?}"

@@ -1,6 +1,8 @@
 //! The crate's module graph, read from the `crate::` paths of `src/`: it
-//! has no cycle, and the decision reaches none of the disk, the site's
-//! locations, the routing or the edges, not even through another module.
+//! has no cycle, the decision reaches none of the disk, the site's
+//! locations, the routing or the edges, and the SMTP answer none of the
+//! gate, the store or the site's locations, not even through another
+//! module.
 //!
 //! `cargo test --release --test module_graph -- --nocapture` prints the
 //! graph.
@@ -11,6 +13,13 @@ use std::path::{Path, PathBuf};
 /// Modules `decide` must not depend on, directly or through others.
 const DECIDE_MAY_NOT_REACH: [&str; 10] = [
     "store", "site", "snapshot", "export", "gate", "answer", "capi", "exim", "ffi", "milter",
+];
+
+/// Modules `answer` must not depend on: it maps a verdict or a routing
+/// result to an SMTP answer, and is tested without a gate, a store or the
+/// site's locations.
+const ANSWER_MAY_NOT_REACH: [&str; 9] = [
+    "store", "site", "snapshot", "export", "gate", "capi", "exim", "ffi", "milter",
 ];
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
@@ -210,4 +219,20 @@ fn decide_reaches_no_disk_location_route_or_edge() {
         .filter(|m| reached.contains(*m))
         .collect();
     assert!(bad.is_empty(), "decide reaches {bad:?}");
+}
+
+#[test]
+fn answer_reaches_no_gate_store_location_or_edge() {
+    let g = graph();
+    let reached = reach(&g, "answer");
+    println!("answer reaches: {reached:?}");
+    assert!(
+        reached.contains("decide"),
+        "the parser found answer's imports"
+    );
+    let bad: Vec<&str> = ANSWER_MAY_NOT_REACH
+        .into_iter()
+        .filter(|m| reached.contains(*m))
+        .collect();
+    assert!(bad.is_empty(), "answer reaches {bad:?}");
 }

@@ -78,7 +78,7 @@ fn scan(fd: c_int) -> Answer {
     let Some(recipients) = sys::recipients() else {
         return Answer::Error("not running inside Exim".into());
     };
-    let route = match answer::list_recipient(&gate, &recipients) {
+    let route = match gate.list_recipient(&recipients) {
         Ok(Some(route)) => route,
         Ok(None) => return Answer::Accept,
         Err(a) => return a,
@@ -92,8 +92,7 @@ fn scan(fd: c_int) -> Answer {
         Err(e) => return Answer::Error(e),
     };
     let sender = sys::sender_address().unwrap_or_default();
-    let (a, v) = answer::data_answer(
-        &gate,
+    let (a, v) = gate.data_answer(
         &route.list,
         route.kind,
         Some(&sender),

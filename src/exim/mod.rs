@@ -207,7 +207,7 @@ pub fn rcpt(a: &[String]) -> String {
     if !cx.list_before {
         crate::store::begin_round();
     }
-    let answer = answer::rcpt_answer(&gate, local_part, domain, cx);
+    let answer = gate.rcpt_answer(local_part, domain, cx);
     if let RcptAnswer::Refuse(Answer::Error(t)) = &answer {
         sys::log(&format!("{t} (accepting)"));
     }
@@ -243,8 +243,7 @@ pub fn data(a: &[String]) -> String {
             return a.token();
         }
         Ok((sender, raw, rcount)) => {
-            let (ans, verdict) =
-                answer::data_answer(&gate, &list, kind, Some(&sender), &raw, rcount);
+            let (ans, verdict) = gate.data_answer(&list, kind, Some(&sender), &raw, rcount);
             if let Some(line) = answer::data_log_line(&list, kind, &ans, verdict.as_ref()) {
                 sys::log(&line);
             }

@@ -111,7 +111,7 @@ impl Transaction {
             accepted_before: self.recipients,
             list_before: self.list.is_some(),
         };
-        let answer = answer::rcpt_answer(gate, local, domain, cx);
+        let answer = gate.rcpt_answer(local, domain, cx);
         // Lists are found by name; Mailman's router serves only its own
         // domains (Exim's recipe never asks the gate about relayed ones),
         // so in any other domain an address that names a list is not a
@@ -223,8 +223,7 @@ impl Transaction {
                 };
                 (Answer::Error(why), None)
             }
-            None => answer::data_answer(
-                gate,
+            None => gate.data_answer(
                 &list,
                 kind,
                 Some(&self.sender),

@@ -8,17 +8,7 @@
 //! address and `dev-confirm+abc-bounces+x` is no list address at all.
 
 use super::{Layout, Store, StoreError};
-use crate::address::{split_suffix, Kind};
-
-/// A Mailman address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// The list's internal name (directory name).
-    pub list: String,
-    pub kind: Kind,
-    /// The list's `host_name`, its mail domain.
-    pub domain: String,
-}
+use crate::address::{split_suffix, Route};
 
 impl Store {
     /// Route `local_part@domain`. `Ok(None)`: not a list address. An error
