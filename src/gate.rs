@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use crate::address::Kind;
+use crate::catalogs::Catalogs;
 use crate::decide::{decide, Delivery, Lookups, Verdict};
 use crate::dmarc::DmarcAnswer;
-use crate::i18n::Catalogs;
 use crate::message::Message;
 use crate::site::{ConfigError, Site};
 use crate::store::Route;
@@ -102,7 +102,7 @@ impl Gate {
         // address that needs it) and decide again with the answer.
         if let Some(email) = needs.filter(|_| self.site.dmarc.lookup) {
             let answer = DmarcAnswer {
-                result: crate::dmarc::lookup(&self.site.dmarc, &email),
+                result: crate::dmarc_lookup::lookup(&self.site.dmarc, &email),
                 email,
             };
             let lookups = Lookups {

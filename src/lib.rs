@@ -30,7 +30,9 @@
 //!   (for the store) and the answer policy (for [`answer`]).
 //! - [`message`]: a message as Mailman's Python `email` package sees it.
 //! - [`decide`]: the incoming pipeline, a pure function to a verdict;
-//!   [`i18n`] gives it Mailman's catalogs, [`dmarc`] the DNS answer.
+//!   [`i18n`] gives it Mailman's catalogs, [`dmarc`] the DNS answer (both
+//!   pure; [`catalogs`] and [`dmarc_lookup`] read the files and ask DNS,
+//!   for [`gate`]).
 //! - [`gate`]: site settings and the store together, as the edges use them
 //!   (routing or checking, then asking [`answer`]).
 //! - [`answer`]: a verdict (or a routing result) and the site's answer
@@ -45,8 +47,10 @@
 
 pub mod address;
 pub mod answer;
+pub mod catalogs;
 pub mod decide;
 pub mod dmarc;
+pub mod dmarc_lookup;
 pub mod export;
 pub mod gate;
 pub mod i18n;

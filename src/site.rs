@@ -199,7 +199,7 @@ pub struct Site {
     /// (see [`Site::origins`]).
     pub origins: BTreeMap<&'static str, Origin>,
     /// Mailman's installation (its `PREFIX`): the catalogs are read from
-    /// `<mailman_dir>/messages` (see [`crate::i18n::Catalogs`]).
+    /// `<mailman_dir>/messages` (see [`crate::catalogs::Catalogs`]).
     pub mailman_dir: PathBuf,
 }
 

@@ -7,7 +7,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::dns_zone::{DnsServer, Zone};
-use mailman_gate::dmarc::{lookup, resolv_conf_server, Found};
+use mailman_gate::dmarc::Found;
+use mailman_gate::dmarc_lookup::{lookup, resolv_conf_server};
 use mailman_gate::site::DmarcSettings;
 
 const ZONE: &str = r#"

@@ -409,7 +409,7 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
         // cases_lang.py: Mailman's catalogs for the case's languages.
         site.mailman_dir = test_catalogs().to_path_buf();
     }
-    let catalogs = mailman_gate::i18n::Catalogs::new(&site.mailman_dir);
+    let catalogs = mailman_gate::catalogs::Catalogs::new(&site.mailman_dir);
     let dns = case["dns"].as_bool().unwrap_or(false);
     let kind = Kind::parse(case["recipient"].as_str().unwrap_or("post")).expect("recipient kind");
     let raw: Vec<u8> = match (case.get("message"), case.get("message_b64")) {
@@ -442,7 +442,7 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
         let Some(email) = needs else { return v };
         let result = if dns {
             dns_server();
-            mailman_gate::dmarc::lookup(&site.dmarc, &email)
+            mailman_gate::dmarc_lookup::lookup(&site.dmarc, &email)
         } else {
             Ok(Found::NoRecord)
         };

@@ -333,7 +333,7 @@ pub struct Lookups<'a> {
     /// Mailman's translations, for `_()`.
     pub translations: &'a dyn Translations,
     /// What DNS said about the From address's DMARC policy, if the caller
-    /// looked it up ([`crate::dmarc::lookup`]).
+    /// looked it up ([`crate::dmarc_lookup::lookup`]).
     pub dmarc: Option<&'a crate::dmarc::DmarcAnswer>,
 }
 
