@@ -67,7 +67,7 @@ fn child() {
     let t = Instant::now();
     let gate = Gate::open(Some(&conf)).expect("config");
     let v = gate
-        .check_untraced("biglist", Kind::Post, Some(&sender), &raw)
+        .check_with_trace("biglist", Kind::Post, Some(&sender), &raw, false)
         .expect("check");
     let ns = t.elapsed().as_nanos();
     let mut out = std::io::stdout().lock();

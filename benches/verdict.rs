@@ -1,4 +1,4 @@
-//! Warm verdicts: `Gate::check_untraced` (what the MTA calls) on a list already in the per-process cache,
+//! Warm verdicts: `Gate::check_with_trace(.., false)` (what the MTA calls) on a list already in the per-process cache,
 //! as every message after the first one in an MTA process pays.
 //!
 //! ```text
@@ -59,7 +59,7 @@ fn time_checks(
 ) -> (f64, f64) {
     for _ in 0..batch / 4 {
         black_box(
-            g.check_untraced(list, Kind::Post, Some(sender), raw)
+            g.check_with_trace(list, Kind::Post, Some(sender), raw, false)
                 .expect("check"),
         );
     }
@@ -68,8 +68,14 @@ fn time_checks(
             let t = Instant::now();
             for _ in 0..batch {
                 black_box(
-                    g.check_untraced(black_box(list), Kind::Post, Some(sender), black_box(raw))
-                        .expect("check"),
+                    g.check_with_trace(
+                        black_box(list),
+                        Kind::Post,
+                        Some(sender),
+                        black_box(raw),
+                        false,
+                    )
+                    .expect("check"),
                 );
             }
             t.elapsed().as_nanos() as f64 / batch as f64

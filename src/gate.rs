@@ -62,21 +62,12 @@ impl Gate {
         envelope_sender: Option<&str>,
         raw: &[u8],
     ) -> Result<Verdict, StoreError> {
-        self.decide(list, kind, envelope_sender, raw, true)
+        self.check_with_trace(list, kind, envelope_sender, raw, true)
     }
 
-    /// [`Gate::check`] without building the trace: what the MTA calls.
-    pub fn check_untraced(
-        &self,
-        list: &str,
-        kind: Kind,
-        envelope_sender: Option<&str>,
-        raw: &[u8],
-    ) -> Result<Verdict, StoreError> {
-        self.decide(list, kind, envelope_sender, raw, false)
-    }
-
-    fn decide(
+    /// [`Gate::check`], building the trace only when `trace` is set (the
+    /// MTA's calls do without).
+    pub fn check_with_trace(
         &self,
         list: &str,
         kind: Kind,

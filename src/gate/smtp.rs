@@ -29,7 +29,7 @@ impl Gate {
             return (refused, None);
         }
         let checked = self
-            .check_untraced(list, kind, envelope_sender, raw)
+            .check_with_trace(list, kind, envelope_sender, raw, false)
             .map_err(|e| e.to_string());
         answer::data_answer(policy, list, recipients, checked)
     }
