@@ -359,6 +359,19 @@ pub extern "C" fn mg_action_name(action: c_int) -> *const c_char {
     .as_ptr()
 }
 
+/// A text of the verdict at `v` (NULL when `v` is NULL or the text absent).
+///
+/// # Safety
+/// `v` is NULL or from `mg_gate_check`.
+unsafe fn verdict_text(
+    v: *const mg_verdict,
+    text: impl FnOnce(&mg_verdict) -> Option<&CString>,
+) -> *const c_char {
+    v.as_ref()
+        .and_then(text)
+        .map_or(ptr::null(), |s| s.as_ptr())
+}
+
 /// The Mailman handler that decided (e.g. "Moderate"), or NULL when the
 /// post is accepted.
 ///
@@ -366,9 +379,7 @@ pub extern "C" fn mg_action_name(action: c_int) -> *const c_char {
 /// `v` from `mg_gate_check`.
 #[no_mangle]
 pub unsafe extern "C" fn mg_verdict_step(v: *const mg_verdict) -> *const c_char {
-    v.as_ref()
-        .and_then(|v| v.step.as_ref())
-        .map_or(ptr::null(), |s| s.as_ptr())
+    verdict_text(v, |v| v.step.as_ref())
 }
 
 /// The text the poster receives, or NULL: for a reject, the notice Mailman
@@ -380,9 +391,7 @@ pub unsafe extern "C" fn mg_verdict_step(v: *const mg_verdict) -> *const c_char 
 /// `v` from `mg_gate_check`.
 #[no_mangle]
 pub unsafe extern "C" fn mg_verdict_reason(v: *const mg_verdict) -> *const c_char {
-    v.as_ref()
-        .and_then(|v| v.reason.as_ref())
-        .map_or(ptr::null(), |s| s.as_ptr())
+    verdict_text(v, |v| v.reason.as_ref())
 }
 
 /// 1 when Mailman would fail on the message and shunt it (reported as a
@@ -403,9 +412,7 @@ pub unsafe extern "C" fn mg_verdict_shunted(v: *const mg_verdict) -> c_int {
 /// `v` from `mg_gate_check`.
 #[no_mangle]
 pub unsafe extern "C" fn mg_verdict_undecided(v: *const mg_verdict) -> *const c_char {
-    v.as_ref()
-        .and_then(|v| v.undecided.as_ref())
-        .map_or(ptr::null(), |s| s.as_ptr())
+    verdict_text(v, |v| v.undecided.as_ref())
 }
 
 /// How many trace lines (every rule consulted, in order).
@@ -423,9 +430,7 @@ pub unsafe extern "C" fn mg_verdict_trace_len(v: *const mg_verdict) -> usize {
 /// `v` from `mg_gate_check`.
 #[no_mangle]
 pub unsafe extern "C" fn mg_verdict_trace(v: *const mg_verdict, i: usize) -> *const c_char {
-    v.as_ref()
-        .and_then(|v| v.trace.get(i))
-        .map_or(ptr::null(), |s| s.as_ptr())
+    verdict_text(v, |v| v.trace.get(i))
 }
 
 /// How many caveats (what Mailman might do differently, and why).
@@ -443,9 +448,7 @@ pub unsafe extern "C" fn mg_verdict_caveats_len(v: *const mg_verdict) -> usize {
 /// `v` from `mg_gate_check`.
 #[no_mangle]
 pub unsafe extern "C" fn mg_verdict_caveat(v: *const mg_verdict, i: usize) -> *const c_char {
-    v.as_ref()
-        .and_then(|v| v.caveats.get(i))
-        .map_or(ptr::null(), |s| s.as_ptr())
+    verdict_text(v, |v| v.caveats.get(i))
 }
 
 /// The SMTP code the site's settings give: 250 (accept, hold, discard),
