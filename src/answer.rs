@@ -15,16 +15,6 @@
 use crate::address::{Kind, Route};
 use crate::decide::{Action, Verdict};
 
-/// Width of one line of a multi-line SMTP reply's text.
-pub const WRAP_WIDTH: usize = 76;
-/// At most this many lines of reply text.
-pub const MAX_LINES: usize = 24;
-
-/// The 451 text when a list recipient shares a message with another.
-pub const SEPARATE_TEXT: &str = "Please make each Mailman delivery in a separate submission";
-/// The 550 text for an unknown list in a Mailman domain.
-pub const UNKNOWN_LIST_TEXT: &str = "No such mailing list";
-
 /// What the MTA answers for a held post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnHold {
@@ -58,6 +48,16 @@ impl Default for AnswerPolicy {
         }
     }
 }
+
+/// Width of one line of a multi-line SMTP reply's text.
+pub const WRAP_WIDTH: usize = 76;
+/// At most this many lines of reply text.
+pub const MAX_LINES: usize = 24;
+
+/// The 451 text when a list recipient shares a message with another.
+pub const SEPARATE_TEXT: &str = "Please make each Mailman delivery in a separate submission";
+/// The 550 text for an unknown list in a Mailman domain.
+pub const UNKNOWN_LIST_TEXT: &str = "No such mailing list";
 
 /// What the MTA does with the message or recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
