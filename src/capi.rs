@@ -15,7 +15,7 @@
 #![allow(non_camel_case_types)]
 
 use std::cell::RefCell;
-use std::ffi::{c_char, c_int, CString};
+use std::ffi::{c_char, c_int, CStr, CString};
 use std::path::Path;
 use std::ptr;
 
@@ -23,7 +23,7 @@ use crate::address::Kind;
 use crate::answer::verdict_answer;
 use crate::decide::{Action, Verdict};
 pub use crate::ffi::mg_result;
-use crate::ffi::{boundary, c_text, opt_str, req_str, take_panic_message, Error};
+use crate::ffi::{boundary, c_text, opt_str, req_str, take_panic_message, CEnum, Error};
 use crate::gate::Gate;
 use crate::site::{AnswerPolicy, ListsLocation, Site};
 use crate::store::Layout;
@@ -56,7 +56,6 @@ pub struct mg_verdict {
 }
 
 /// What happens to the post in Mailman.
-#[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum mg_action {
@@ -64,6 +63,29 @@ pub enum mg_action {
     Hold = 1,
     Reject = 2,
     Discard = 3,
+}
+
+impl CEnum for mg_action {
+    const ALL: &'static [mg_action] = &[
+        mg_action::Accept,
+        mg_action::Hold,
+        mg_action::Reject,
+        mg_action::Discard,
+    ];
+    const UNKNOWN: &'static CStr = c"unknown";
+
+    fn code(self) -> c_int {
+        self as c_int
+    }
+
+    fn text(self) -> &'static CStr {
+        match self {
+            mg_action::Accept => c"accept",
+            mg_action::Hold => c"hold",
+            mg_action::Reject => c"reject",
+            mg_action::Discard => c"discard",
+        }
+    }
 }
 
 impl From<Action> for mg_action {
@@ -126,9 +148,7 @@ fn gate_ref<'a>(g: *const mg_gate) -> Result<&'a Gate, Error> {
 /// accepted: a value that is no `mg_result` gives "unknown result code".
 #[no_mangle]
 pub extern "C" fn mg_result_text(code: c_int) -> *const c_char {
-    mg_result::from_code(code)
-        .map_or(c"unknown result code", mg_result::text)
-        .as_ptr()
+    mg_result::text_of(code)
 }
 
 /// The detailed message of the last failure on this thread (empty if
@@ -349,14 +369,7 @@ pub unsafe extern "C" fn mg_verdict_action(v: *const mg_verdict) -> mg_action {
 /// Any int is accepted: a value that is no `mg_action` gives "unknown".
 #[no_mangle]
 pub extern "C" fn mg_action_name(action: c_int) -> *const c_char {
-    match action {
-        0 => c"accept",
-        1 => c"hold",
-        2 => c"reject",
-        3 => c"discard",
-        _ => c"unknown",
-    }
-    .as_ptr()
+    mg_action::text_of(action)
 }
 
 /// A text of the verdict at `v` (NULL when `v` is NULL or the text absent).

@@ -46,11 +46,36 @@ pub enum mg_result {
     Panic = 9,
 }
 
-impl mg_result {
-    /// The result whose number is `code`, if any (C passes plain ints).
-    pub fn from_code(code: std::ffi::c_int) -> Option<mg_result> {
+/// A C enum: stable numbers, a fixed text for each value, and an answer
+/// for any int C passes (C cannot promise a valid value).
+pub trait CEnum: Copy + 'static {
+    /// Every value.
+    const ALL: &'static [Self];
+    /// The text for an int that is no value.
+    const UNKNOWN: &'static CStr;
+    /// The value's number.
+    fn code(self) -> std::ffi::c_int;
+    /// The value's fixed text.
+    fn text(self) -> &'static CStr;
+
+    /// The value whose number is `code`, if any.
+    fn from_code(code: std::ffi::c_int) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.code() == code)
+    }
+
+    /// The fixed text for any int (static storage): its value's, or
+    /// [`CEnum::UNKNOWN`].
+    fn text_of(code: std::ffi::c_int) -> *const c_char {
+        Self::from_code(code)
+            .map_or(Self::UNKNOWN, Self::text)
+            .as_ptr()
+    }
+}
+
+impl CEnum for mg_result {
+    const ALL: &'static [mg_result] = {
         use mg_result::*;
-        [
+        &[
             Ok,
             NullArgument,
             InvalidUtf8,
@@ -62,12 +87,14 @@ impl mg_result {
             Corrupt,
             Panic,
         ]
-        .into_iter()
-        .find(|r| *r as std::ffi::c_int == code)
+    };
+    const UNKNOWN: &'static CStr = c"unknown result code";
+
+    fn code(self) -> std::ffi::c_int {
+        self as std::ffi::c_int
     }
 
-    /// The fixed English text for a code.
-    pub fn text(self) -> &'static CStr {
+    fn text(self) -> &'static CStr {
         match self {
             mg_result::Ok => c"ok",
             mg_result::NullArgument => c"a required argument was NULL",
