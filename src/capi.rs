@@ -20,6 +20,7 @@ use std::path::Path;
 use std::ptr;
 
 use crate::address::Kind;
+use crate::address::Route;
 use crate::answer::verdict_answer;
 use crate::decide::{Action, Verdict};
 pub use crate::ffi::mg_result;
@@ -27,7 +28,6 @@ use crate::ffi::{boundary, c_text, opt_str, req_str, take_panic_message, CEnum, 
 use crate::gate::Gate;
 use crate::site::{AnswerPolicy, ListsLocation, Site};
 use crate::store::Layout;
-use crate::store::Route;
 
 /// An opened configuration: site settings and the list store.
 pub struct mg_gate {

@@ -65,7 +65,7 @@ fn a_new_process_takes_the_patterns_from_the_snapshot() {
     assert!(held > 0, "opening the snapshot cached no pattern");
 
     let site = Site::default();
-    let catalogs = mailman_gate::i18n::Catalogs::new(&site.mailman_dir);
+    let catalogs = mailman_gate::catalogs::Catalogs::new(&site.mailman_dir);
     let lookups = || Lookups {
         others: &NoOtherLists,
         translations: &catalogs,
