@@ -5,6 +5,7 @@
 //! - [`str`]: `PyStr`, Latin-1 views of bytes, `splitlines`.
 //! - [`codec`]: `codecs.lookup` and `unicode(bytes, charset, errors)` /
 //!   `text.encode(charset, errors)` for every codec mail uses.
+//! - [`json`]: JSON string literals as Python's `json.dumps` writes them.
 //! - [`binascii`]: the transfer decodings (base64, quoted-printable).
 
 pub mod binascii;
@@ -12,10 +13,12 @@ pub mod binascii;
 pub mod cjk;
 mod cjk_diff;
 pub mod codec;
+pub mod json;
 mod names;
 mod single_byte;
 pub mod str;
 mod utf;
 
 pub use codec::{lookup, Codec, DecodeError, EncodeError, Errors, LookupError};
+pub use json::json_str;
 pub use str::{bytes_to_text, latin1, splitlines, PyStr};
