@@ -6,6 +6,7 @@ use super::literal::{
     decode_raw_unicode_escape, decode_utf8_surrogates, long_from_le, parse_decimal, parse_u64,
     trim, unescape_py_str,
 };
+use super::opcode::*;
 use super::value::{is_container, Node, NodeId, Str};
 use super::{Limits, PickleError};
 
@@ -511,30 +512,30 @@ impl<'d> Machine<'d> {
             self.pos = at + 1;
             match op {
                 // -- strings, the bulk of a config.pck
-                b'U' => {
+                SHORT_BINSTRING => {
                     let n = usize::from(self.u8()?);
                     let n = self.length(n as u64)?;
                     let s = self.pos;
                     self.pos += n;
                     self.bytes_at(s, n)?;
                 }
-                b'q' => {
+                BINPUT => {
                     let k = self.u8()?;
                     self.memo_put(u64::from(k))?;
                 }
-                b'r' => {
+                LONG_BINPUT => {
                     let k = u32::from_le_bytes(self.take_arr()?);
                     self.memo_put(u64::from(k))?;
                 }
-                b'h' => {
+                BINGET => {
                     let k = self.u8()?;
                     self.memo_get(u64::from(k))?;
                 }
-                b'j' => {
+                LONG_BINGET => {
                     let k = u32::from_le_bytes(self.take_arr()?);
                     self.memo_get(u64::from(k))?;
                 }
-                b'T' => {
+                BINSTRING => {
                     let n = i32::from_le_bytes(self.take_arr()?);
                     if n < 0 {
                         return Err(self.fail(format!("negative byte count {n}")));
@@ -544,32 +545,32 @@ impl<'d> Machine<'d> {
                     self.pos += n;
                     self.bytes_at(s, n)?;
                 }
-                b'X' => {
+                BINUNICODE => {
                     let n = u32::from_le_bytes(self.take_arr()?);
                     let n = self.length(u64::from(n))?;
                     let s = self.pos;
                     self.pos += n;
                     self.utf8_at(s, n)?;
                 }
-                b'K' => {
+                BININT1 => {
                     let v = self.u8()?;
                     self.push_int(i64::from(v))?;
                 }
-                b'M' => {
+                BININT2 => {
                     let v = u16::from_le_bytes(self.take_arr()?);
                     self.push_int(i64::from(v))?;
                 }
-                b'J' => {
+                BININT => {
                     let v = i32::from_le_bytes(self.take_arr()?);
                     self.push_int(i64::from(v))?;
                 }
-                b'I' => self.int_text(false)?,
-                b'L' => self.int_text(true)?,
-                0x8a => {
+                INT => self.int_text(false)?,
+                LONG => self.int_text(true)?,
+                LONG1 => {
                     let n = usize::from(self.u8()?);
                     self.long_bytes(n)?;
                 }
-                0x8b => {
+                LONG4 => {
                     let n = i32::from_le_bytes(self.take_arr()?);
                     if n < 0 {
                         return Err(self.fail(format!("negative byte count {n}")));
@@ -577,19 +578,19 @@ impl<'d> Machine<'d> {
                     let n = self.length(n as u64)?;
                     self.long_bytes(n)?;
                 }
-                b'G' => {
+                BINFLOAT => {
                     let v = f64::from_be_bytes(self.take_arr()?);
                     self.push_node(Node::Float(v))?;
                 }
-                b'F' => self.float_text()?,
-                b'N' => self.konst(0, Node::None)?,
-                0x88 => self.konst(2, Node::Bool(true))?,
-                0x89 => self.konst(1, Node::Bool(false))?,
-                b'S' => self.string_op()?,
-                b'V' => self.unicode_op()?,
+                FLOAT => self.float_text()?,
+                NONE => self.konst(0, Node::None)?,
+                NEWTRUE => self.konst(2, Node::Bool(true))?,
+                NEWFALSE => self.konst(1, Node::Bool(false))?,
+                STRING => self.string_op()?,
+                UNICODE => self.unicode_op()?,
 
                 // -- containers
-                b'(' => {
+                MARK => {
                     if self.marks.len() >= self.lim.max_depth {
                         return Err(
                             self.fail(format!("more than {} nested MARKs", self.lim.max_depth))
@@ -597,10 +598,10 @@ impl<'d> Machine<'d> {
                     }
                     self.marks.push(self.stack.len());
                 }
-                b'}' => self.push_node(Node::Dict(Vec::new()))?,
-                b']' => self.push_node(Node::List(Vec::new()))?,
-                b')' => self.konst(3, Node::Tuple(Vec::new()))?,
-                b's' => {
+                EMPTY_DICT => self.push_node(Node::Dict(Vec::new()))?,
+                EMPTY_LIST => self.push_node(Node::List(Vec::new()))?,
+                EMPTY_TUPLE => self.konst(3, Node::Tuple(Vec::new()))?,
+                SETITEM => {
                     let v = self.pop()?;
                     let k = self.pop()?;
                     self.check_key(k)?;
@@ -610,7 +611,7 @@ impl<'d> Machine<'d> {
                         _ => return Err(self.fail("SETITEM on something that is not a dict")),
                     }
                 }
-                b'u' => {
+                SETITEMS => {
                     let m = self.pop_mark_with_target()?;
                     if (self.stack.len() - m) % 2 != 0 {
                         return Err(self.fail("SETITEMS with an odd number of items"));
@@ -627,7 +628,7 @@ impl<'d> Machine<'d> {
                     }
                     self.stack.truncate(m);
                 }
-                b'a' => {
+                APPEND => {
                     let v = self.pop()?;
                     let l = self.top()?;
                     match &mut self.nodes[l as usize] {
@@ -635,7 +636,7 @@ impl<'d> Machine<'d> {
                         _ => return Err(self.fail("APPEND to something that is not a list")),
                     }
                 }
-                b'e' => {
+                APPENDS => {
                     let m = self.pop_mark_with_target()?;
                     let l = self.stack[m - 1];
                     match &mut self.nodes[l as usize] {
@@ -644,7 +645,7 @@ impl<'d> Machine<'d> {
                     }
                     self.stack.truncate(m);
                 }
-                b'd' => {
+                DICT => {
                     let m = self.pop_mark()?;
                     if (self.stack.len() - m) % 2 != 0 {
                         return Err(self.fail("DICT with an odd number of items"));
@@ -659,18 +660,18 @@ impl<'d> Machine<'d> {
                     self.stack.truncate(m);
                     self.push_node(Node::Dict(e))?;
                 }
-                b'l' => {
+                LIST => {
                     let m = self.pop_mark()?;
                     let items = self.stack.split_off(m);
                     self.push_node(Node::List(items))?;
                 }
-                b't' => {
+                TUPLE => {
                     let m = self.pop_mark()?;
                     let items = self.stack.split_off(m);
                     self.push_node(Node::Tuple(items))?;
                 }
-                0x85..=0x87 => {
-                    let n = usize::from(op - 0x84);
+                TUPLE1..=TUPLE3 => {
+                    let n = usize::from(op - TUPLE1 + 1);
                     if self.stack.len() < self.base() + n {
                         return Err(self.underflow());
                     }
@@ -679,17 +680,17 @@ impl<'d> Machine<'d> {
                 }
 
                 // -- memo (text forms)
-                b'p' => {
+                PUT => {
                     let k = self.text_index()?;
                     self.memo_put(k)?;
                 }
-                b'g' => {
+                GET => {
                     let k = self.text_index()?;
                     self.memo_get(k)?;
                 }
 
                 // -- stack manipulation
-                b'0' => {
+                POP => {
                     if self.stack.len() > self.base() {
                         self.stack.pop();
                     } else if self.marks.is_empty() {
@@ -698,21 +699,21 @@ impl<'d> Machine<'d> {
                         self.marks.pop();
                     }
                 }
-                b'1' => {
+                POP_MARK => {
                     let m = self.pop_mark()?;
                     self.stack.truncate(m);
                 }
-                b'2' => {
+                DUP => {
                     let t = self.top()?;
                     self.push(t);
                 }
 
                 // -- classes, instances, calls
-                b'c' => {
+                GLOBAL => {
                     let (module, name) = self.global_names()?;
                     self.push_node(Node::Global { module, name })?;
                 }
-                b'i' => {
+                INST => {
                     let (module, name) = self.global_names()?;
                     let m = self.pop_mark()?;
                     let args = self.stack.split_off(m);
@@ -723,7 +724,7 @@ impl<'d> Machine<'d> {
                         state: None,
                     })?;
                 }
-                b'o' => {
+                OBJ => {
                     let m = self.pop_mark()?;
                     if self.stack.len() <= m {
                         return Err(self.fail("OBJ without a class"));
@@ -733,7 +734,7 @@ impl<'d> Machine<'d> {
                     let id = self.instance_of(cls, items)?;
                     self.push(id);
                 }
-                0x81 => {
+                NEWOBJ => {
                     let args = self.pop()?;
                     let cls = self.pop()?;
                     let id = match self.nodes.get(args as usize) {
@@ -745,41 +746,41 @@ impl<'d> Machine<'d> {
                     };
                     self.push(id);
                 }
-                b'R' => {
+                REDUCE => {
                     let args = self.pop()?;
                     let callable = self.pop()?;
                     let id = self.reduce(callable, args)?;
                     self.push(id);
                 }
-                b'b' => {
+                BUILD => {
                     let state = self.pop()?;
                     let inst = self.top()?;
                     if let Node::Instance { state: s, .. } = &mut self.nodes[inst as usize] {
                         *s = Some(state);
                     }
                 }
-                b'P' | b'Q' => return Err(self.fail("persistent IDs are not supported")),
-                0x82..=0x84 => return Err(self.fail("extension registry codes are not supported")),
+                PERSID | BINPERSID => return Err(self.fail("persistent IDs are not supported")),
+                EXT1..=EXT4 => return Err(self.fail("extension registry codes are not supported")),
 
                 // -- protocol markers and protocol 3/4 opcodes
-                0x80 => {
+                PROTO => {
                     let v = self.u8()?;
                     if v > 5 {
                         return Err(self.fail(format!("unsupported protocol {v}")));
                     }
                 }
-                0x95 => {
+                FRAME => {
                     self.take(8)?;
                 }
-                b'C' => {
+                SHORT_BINBYTES => {
                     let n = usize::from(self.u8()?);
                     let n = self.length(n as u64)?;
                     let s = self.pos;
                     self.pos += n;
                     self.bytes_at(s, n)?;
                 }
-                b'B' | 0x8e => {
-                    let n = if op == b'B' {
+                BINBYTES | BINBYTES8 => {
+                    let n = if op == BINBYTES {
                         u64::from(u32::from_le_bytes(self.take_arr()?))
                     } else {
                         u64::from_le_bytes(self.take_arr()?)
@@ -789,8 +790,8 @@ impl<'d> Machine<'d> {
                     self.pos += n;
                     self.bytes_at(s, n)?;
                 }
-                0x8c | 0x8d => {
-                    let n = if op == 0x8c {
+                SHORT_BINUNICODE | BINUNICODE8 => {
+                    let n = if op == SHORT_BINUNICODE {
                         u64::from(self.u8()?)
                     } else {
                         u64::from_le_bytes(self.take_arr()?)
@@ -800,11 +801,11 @@ impl<'d> Machine<'d> {
                     self.pos += n;
                     self.utf8_at(s, n)?;
                 }
-                0x94 => {
+                MEMOIZE => {
                     let k = self.memo_count as u64;
                     self.memo_put(k)?;
                 }
-                0x93 => {
+                STACK_GLOBAL => {
                     let name = self.pop()?;
                     let module = self.pop()?;
                     match (self.text_of(module), self.text_of(name)) {
@@ -814,7 +815,7 @@ impl<'d> Machine<'d> {
                         _ => return Err(self.fail("STACK_GLOBAL needs two strings")),
                     }
                 }
-                b'.' => {
+                STOP => {
                     return self.pop();
                 }
                 _ => return Err(self.fail(format!("unknown opcode 0x{op:02x}"))),
