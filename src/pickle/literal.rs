@@ -1,6 +1,7 @@
 //! Python literal decoders the machine's text opcodes need: decimal and
 //! little-endian integers, Python 2's UTF-8 with surrogates,
-//! `raw-unicode-escape` and `string-escape`.
+//! and `raw-unicode-escape` (`string-escape` is
+//! [`crate::py::escape`], shared with `mm_cfg.py`'s reader).
 
 use std::fmt::Write as _;
 
@@ -245,64 +246,4 @@ pub(super) fn decode_raw_unicode_escape(raw: &[u8]) -> Result<String, String> {
         i += count;
     }
     Ok(tb.finish())
-}
-
-/// Python 2 string-escape decoding of a `STRING` argument between quotes.
-pub(super) fn unescape_py_str(s: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        i += 1;
-        if c != b'\\' {
-            out.push(c);
-            continue;
-        }
-        let Some(&e) = s.get(i) else {
-            return Err("STRING ends with a lone backslash".into());
-        };
-        i += 1;
-        match e {
-            b'\n' => {}
-            b'\\' => out.push(b'\\'),
-            b'\'' => out.push(b'\''),
-            b'"' => out.push(b'"'),
-            b'b' => out.push(8),
-            b'f' => out.push(12),
-            b't' => out.push(b'\t'),
-            b'n' => out.push(b'\n'),
-            b'r' => out.push(b'\r'),
-            b'v' => out.push(11),
-            b'a' => out.push(7),
-            b'0'..=b'7' => {
-                let mut v = u32::from(e - b'0');
-                for _ in 0..2 {
-                    match s.get(i) {
-                        Some(&d @ b'0'..=b'7') => {
-                            v = v * 8 + u32::from(d - b'0');
-                            i += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                out.push((v & 0xff) as u8);
-            }
-            b'x' => {
-                let hex = s.get(i..i + 2).ok_or("invalid \\x escape")?;
-                let hi = char::from(hex[0])
-                    .to_digit(16)
-                    .ok_or("invalid \\x escape")?;
-                let lo = char::from(hex[1])
-                    .to_digit(16)
-                    .ok_or("invalid \\x escape")?;
-                out.push((hi * 16 + lo) as u8);
-                i += 2;
-            }
-            _ => {
-                out.push(b'\\');
-                out.push(e);
-            }
-        }
-    }
-    Ok(out)
 }

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use super::literal::{
-    decode_raw_unicode_escape, decode_utf8_surrogates, long_from_le, parse_decimal, parse_u64,
-    trim, unescape_py_str,
+    decode_raw_unicode_escape, decode_utf8_surrogates, long_from_le, parse_decimal, parse_u64, trim,
 };
 use super::opcode::*;
 use super::value::{is_container, Node, NodeId, Str};
 use super::{Limits, PickleError};
+use crate::py::escape::{string_escape, EscapeError};
 
 const NIL: NodeId = u32::MAX;
 const SMALL_MIN: i64 = -5;
@@ -323,9 +323,12 @@ impl<'d> Machine<'d> {
         if !inner.contains(&b'\\') {
             return self.bytes_at(s + 1, inner.len());
         }
-        match unescape_py_str(inner) {
+        match string_escape(inner) {
             Ok(v) => self.push_node(Node::Bytes(Str::Owned(v.into_boxed_slice()))),
-            Err(msg) => Err(self.fail(msg)),
+            Err(EscapeError::TrailingBackslash) => {
+                Err(self.fail("STRING ends with a lone backslash"))
+            }
+            Err(e) => Err(self.fail(e.to_string())),
         }
     }
 
