@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::FixedState;
+
 use crate::pickle::{Node, Pickle, Val};
 
 /// Bits of `user_options` (Mailman's `Defaults.py`).
@@ -287,8 +289,11 @@ impl ListPolicy {
         p.member_language_default = p.preferred_language.clone();
         if let Some(d) = root.get("language") {
             let list_lang = p.preferred_language.clone();
+            // Nearly every member has the list's language: compare before
+            // copying anything.
             p.member_languages = d
                 .items()
+                .filter(|&(_, v)| !is_matching_text(v, &list_lang))
                 .filter_map(|(k, v)| Some((matching_text(k)?, matching_text(v)?)))
                 .filter(|(_, l)| *l != list_lang)
                 .collect();
@@ -424,17 +429,21 @@ impl ListPolicy {
 /// `user_options` bits. A value is `0` or the case-preserved address; any
 /// value works, only the key matters for the decision.
 fn read_members(root: Val<'_>, p: &mut ListPolicy) {
-    let options: HashMap<&[u8], u32> = match root.get("user_options") {
-        Some(d) => d
-            .items()
-            .filter_map(|(k, v)| Some((k.as_bytes()?, v.as_int().unwrap_or(0) as u32)))
-            .collect(),
-        None => HashMap::new(),
-    };
-    let mut map = HashMap::new();
-    for (attr, digest) in [("digest_members", true), ("members", false)] {
-        let Some(dict) = root.get(attr) else { continue };
-        map.reserve(dict.len());
+    // A temporary join table: a fast hasher (the keys are the list's own
+    // addresses, read once) and sized up front.
+    let mut options: HashMap<&[u8], u32, FixedState> = HashMap::default();
+    if let Some(d) = root.get("user_options") {
+        options.reserve(d.len());
+        for (k, v) in d.items() {
+            if let Some(k) = k.as_bytes() {
+                options.insert(k, v.as_int().unwrap_or(0) as u32);
+            }
+        }
+    }
+    let dicts = [("digest_members", true), ("members", false)].map(|(a, d)| (root.get(a), d));
+    let mut map = HashMap::with_capacity(dicts.iter().map(|(v, _)| v.map_or(0, |v| v.len())).sum());
+    for (dict, digest) in dicts {
+        let Some(dict) = dict else { continue };
         for (key, _) in dict.items() {
             let Some(raw) = key.as_bytes() else { continue };
             let opts = options.get(raw).copied().unwrap_or(0);
@@ -481,6 +490,19 @@ fn matching_text(v: Val<'_>) -> Option<String> {
         Node::Bytes(_) => v.as_bytes().map(crate::message::latin1),
         Node::Text(_) => v.as_str_lossy().map(|s| s.into_owned()),
         _ => None,
+    }
+}
+
+/// `matching_text(v) == Some(text)`, without copying.
+fn is_matching_text(v: Val<'_>, text: &str) -> bool {
+    match v.node() {
+        Node::Bytes(_) => match v.as_bytes() {
+            Some(b) if b.is_ascii() => b == text.as_bytes(),
+            Some(b) => crate::message::latin1(b) == text,
+            None => false,
+        },
+        Node::Text(_) => v.as_str_lossy().is_some_and(|t| t == text),
+        _ => false,
     }
 }
 
