@@ -429,24 +429,52 @@ impl ListPolicy {
 /// `user_options` bits. A value is `0` or the case-preserved address; any
 /// value works, only the key matters for the decision.
 fn read_members(root: Val<'_>, p: &mut ListPolicy) {
-    // A temporary join table: a fast hasher (the keys are the list's own
-    // addresses, read once) and sized up front.
+    let dicts = [("digest_members", true), ("members", false)].map(|(a, d)| (root.get(a), d));
+    let user_options = root.get("user_options");
+    let option_of = |v: Val<'_>| v.as_int().unwrap_or(0) as u32;
+    // Mailman adds a member to `members` and `user_options` together, so
+    // the two dicts are often pickled in the same key order: then the
+    // options are read side by side, with no join table (whose random
+    // accesses cost more than the rest of this function).
+    let side_by_side: Option<Vec<u32>> = user_options.and_then(|opts| {
+        let members = dicts.iter().filter_map(|(d, _)| d.as_ref());
+        if members.clone().map(|d| d.len()).sum::<usize>() != opts.len() {
+            return None;
+        }
+        let mut values = Vec::with_capacity(opts.len());
+        let mut it = opts.items();
+        for (key, _) in members.flat_map(|d| d.items()) {
+            let (k, v) = it.next()?;
+            if key.as_bytes()? != k.as_bytes()? {
+                return None;
+            }
+            values.push(option_of(v));
+        }
+        Some(values)
+    });
+    // Otherwise a temporary join table: a fast hasher (the keys are the
+    // list's own addresses, read once), sized up front.
     let mut options: HashMap<&[u8], u32, FixedState> = HashMap::default();
-    if let Some(d) = root.get("user_options") {
+    if let (None, Some(d)) = (&side_by_side, user_options) {
         options.reserve(d.len());
         for (k, v) in d.items() {
             if let Some(k) = k.as_bytes() {
-                options.insert(k, v.as_int().unwrap_or(0) as u32);
+                options.insert(k, option_of(v));
             }
         }
     }
-    let dicts = [("digest_members", true), ("members", false)].map(|(a, d)| (root.get(a), d));
     let mut map = HashMap::with_capacity(dicts.iter().map(|(v, _)| v.map_or(0, |v| v.len())).sum());
+    let mut position = 0;
     for (dict, digest) in dicts {
         let Some(dict) = dict else { continue };
         for (key, _) in dict.items() {
+            let at = position;
+            position += 1;
             let Some(raw) = key.as_bytes() else { continue };
-            let opts = options.get(raw).copied().unwrap_or(0);
+            let opts = match &side_by_side {
+                Some(values) => values.get(at).copied().unwrap_or(0),
+                None => options.get(raw).copied().unwrap_or(0),
+            };
             // Keys are stored lower-cased by Mailman and looked up as they
             // are: a hand-edited upper-case key never matches, as in Mailman.
             let address = crate::message::latin1(raw);
@@ -549,5 +577,61 @@ impl Attrs<'_> {
             .and_then(|v| v.as_bytes())
             .filter(|b| !b.is_empty())
             .map(|b| b.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pickle::{parse, Limits};
+
+    /// A protocol-0 pickle of a dict of dicts: `(name, [(key, int)])`.
+    fn list_pickle(dicts: &[(&str, &[(&str, i64)])]) -> Pickle {
+        let mut s = String::from("}");
+        for (name, entries) in dicts {
+            s += &format!("S'{name}'\n}}");
+            for (k, v) in *entries {
+                s += &format!("S'{k}'\nI{v}\ns");
+            }
+            s += "s";
+        }
+        s += ".";
+        parse(s.into_bytes(), &Limits::default()).unwrap()
+    }
+
+    fn members_of(dicts: &[(&str, &[(&str, i64)])]) -> Vec<(String, Member)> {
+        let p = ListPolicy::from_pickle("l", &list_pickle(dicts)).unwrap();
+        p.members.entries()
+    }
+
+    #[test]
+    fn user_options_join_in_any_key_order() {
+        let m = |digest, options| Member { digest, options };
+        let want = vec![
+            ("a@x".to_owned(), m(false, 128)),
+            ("b@x".to_owned(), m(true, 2)),
+            ("c@x".to_owned(), m(false, 0)),
+        ];
+        let members: &[(&str, i64)] = &[("a@x", 0), ("c@x", 0)];
+        let digest: &[(&str, i64)] = &[("b@x", 0)];
+        // Side by side (same order as digest_members then members) ...
+        let aligned: &[(&str, i64)] = &[("b@x", 2), ("a@x", 128), ("c@x", 0)];
+        // ... and through the join table.
+        let shuffled: &[(&str, i64)] = &[("c@x", 0), ("a@x", 128), ("b@x", 2)];
+        let missing: &[(&str, i64)] = &[("a@x", 128), ("b@x", 2)];
+        for opts in [aligned, shuffled, missing] {
+            let got = members_of(&[
+                ("digest_members", digest),
+                ("members", members),
+                ("user_options", opts),
+            ]);
+            assert_eq!(got, want, "user_options {opts:?}");
+        }
+        // A repeated key: the last value wins either way, as in a Python dict.
+        let twice: &[(&str, i64)] = &[("a@x", 0), ("a@x", 0)];
+        for opts in [&[("a@x", 1), ("a@x", 128)][..], &[("a@x", 128)][..]] {
+            let got = members_of(&[("members", twice), ("user_options", opts)]);
+            assert_eq!(got, vec![("a@x".to_owned(), m(false, 128))], "{opts:?}");
+        }
     }
 }
