@@ -93,26 +93,21 @@ impl Pickle {
                 }
                 out.push_str("]}");
             }
-            Node::Global { module, name } => {
+            Node::Global(c) => {
                 out.push_str("{\"g\":[");
-                json_str(module, out);
+                json_str(&c.module, out);
                 out.push(',');
-                json_str(name, out);
+                json_str(&c.name, out);
                 out.push_str("]}");
             }
-            Node::Instance {
-                module,
-                name,
-                args,
-                state,
-            } => {
-                self.canon_inst(module, name, args, *state, out);
+            Node::Instance(i) => {
+                self.canon_inst(&i.module, &i.name, &i.args, i.state, out);
             }
             Node::Reduced { callable, args } => {
                 let cls = self.nodes.get(*callable as usize);
                 let tuple = self.nodes.get(*args as usize);
-                if let (Some(Node::Global { module, name }), Some(Node::Tuple(a))) = (cls, tuple) {
-                    self.canon_inst(module, name, a, None, out);
+                if let (Some(Node::Global(c)), Some(Node::Tuple(a))) = (cls, tuple) {
+                    self.canon_inst(&c.module, &c.name, a, None, out);
                 } else {
                     out.push_str("{\"r\":[");
                     self.canon(*callable, out);

@@ -6,7 +6,7 @@ use super::literal::{
     decode_raw_unicode_escape, decode_utf8_surrogates, long_from_le, parse_decimal, parse_u64, trim,
 };
 use super::opcode::*;
-use super::value::{is_container, Node, NodeId, Str};
+use super::value::{is_container, Class, Instance, Node, NodeId, Str};
 use super::{Limits, PickleError};
 use crate::py::escape::{string_escape, EscapeError};
 
@@ -417,14 +417,14 @@ impl<'d> Machine<'d> {
 
     fn instance_of(&mut self, cls: NodeId, args: Vec<NodeId>) -> R<NodeId> {
         match self.nodes.get(cls as usize) {
-            Some(Node::Global { module, name }) => {
-                let (module, name) = (module.clone(), name.clone());
-                self.node(Node::Instance {
+            Some(Node::Global(c)) => {
+                let (module, name) = (c.module.clone(), c.name.clone());
+                self.node(Node::Instance(Box::new(Instance {
                     module,
                     name,
                     args,
                     state: None,
-                })
+                })))
             }
             _ => {
                 let t = self.node(Node::Tuple(args))?;
@@ -437,22 +437,22 @@ impl<'d> Machine<'d> {
     }
 
     fn reduce(&mut self, callable: NodeId, args: NodeId) -> R<NodeId> {
-        let (Some(Node::Global { module, name }), Some(Node::Tuple(a))) = (
+        let (Some(Node::Global(c)), Some(Node::Tuple(a))) = (
             self.nodes.get(callable as usize),
             self.nodes.get(args as usize),
         ) else {
             return self.node(Node::Reduced { callable, args });
         };
-        match (module.as_str(), name.as_str(), a.as_slice()) {
+        match (c.module.as_str(), c.name.as_str(), a.as_slice()) {
             ("copy_reg" | "copyreg", "_reconstructor", [cls, ..]) => {
-                if let Some(Node::Global { module, name }) = self.nodes.get(*cls as usize) {
-                    let (module, name) = (module.clone(), name.clone());
-                    return self.node(Node::Instance {
+                if let Some(Node::Global(c)) = self.nodes.get(*cls as usize) {
+                    let (module, name) = (c.module.clone(), c.name.clone());
+                    return self.node(Node::Instance(Box::new(Instance {
                         module,
                         name,
                         args: Vec::new(),
                         state: None,
-                    });
+                    })));
                 }
             }
             ("_codecs" | "codecs", "encode", [text, rest @ ..]) if rest.len() <= 1 => {
@@ -714,18 +714,18 @@ impl<'d> Machine<'d> {
                 // -- classes, instances, calls
                 GLOBAL => {
                     let (module, name) = self.global_names()?;
-                    self.push_node(Node::Global { module, name })?;
+                    self.push_node(Node::Global(Box::new(Class { module, name })))?;
                 }
                 INST => {
                     let (module, name) = self.global_names()?;
                     let m = self.pop_mark()?;
                     let args = self.stack.split_off(m);
-                    self.push_node(Node::Instance {
+                    self.push_node(Node::Instance(Box::new(Instance {
                         module,
                         name,
                         args,
                         state: None,
-                    })?;
+                    })))?;
                 }
                 OBJ => {
                     let m = self.pop_mark()?;
@@ -758,8 +758,8 @@ impl<'d> Machine<'d> {
                 BUILD => {
                     let state = self.pop()?;
                     let inst = self.top()?;
-                    if let Node::Instance { state: s, .. } = &mut self.nodes[inst as usize] {
-                        *s = Some(state);
+                    if let Node::Instance(i) = &mut self.nodes[inst as usize] {
+                        i.state = Some(state);
                     }
                 }
                 PERSID | BINPERSID => return Err(self.fail("persistent IDs are not supported")),
@@ -813,7 +813,7 @@ impl<'d> Machine<'d> {
                     let module = self.pop()?;
                     match (self.text_of(module), self.text_of(name)) {
                         (Some(module), Some(name)) => {
-                            self.push_node(Node::Global { module, name })?
+                            self.push_node(Node::Global(Box::new(Class { module, name })))?
                         }
                         _ => return Err(self.fail("STACK_GLOBAL needs two strings")),
                     }
@@ -838,9 +838,9 @@ impl<'d> Machine<'d> {
             match n {
                 Node::Tuple(v) | Node::List(v) => v.get(i).copied(),
                 Node::Dict(e) => e.get(i / 2).map(|&(k, v)| if i % 2 == 0 { k } else { v }),
-                Node::Instance { args, state, .. } => match i.checked_sub(args.len()) {
-                    None => Some(args[i]),
-                    Some(0) => Some(state.unwrap_or(NIL)),
+                Node::Instance(inst) => match i.checked_sub(inst.args.len()) {
+                    None => Some(inst.args[i]),
+                    Some(0) => Some(inst.state.unwrap_or(NIL)),
                     Some(_) => None,
                 },
                 Node::Reduced { callable, args } => match i {

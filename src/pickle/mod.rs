@@ -35,7 +35,7 @@ pub mod opcode;
 mod value;
 
 pub use opcode::opcode_name;
-pub use value::{Node, NodeId, Pickle, Str, Val};
+pub use value::{Class, Instance, Node, NodeId, Pickle, Str, Val};
 
 /// Bounds that protect the reader against hostile files.
 #[derive(Debug, Clone, Copy)]
@@ -155,6 +155,12 @@ mod tests {
         );
         assert_eq!(p(b"F1.5\n.").unwrap().root().as_f64(), Some(1.5));
         assert!(!p(b"N.").unwrap().root().truthy());
+    }
+
+    #[test]
+    fn node_stays_small() {
+        // The arena holds one Node per value; see `Node`.
+        assert!(std::mem::size_of::<Node>() <= 32);
     }
 
     #[test]

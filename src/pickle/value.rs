@@ -13,7 +13,28 @@ pub enum Str {
     Owned(Box<[u8]>),
 }
 
+/// A class or function reference: `module.name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Class {
+    pub module: String,
+    pub name: String,
+}
+
+/// An instance of a class, kept opaque: its constructor arguments and the
+/// state `BUILD` gave it.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub module: String,
+    pub name: String,
+    pub args: Vec<NodeId>,
+    pub state: Option<NodeId>,
+}
+
 /// One decoded value.
+///
+/// Kept at 32 bytes (the rare large variants are boxed): a big
+/// `config.pck` has hundreds of thousands of nodes, and the arena's size
+/// is most of what the parse costs in page faults.
 #[derive(Debug, Clone)]
 pub enum Node {
     None,
@@ -31,17 +52,9 @@ pub enum Node {
     /// Entries in pickle order; a later duplicate key overrides an earlier one.
     Dict(Vec<(NodeId, NodeId)>),
     /// A class or function reference (GLOBAL).
-    Global {
-        module: String,
-        name: String,
-    },
+    Global(Box<Class>),
     /// An instance (OBJ, INST, NEWOBJ, copy_reg._reconstructor): opaque.
-    Instance {
-        module: String,
-        name: String,
-        args: Vec<NodeId>,
-        state: Option<NodeId>,
-    },
+    Instance(Box<Instance>),
     /// Any other REDUCE result: opaque.
     Reduced {
         callable: NodeId,
@@ -137,7 +150,7 @@ impl<'a> Val<'a> {
             Node::Bytes(s) | Node::Text(s) => !self.p.str_bytes(s).is_empty(),
             Node::Tuple(v) | Node::List(v) => !v.is_empty(),
             Node::Dict(v) => !v.is_empty(),
-            Node::Global { .. } | Node::Instance { .. } | Node::Reduced { .. } => true,
+            Node::Global(_) | Node::Instance(_) | Node::Reduced { .. } => true,
         }
     }
     /// int, bool (as 0/1) or a long that fits.
@@ -232,16 +245,15 @@ impl<'a> Val<'a> {
     /// `(module, name)` of an instance or class reference.
     pub fn class(&self) -> Option<(&'a str, &'a str)> {
         match self.node() {
-            Node::Instance { module, name, .. } | Node::Global { module, name } => {
-                Some((module, name))
-            }
+            Node::Instance(i) => Some((&i.module, &i.name)),
+            Node::Global(c) => Some((&c.module, &c.name)),
             _ => None,
         }
     }
     /// The state an instance received from `BUILD`.
     pub fn state(&self) -> Option<Val<'a>> {
         match self.node() {
-            Node::Instance { state: Some(s), .. } => Some(Val { p: self.p, id: *s }),
+            Node::Instance(i) => i.state.map(|id| Val { p: self.p, id }),
             _ => None,
         }
     }
@@ -257,10 +269,6 @@ impl<'a> Val<'a> {
 pub(super) fn is_container(n: &Node) -> bool {
     matches!(
         n,
-        Node::Tuple(_)
-            | Node::List(_)
-            | Node::Dict(_)
-            | Node::Instance { .. }
-            | Node::Reduced { .. }
+        Node::Tuple(_) | Node::List(_) | Node::Dict(_) | Node::Instance(_) | Node::Reduced { .. }
     )
 }
