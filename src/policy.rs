@@ -58,13 +58,119 @@ pub trait MemberSource: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone)]
 pub enum Members {
     Parsed(HashMap<String, Member>),
+    /// As read from a `config.pck` (see [`MemberTable`]).
+    Table(MemberTable),
     External(std::sync::Arc<dyn MemberSource>),
+}
+
+/// A hasher for tables keyed by what list members chose (their
+/// addresses): foldhash, seeded per table from the OS's randomness so that
+/// nobody can subscribe addresses that collide.
+fn member_hasher() -> FixedState {
+    use std::hash::BuildHasher;
+    FixedState::with_seed(std::collections::hash_map::RandomState::new().hash_one(0u64))
+}
+
+/// Members as read from a `config.pck`: every address in one string and
+/// a table of indices into it. Building a `HashMap<String, Member>` costs
+/// an allocation and a SipHash per member, which was most of the time a
+/// large list's policy took to build after its parse.
+#[derive(Clone)]
+pub struct MemberTable {
+    /// The addresses, one after the other.
+    text: String,
+    /// Where each address ends in `text` (it starts where the previous one
+    /// ends), and the member.
+    entries: Vec<(usize, Member)>,
+    /// Indices into `entries`.
+    index: hashbrown::HashTable<u32>,
+    hasher: FixedState,
+}
+
+impl std::fmt::Debug for MemberTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MemberTable({} members)", self.entries.len())
+    }
+}
+
+impl Default for MemberTable {
+    fn default() -> Self {
+        MemberTable::with_capacity(0, 0)
+    }
+}
+
+impl MemberTable {
+    /// Room for `members` addresses of `bytes` bytes in all.
+    pub fn with_capacity(members: usize, bytes: usize) -> MemberTable {
+        MemberTable {
+            text: String::with_capacity(bytes),
+            entries: Vec::with_capacity(members),
+            index: hashbrown::HashTable::with_capacity(members),
+            hasher: member_hasher(),
+        }
+    }
+
+    fn address(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.entries[i - 1].0 };
+        &self.text[start..self.entries[i].0]
+    }
+
+    /// Adds a member, or replaces the one with this address (the later
+    /// entry wins, as in a Python dict).
+    pub fn insert(&mut self, address: &str, member: Member) {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(address);
+        if let Some(&i) = self.index.find(hash, |&i| self.address(i) == address) {
+            self.entries[i as usize].1 = member;
+            return;
+        }
+        let Ok(i) = u32::try_from(self.entries.len()) else {
+            return;
+        };
+        self.text.push_str(address);
+        self.entries.push((self.text.len(), member));
+        let Self {
+            text,
+            entries,
+            index,
+            hasher,
+        } = self;
+        index.insert_unique(hash, i, |&j| {
+            let j = j as usize;
+            let start = if j == 0 { 0 } else { entries[j - 1].0 };
+            hasher.hash_one(&text[start..entries[j].0])
+        });
+    }
+
+    pub fn get(&self, lower_address: &str) -> Option<Member> {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(lower_address);
+        let &i = self
+            .index
+            .find(hash, |&i| self.address(i) == lower_address)?;
+        Some(self.entries[i as usize].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every member, in the order first added.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Member)> + '_ {
+        (0..self.entries.len()).map(|i| (self.address(i as u32), self.entries[i].1))
+    }
 }
 
 impl Members {
     pub fn get(&self, lower_address: &str) -> Option<Member> {
         match self {
             Members::Parsed(map) => map.get(lower_address).copied(),
+            Members::Table(t) => t.get(lower_address),
             Members::External(src) => src.get(lower_address),
         }
     }
@@ -72,6 +178,7 @@ impl Members {
     pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, String> {
         match self {
             Members::Parsed(map) => Ok(map.get(lower_address).copied()),
+            Members::Table(t) => Ok(t.get(lower_address)),
             Members::External(src) => src.try_get(lower_address),
         }
     }
@@ -79,6 +186,7 @@ impl Members {
     pub fn entries(&self) -> Vec<(String, Member)> {
         let mut all = match self {
             Members::Parsed(map) => map.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            Members::Table(t) => t.iter().map(|(k, v)| (k.to_owned(), v)).collect(),
             Members::External(src) => src.entries(),
         };
         all.sort_by(|a, b| a.0.cmp(&b.0));
@@ -452,9 +560,8 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
         }
         Some(values)
     });
-    // Otherwise a temporary join table: a fast hasher (the keys are the
-    // list's own addresses, read once), sized up front.
-    let mut options: HashMap<&[u8], u32, FixedState> = HashMap::default();
+    // Otherwise a temporary join table, sized up front.
+    let mut options: HashMap<&[u8], u32, FixedState> = HashMap::with_hasher(member_hasher());
     if let (None, Some(d)) = (&side_by_side, user_options) {
         options.reserve(d.len());
         for (k, v) in d.items() {
@@ -463,7 +570,14 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
             }
         }
     }
-    let mut map = HashMap::with_capacity(dicts.iter().map(|(v, _)| v.map_or(0, |v| v.len())).sum());
+    let (count, bytes) = dicts
+        .iter()
+        .filter_map(|(d, _)| d.as_ref())
+        .flat_map(|d| d.items())
+        .fold((0, 0), |(n, b), (k, _)| {
+            (n + 1, b + k.as_bytes().map_or(0, <[u8]>::len))
+        });
+    let mut table = MemberTable::with_capacity(count, bytes);
     let mut position = 0;
     for (dict, digest) in dicts {
         let Some(dict) = dict else { continue };
@@ -477,22 +591,23 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
             };
             // Keys are stored lower-cased by Mailman and looked up as they
             // are: a hand-edited upper-case key never matches, as in Mailman.
-            let address = crate::message::latin1(raw);
             if digest {
                 p.digest_count += 1;
             } else {
                 p.regular_count += 1;
             }
-            map.insert(
-                address,
-                Member {
-                    digest,
-                    options: opts,
-                },
-            );
+            let member = Member {
+                digest,
+                options: opts,
+            };
+            match std::str::from_utf8(raw) {
+                // ASCII is its own Latin-1 text: no copy.
+                Ok(ascii) if raw.is_ascii() => table.insert(ascii, member),
+                _ => table.insert(&crate::message::latin1(raw), member),
+            }
         }
     }
-    p.members = Members::Parsed(map);
+    p.members = Members::Table(table);
 }
 
 fn header_filter_rule(v: Val<'_>) -> Option<HeaderFilterRule> {
@@ -602,6 +717,30 @@ mod tests {
     fn members_of(dicts: &[(&str, &[(&str, i64)])]) -> Vec<(String, Member)> {
         let p = ListPolicy::from_pickle("l", &list_pickle(dicts)).unwrap();
         p.members.entries()
+    }
+
+    #[test]
+    fn member_table_finds_replaces_and_lists() {
+        let m = |options| Member {
+            digest: false,
+            options,
+        };
+        let mut t = MemberTable::default();
+        for i in 0..1000u32 {
+            t.insert(&format!("user{i}@example.com"), m(i));
+        }
+        t.insert("user7@example.com", m(70));
+        t.insert("caf\u{e9}@example.com", m(1));
+        assert_eq!(t.len(), 1001);
+        assert_eq!(t.get("user999@example.com"), Some(m(999)));
+        assert_eq!(t.get("user7@example.com"), Some(m(70)));
+        assert_eq!(t.get("caf\u{e9}@example.com"), Some(m(1)));
+        assert_eq!(t.get("user1000@example.com"), None);
+        assert_eq!(t.get(""), None);
+        let all: Vec<_> = t.iter().collect();
+        assert_eq!(all[0], ("user0@example.com", m(0)));
+        assert_eq!(all[7], ("user7@example.com", m(70)));
+        assert_eq!(all[1000], ("caf\u{e9}@example.com", m(1)));
     }
 
     #[test]
