@@ -87,6 +87,13 @@ pub struct MemberTable {
     hasher: FixedState,
 }
 
+/// The `i`-th address of a [`MemberTable`].
+fn address_in<'a>(text: &'a str, entries: &[(usize, Member)], i: u32) -> &'a str {
+    let i = i as usize;
+    let start = if i == 0 { 0 } else { entries[i - 1].0 };
+    &text[start..entries[i].0]
+}
+
 impl std::fmt::Debug for MemberTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "MemberTable({} members)", self.entries.len())
@@ -111,36 +118,37 @@ impl MemberTable {
     }
 
     fn address(&self, i: u32) -> &str {
-        let i = i as usize;
-        let start = if i == 0 { 0 } else { self.entries[i - 1].0 };
-        &self.text[start..self.entries[i].0]
+        address_in(&self.text, &self.entries, i)
     }
 
     /// Adds a member, or replaces the one with this address (the later
     /// entry wins, as in a Python dict).
     pub fn insert(&mut self, address: &str, member: Member) {
+        use hashbrown::hash_table::Entry;
         use std::hash::BuildHasher;
-        let hash = self.hasher.hash_one(address);
-        if let Some(&i) = self.index.find(hash, |&i| self.address(i) == address) {
-            self.entries[i as usize].1 = member;
-            return;
-        }
-        let Ok(i) = u32::try_from(self.entries.len()) else {
+        let Ok(next) = u32::try_from(self.entries.len()) else {
             return;
         };
-        self.text.push_str(address);
-        self.entries.push((self.text.len(), member));
         let Self {
             text,
             entries,
             index,
             hasher,
         } = self;
-        index.insert_unique(hash, i, |&j| {
-            let j = j as usize;
-            let start = if j == 0 { 0 } else { entries[j - 1].0 };
-            hasher.hash_one(&text[start..entries[j].0])
-        });
+        let hash = hasher.hash_one(address);
+        // One probe: found, or the free slot it takes.
+        match index.entry(
+            hash,
+            |&i| address_in(text, entries, i) == address,
+            |&i| hasher.hash_one(address_in(text, entries, i)),
+        ) {
+            Entry::Occupied(e) => entries[*e.get() as usize].1 = member,
+            Entry::Vacant(e) => {
+                e.insert(next);
+                text.push_str(address);
+                entries.push((text.len(), member));
+            }
+        }
     }
 
     pub fn get(&self, lower_address: &str) -> Option<Member> {
