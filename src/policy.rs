@@ -5,6 +5,8 @@
 //! out of the parsed pickle.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use foldhash::fast::FixedState;
 
@@ -71,32 +73,47 @@ fn member_hasher() -> FixedState {
     FixedState::with_seed(std::collections::hash_map::RandomState::new().hash_one(0u64))
 }
 
-/// Members as read from a `config.pck`: every address in one string and
-/// a table of indices into it. Building a `HashMap<String, Member>` costs
-/// an allocation and a SipHash per member, which was most of the time a
+/// Members as read from a `config.pck`: every address in one string, in
+/// pickle order, and an index over them built on demand.
+///
+/// A new process (each SMTP connection, without a snapshot) looks up one
+/// to three addresses: a scan of the string costs it about a tenth of
+/// what building an index does, so the first [`MemberTable::SCANS`]
+/// lookups scan and the next one builds the index. A `HashMap<String,
+/// Member>` cost an allocation and a SipHash per member, most of what a
 /// large list's policy took to build after its parse.
-#[derive(Clone)]
 pub struct MemberTable {
     /// The addresses, one after the other.
     text: String,
     /// Where each address ends in `text` (it starts where the previous one
-    /// ends), and the member.
+    /// ends), and the member. An address added twice is found at its last
+    /// place, as a Python dict keeps the later value.
     entries: Vec<(usize, Member)>,
-    /// Indices into `entries`.
-    index: hashbrown::HashTable<u32>,
-    hasher: FixedState,
+    lookups: AtomicUsize,
+    /// Address → its last place in `entries`.
+    index: OnceLock<(hashbrown::HashTable<u32>, FixedState)>,
 }
 
 /// The `i`-th address of a [`MemberTable`].
-fn address_in<'a>(text: &'a str, entries: &[(usize, Member)], i: u32) -> &'a str {
-    let i = i as usize;
+fn address_in<'a>(text: &'a str, entries: &[(usize, Member)], i: usize) -> &'a str {
     let start = if i == 0 { 0 } else { entries[i - 1].0 };
     &text[start..entries[i].0]
 }
 
 impl std::fmt::Debug for MemberTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MemberTable({} members)", self.entries.len())
+        write!(f, "MemberTable({} entries)", self.entries.len())
+    }
+}
+
+impl Clone for MemberTable {
+    fn clone(&self) -> Self {
+        MemberTable {
+            text: self.text.clone(),
+            entries: self.entries.clone(),
+            lookups: AtomicUsize::new(self.lookups.load(Ordering::Relaxed)),
+            index: self.index.clone(),
+        }
     }
 }
 
@@ -107,70 +124,101 @@ impl Default for MemberTable {
 }
 
 impl MemberTable {
+    /// Lookups answered by a scan before the index is built.
+    pub const SCANS: usize = 4;
+
     /// Room for `members` addresses of `bytes` bytes in all.
     pub fn with_capacity(members: usize, bytes: usize) -> MemberTable {
         MemberTable {
             text: String::with_capacity(bytes),
             entries: Vec::with_capacity(members),
-            index: hashbrown::HashTable::with_capacity(members),
-            hasher: member_hasher(),
+            lookups: AtomicUsize::new(0),
+            index: OnceLock::new(),
         }
     }
 
-    fn address(&self, i: u32) -> &str {
+    fn address(&self, i: usize) -> &str {
         address_in(&self.text, &self.entries, i)
     }
 
-    /// Adds a member, or replaces the one with this address (the later
-    /// entry wins, as in a Python dict).
-    pub fn insert(&mut self, address: &str, member: Member) {
-        use hashbrown::hash_table::Entry;
-        use std::hash::BuildHasher;
-        let Ok(next) = u32::try_from(self.entries.len()) else {
-            return;
-        };
-        let Self {
-            text,
-            entries,
-            index,
-            hasher,
-        } = self;
-        let hash = hasher.hash_one(address);
-        // One probe: found, or the free slot it takes.
-        match index.entry(
-            hash,
-            |&i| address_in(text, entries, i) == address,
-            |&i| hasher.hash_one(address_in(text, entries, i)),
-        ) {
-            Entry::Occupied(e) => entries[*e.get() as usize].1 = member,
-            Entry::Vacant(e) => {
-                e.insert(next);
-                text.push_str(address);
-                entries.push((text.len(), member));
+    /// Adds a member; a later entry for the same address wins, as in a
+    /// Python dict.
+    pub fn push(&mut self, address: &str, member: Member) {
+        self.text.push_str(address);
+        self.entries.push((self.text.len(), member));
+        self.index = OnceLock::new();
+    }
+
+    fn index(&self) -> &(hashbrown::HashTable<u32>, FixedState) {
+        self.index.get_or_init(|| {
+            use hashbrown::hash_table::Entry;
+            use std::hash::BuildHasher;
+            let hasher = member_hasher();
+            let (text, entries) = (&self.text, &self.entries);
+            let n = entries.len().min(u32::MAX as usize);
+            let mut table = hashbrown::HashTable::with_capacity(n);
+            for i in 0..n {
+                let address = address_in(text, entries, i);
+                // One probe: found (a repeated address: keep the later
+                // place), or the free slot it takes.
+                match table.entry(
+                    hasher.hash_one(address),
+                    |&j: &u32| address_in(text, entries, j as usize) == address,
+                    |&j: &u32| hasher.hash_one(address_in(text, entries, j as usize)),
+                ) {
+                    Entry::Occupied(mut e) => *e.get_mut() = i as u32,
+                    Entry::Vacant(e) => {
+                        e.insert(i as u32);
+                    }
+                }
             }
-        }
+            (table, hasher)
+        })
     }
 
     pub fn get(&self, lower_address: &str) -> Option<Member> {
         use std::hash::BuildHasher;
-        let hash = self.hasher.hash_one(lower_address);
-        let &i = self
-            .index
-            .find(hash, |&i| self.address(i) == lower_address)?;
+        if self.index.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < Self::SCANS
+        {
+            return self.scan(lower_address);
+        }
+        let (table, hasher) = self.index();
+        let &i = table.find(hasher.hash_one(lower_address), |&i| {
+            self.address(i as usize) == lower_address
+        })?;
         Some(self.entries[i as usize].1)
     }
 
+    /// The member at the last place of this address, by a scan from the end.
+    fn scan(&self, lower_address: &str) -> Option<Member> {
+        let want = lower_address.as_bytes();
+        let text = self.text.as_bytes();
+        let mut end = self.text.len();
+        for i in (0..self.entries.len()).rev() {
+            let start = if i == 0 { 0 } else { self.entries[i - 1].0 };
+            if end - start == want.len() && &text[start..end] == want {
+                return Some(self.entries[i].1);
+            }
+            end = start;
+        }
+        None
+    }
+
+    /// Number of distinct addresses.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.index().0.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// Every member, in the order first added.
+    /// Every member once, with the value of its last entry.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Member)> + '_ {
-        (0..self.entries.len()).map(|i| (self.address(i as u32), self.entries[i].1))
+        let (table, _) = self.index();
+        table
+            .iter()
+            .map(|&i| (self.address(i as usize), self.entries[i as usize].1))
     }
 }
 
@@ -610,8 +658,8 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
             };
             match std::str::from_utf8(raw) {
                 // ASCII is its own Latin-1 text: no copy.
-                Ok(ascii) if raw.is_ascii() => table.insert(ascii, member),
-                _ => table.insert(&crate::message::latin1(raw), member),
+                Ok(ascii) if raw.is_ascii() => table.push(ascii, member),
+                _ => table.push(&crate::message::latin1(raw), member),
             }
         }
     }
@@ -735,20 +783,28 @@ mod tests {
         };
         let mut t = MemberTable::default();
         for i in 0..1000u32 {
-            t.insert(&format!("user{i}@example.com"), m(i));
+            t.push(&format!("user{i}@example.com"), m(i));
         }
-        t.insert("user7@example.com", m(70));
-        t.insert("caf\u{e9}@example.com", m(1));
-        assert_eq!(t.len(), 1001);
-        assert_eq!(t.get("user999@example.com"), Some(m(999)));
-        assert_eq!(t.get("user7@example.com"), Some(m(70)));
-        assert_eq!(t.get("caf\u{e9}@example.com"), Some(m(1)));
-        assert_eq!(t.get("user1000@example.com"), None);
-        assert_eq!(t.get(""), None);
+        t.push("user7@example.com", m(70));
+        t.push("caf\u{e9}@example.com", m(1));
+        t.push("", m(5));
+        // The same answers from the scans (first lookups) and the index.
+        for round in 0..3 {
+            assert_eq!(t.get("user999@example.com"), Some(m(999)), "{round}");
+            assert_eq!(t.get("user0@example.com"), Some(m(0)), "{round}");
+            assert_eq!(t.get("user7@example.com"), Some(m(70)), "{round}");
+            assert_eq!(t.get("caf\u{e9}@example.com"), Some(m(1)), "{round}");
+            assert_eq!(t.get("user1000@example.com"), None, "{round}");
+            assert_eq!(t.get("ser0@example.com"), None, "{round}");
+            assert_eq!(t.get(""), Some(m(5)), "{round}");
+        }
+        assert!(t.index.get().is_some());
+        assert_eq!(t.len(), 1002);
         let all: Vec<_> = t.iter().collect();
-        assert_eq!(all[0], ("user0@example.com", m(0)));
-        assert_eq!(all[7], ("user7@example.com", m(70)));
-        assert_eq!(all[1000], ("caf\u{e9}@example.com", m(1)));
+        assert_eq!(all.len(), 1002);
+        assert!(all.contains(&("user7@example.com", m(70))));
+        assert!(all.contains(&("caf\u{e9}@example.com", m(1))));
+        assert!(!all.contains(&("user7@example.com", m(7))));
     }
 
     #[test]
