@@ -27,6 +27,11 @@
 //! naming the byte offset and the opcode. The reader never panics, never
 //! allocates more than a small multiple of the input, and does constant work
 //! per opcode apart from copying the items a `MARK` frame holds.
+//!
+//! One stage per file: `value` (the arena, [`Node`], [`Val`]), `machine`
+//! (the opcode loop, over the names in [`opcode`]), `literal` (Python's
+//! text forms of numbers and strings), `json` (the canonical rendering
+//! the cross-checks compare with CPython's).
 
 mod json;
 mod literal;
