@@ -74,53 +74,22 @@ fn member_hasher() -> FixedState {
 }
 
 /// Members as read from a `config.pck`: every address in one string, in
-/// pickle order, and an index over them built on demand.
+/// pickle order, and an index over them built on demand; the same for
+/// `user_options` when it was not pickled in the members' key order.
 ///
 /// A new process (each SMTP connection, without a snapshot) looks up one
 /// to three addresses: a scan of the string costs it about a tenth of
 /// what building an index does, so the first [`MemberTable::SCANS`]
 /// lookups scan and the next one builds the index. A `HashMap<String,
-/// Member>` cost an allocation and a SipHash per member, most of what a
-/// large list's policy took to build after its parse.
+/// Member>` cost an allocation and a SipHash per member, and a join of
+/// `user_options` a random access per member: most of what a large
+/// list's policy took to build after its parse.
+#[derive(Debug, Clone, Default)]
 pub struct MemberTable {
-    /// The addresses, one after the other.
-    text: String,
-    /// Where each address ends in `text` (it starts where the previous one
-    /// ends), and the member. An address added twice is found at its last
-    /// place, as a Python dict keeps the later value.
-    entries: Vec<(usize, Member)>,
-    lookups: AtomicUsize,
-    /// Address → its last place in `entries`.
-    index: OnceLock<(hashbrown::HashTable<u32>, FixedState)>,
-}
-
-/// The `i`-th address of a [`MemberTable`].
-fn address_in<'a>(text: &'a str, entries: &[(usize, Member)], i: usize) -> &'a str {
-    let start = if i == 0 { 0 } else { entries[i - 1].0 };
-    &text[start..entries[i].0]
-}
-
-impl std::fmt::Debug for MemberTable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MemberTable({} entries)", self.entries.len())
-    }
-}
-
-impl Clone for MemberTable {
-    fn clone(&self) -> Self {
-        MemberTable {
-            text: self.text.clone(),
-            entries: self.entries.clone(),
-            lookups: AtomicUsize::new(self.lookups.load(Ordering::Relaxed)),
-            index: self.index.clone(),
-        }
-    }
-}
-
-impl Default for MemberTable {
-    fn default() -> Self {
-        MemberTable::with_capacity(0, 0)
-    }
+    members: KeyTable<Member>,
+    /// `user_options` by address, when the members' options could not be
+    /// read side by side with them (then they are 0 in `members`).
+    options: Option<KeyTable<u32>>,
 }
 
 impl MemberTable {
@@ -130,22 +99,112 @@ impl MemberTable {
     /// Room for `members` addresses of `bytes` bytes in all.
     pub fn with_capacity(members: usize, bytes: usize) -> MemberTable {
         MemberTable {
-            text: String::with_capacity(bytes),
-            entries: Vec::with_capacity(members),
-            lookups: AtomicUsize::new(0),
-            index: OnceLock::new(),
+            members: KeyTable::with_capacity(members, bytes),
+            options: None,
         }
-    }
-
-    fn address(&self, i: usize) -> &str {
-        address_in(&self.text, &self.entries, i)
     }
 
     /// Adds a member; a later entry for the same address wins, as in a
     /// Python dict.
     pub fn push(&mut self, address: &str, member: Member) {
-        self.text.push_str(address);
-        self.entries.push((self.text.len(), member));
+        self.members.push(address, member);
+    }
+
+    /// Takes each member's options from this `user_options` table (address
+    /// → bits) at lookup time instead of from [`MemberTable::push`].
+    fn set_options(&mut self, options: KeyTable<u32>) {
+        self.options = Some(options);
+    }
+
+    fn with_options(&self, address: &str, mut m: Member) -> Member {
+        if let Some(o) = &self.options {
+            m.options = o.get(address).unwrap_or(0);
+        }
+        m
+    }
+
+    pub fn get(&self, lower_address: &str) -> Option<Member> {
+        let m = self.members.get(lower_address)?;
+        Some(self.with_options(lower_address, m))
+    }
+
+    /// Number of distinct addresses.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Every member once, with the value of its last entry.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Member)> + '_ {
+        self.members
+            .iter()
+            .map(|(a, m)| (a, self.with_options(a, m)))
+    }
+}
+
+/// Strings in one buffer, in the order added, each with a value; found by
+/// a scan for the first [`MemberTable::SCANS`] lookups, then by an index.
+/// A string added twice is found with its last value.
+struct KeyTable<V> {
+    /// The keys, one after the other.
+    text: String,
+    /// Where each key ends in `text` (it starts where the previous one
+    /// ends), and its value.
+    entries: Vec<(usize, V)>,
+    lookups: AtomicUsize,
+    /// Key → its last place in `entries`.
+    index: OnceLock<(hashbrown::HashTable<u32>, FixedState)>,
+}
+
+/// The `i`-th key of a [`KeyTable`].
+fn key_in<'a, V>(text: &'a str, entries: &[(usize, V)], i: usize) -> &'a str {
+    let start = if i == 0 { 0 } else { entries[i - 1].0 };
+    &text[start..entries[i].0]
+}
+
+impl<V> std::fmt::Debug for KeyTable<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyTable({} entries)", self.entries.len())
+    }
+}
+
+impl<V: Copy> Clone for KeyTable<V> {
+    fn clone(&self) -> Self {
+        KeyTable {
+            text: self.text.clone(),
+            entries: self.entries.clone(),
+            lookups: AtomicUsize::new(self.lookups.load(Ordering::Relaxed)),
+            index: self.index.clone(),
+        }
+    }
+}
+
+impl<V: Copy> Default for KeyTable<V> {
+    fn default() -> Self {
+        KeyTable::with_capacity(0, 0)
+    }
+}
+
+impl<V: Copy> KeyTable<V> {
+    fn with_capacity(keys: usize, bytes: usize) -> Self {
+        KeyTable {
+            text: String::with_capacity(bytes),
+            entries: Vec::with_capacity(keys),
+            lookups: AtomicUsize::new(0),
+            index: OnceLock::new(),
+        }
+    }
+
+    fn key(&self, i: usize) -> &str {
+        key_in(&self.text, &self.entries, i)
+    }
+
+    fn push(&mut self, key: &str, value: V) {
+        self.text.push_str(key);
+        self.entries.push((self.text.len(), value));
         self.index = OnceLock::new();
     }
 
@@ -158,13 +217,13 @@ impl MemberTable {
             let n = entries.len().min(u32::MAX as usize);
             let mut table = hashbrown::HashTable::with_capacity(n);
             for i in 0..n {
-                let address = address_in(text, entries, i);
-                // One probe: found (a repeated address: keep the later
-                // place), or the free slot it takes.
+                let key = key_in(text, entries, i);
+                // One probe: found (a repeated key: keep the later place),
+                // or the free slot it takes.
                 match table.entry(
-                    hasher.hash_one(address),
-                    |&j: &u32| address_in(text, entries, j as usize) == address,
-                    |&j: &u32| hasher.hash_one(address_in(text, entries, j as usize)),
+                    hasher.hash_one(key),
+                    |&j: &u32| key_in(text, entries, j as usize) == key,
+                    |&j: &u32| hasher.hash_one(key_in(text, entries, j as usize)),
                 ) {
                     Entry::Occupied(mut e) => *e.get_mut() = i as u32,
                     Entry::Vacant(e) => {
@@ -176,22 +235,21 @@ impl MemberTable {
         })
     }
 
-    pub fn get(&self, lower_address: &str) -> Option<Member> {
+    fn get(&self, key: &str) -> Option<V> {
         use std::hash::BuildHasher;
-        if self.index.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < Self::SCANS
+        if self.index.get().is_none()
+            && self.lookups.fetch_add(1, Ordering::Relaxed) < MemberTable::SCANS
         {
-            return self.scan(lower_address);
+            return self.scan(key);
         }
         let (table, hasher) = self.index();
-        let &i = table.find(hasher.hash_one(lower_address), |&i| {
-            self.address(i as usize) == lower_address
-        })?;
+        let &i = table.find(hasher.hash_one(key), |&i| self.key(i as usize) == key)?;
         Some(self.entries[i as usize].1)
     }
 
-    /// The member at the last place of this address, by a scan from the end.
-    fn scan(&self, lower_address: &str) -> Option<Member> {
-        let want = lower_address.as_bytes();
+    /// The value at the last place of this key, by a scan from the end.
+    fn scan(&self, key: &str) -> Option<V> {
+        let want = key.as_bytes();
         let text = self.text.as_bytes();
         let mut end = self.text.len();
         for i in (0..self.entries.len()).rev() {
@@ -204,21 +262,19 @@ impl MemberTable {
         None
     }
 
-    /// Number of distinct addresses.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.index().0.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// Every member once, with the value of its last entry.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, Member)> + '_ {
+    fn iter(&self) -> impl Iterator<Item = (&str, V)> + '_ {
         let (table, _) = self.index();
         table
             .iter()
-            .map(|&i| (self.address(i as usize), self.entries[i as usize].1))
+            .map(|&i| (self.key(i as usize), self.entries[i as usize].1))
     }
 }
 
@@ -616,15 +672,17 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
         }
         Some(values)
     });
-    // Otherwise a temporary join table, sized up front.
-    let mut options: HashMap<&[u8], u32, FixedState> = HashMap::with_hasher(member_hasher());
+    // Otherwise the options are kept by address, copied in pickle order
+    // like the members, and found when a member is looked up.
+    let mut options = None;
     if let (None, Some(d)) = (&side_by_side, user_options) {
-        options.reserve(d.len());
+        let mut t = KeyTable::with_capacity(d.len(), 0);
         for (k, v) in d.items() {
             if let Some(k) = k.as_bytes() {
-                options.insert(k, option_of(v));
+                push_latin1(&mut t, k, option_of(v));
             }
         }
+        options = Some(t);
     }
     let (count, bytes) = dicts
         .iter()
@@ -643,7 +701,7 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
             let Some(raw) = key.as_bytes() else { continue };
             let opts = match &side_by_side {
                 Some(values) => values.get(at).copied().unwrap_or(0),
-                None => options.get(raw).copied().unwrap_or(0),
+                None => 0,
             };
             // Keys are stored lower-cased by Mailman and looked up as they
             // are: a hand-edited upper-case key never matches, as in Mailman.
@@ -656,14 +714,22 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
                 digest,
                 options: opts,
             };
-            match std::str::from_utf8(raw) {
-                // ASCII is its own Latin-1 text: no copy.
-                Ok(ascii) if raw.is_ascii() => table.push(ascii, member),
-                _ => table.push(&crate::message::latin1(raw), member),
-            }
+            push_latin1(&mut table.members, raw, member);
         }
     }
+    if let Some(options) = options {
+        table.set_options(options);
+    }
     p.members = Members::Table(table);
+}
+
+/// Adds a `str` key as its Latin-1 text.
+fn push_latin1<V: Copy>(t: &mut KeyTable<V>, raw: &[u8], value: V) {
+    match std::str::from_utf8(raw) {
+        // ASCII is its own Latin-1 text: no copy.
+        Ok(ascii) if raw.is_ascii() => t.push(ascii, value),
+        _ => t.push(&crate::message::latin1(raw), value),
+    }
 }
 
 fn header_filter_rule(v: Val<'_>) -> Option<HeaderFilterRule> {
@@ -798,7 +864,7 @@ mod tests {
             assert_eq!(t.get("ser0@example.com"), None, "{round}");
             assert_eq!(t.get(""), Some(m(5)), "{round}");
         }
-        assert!(t.index.get().is_some());
+        assert!(t.members.index.get().is_some());
         assert_eq!(t.len(), 1002);
         let all: Vec<_> = t.iter().collect();
         assert_eq!(all.len(), 1002);
