@@ -17,7 +17,10 @@
 //! Modes:
 //! * `config.pck`: parse the list's 16 MiB `config.pck`;
 //! * `snapshot`: `snapshot_dir` set, the snapshot written beforehand by
-//!   `mailman_gate::export::export`.
+//!   `mailman_gate::export::export`;
+//! * two stages of the first, each in a new process too: reading and
+//!   parsing `config.pck` only, and that plus building the list's policy;
+//!   the bench prints the whole check's time over the parse's.
 //!
 //! The list's files are in the page cache (the parent made them, and
 //! every mode runs once untimed first): "cold" is a new process, not a
@@ -37,6 +40,8 @@ use std::time::Instant;
 
 use mailman_gate::address::Kind;
 use mailman_gate::gate::Gate;
+use mailman_gate::pickle::{parse, Limits, Pickle};
+use mailman_gate::policy::ListPolicy;
 
 const CHILD: &str = "COLD_VERDICT_CHILD";
 
@@ -60,18 +65,45 @@ fn vm_hwm_kib() -> u64 {
 }
 
 /// In the child: one cold verdict; prints `ns action vmhwm_kib`.
+///
+/// `COLD_VERDICT_STAGE` stops early, to show where a cold check from
+/// `config.pck` spends its time: `parse` (read and parse `config.pck`),
+/// `policy` (and build the list's policy from it).
 fn child() {
     let conf = PathBuf::from(std::env::var_os("COLD_VERDICT_CONF").expect("conf"));
     let sender = std::env::var("COLD_VERDICT_SENDER").expect("sender");
     let raw = std::fs::read(std::env::var_os("COLD_VERDICT_MSG").expect("msg")).expect("msg");
+    let stage = std::env::var("COLD_VERDICT_STAGE").unwrap_or_default();
+    let pck = std::env::var_os("COLD_VERDICT_PCK").map(PathBuf::from);
     let t = Instant::now();
-    let gate = Gate::open(Some(&conf)).expect("config");
-    let v = gate
-        .check_with_trace("biglist", Kind::Post, Some(&sender), &raw, false)
-        .expect("check");
+    // What each stage built is dropped after the clock stops, as the
+    // gate is in the full check.
+    let mut kept: (Option<Pickle>, Option<ListPolicy>, Option<Gate>) = (None, None, None);
+    let action = match (stage.as_str(), pck) {
+        ("parse" | "policy", Some(pck)) => {
+            let data = std::fs::read(&pck).expect("read config.pck");
+            let p = parse(data, &Limits::default()).expect("parse");
+            if stage == "policy" {
+                let policy = ListPolicy::from_pickle("biglist", &p).expect("policy");
+                assert!(policy.member(&sender.to_lowercase()).is_some());
+                kept.1 = Some(policy);
+            }
+            kept.0 = Some(p);
+            "accept"
+        }
+        _ => {
+            let gate = Gate::open(Some(&conf)).expect("config");
+            let v = gate
+                .check_with_trace("biglist", Kind::Post, Some(&sender), &raw, false)
+                .expect("check");
+            kept.2 = Some(gate);
+            v.action.as_str()
+        }
+    };
     let ns = t.elapsed().as_nanos();
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{ns} {} {}", v.action.as_str(), vm_hwm_kib()).unwrap();
+    writeln!(out, "{ns} {action} {}", vm_hwm_kib()).unwrap();
+    drop(kept);
 }
 
 fn stats(mut v: Vec<f64>) -> (f64, f64) {
@@ -85,40 +117,53 @@ struct Runs {
     hwm_kib: Vec<f64>,
 }
 
-fn run_children(conf: &Path, sender: &str, msg: &Path, n: usize) -> Runs {
+/// Runs `n` children per mode, the modes interleaved so that they share
+/// the machine's load; one untimed round first (page cache, loader caches).
+fn run_children(
+    modes: &[(&Path, &str)],
+    pck: &Path,
+    sender: &str,
+    msg: &Path,
+    n: usize,
+) -> Vec<Runs> {
     let exe = std::env::current_exe().expect("current_exe");
-    let mut runs = Runs {
-        inner_us: Vec::new(),
-        whole_ms: Vec::new(),
-        hwm_kib: Vec::new(),
-    };
-    // One untimed run: page cache, dynamic loader caches.
+    let mut all: Vec<Runs> = modes
+        .iter()
+        .map(|_| Runs {
+            inner_us: Vec::new(),
+            whole_ms: Vec::new(),
+            hwm_kib: Vec::new(),
+        })
+        .collect();
     for i in 0..=n {
-        let t = Instant::now();
-        let out = Command::new(&exe)
-            .env(CHILD, "1")
-            .env("COLD_VERDICT_CONF", conf)
-            .env("COLD_VERDICT_SENDER", sender)
-            .env("COLD_VERDICT_MSG", msg)
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("spawn child");
-        let whole = t.elapsed().as_secs_f64() * 1000.0;
-        assert!(out.status.success(), "child failed");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let f: Vec<&str> = text.split_whitespace().collect();
-        assert_eq!(f.get(1), Some(&"accept"), "child answered {text:?}");
-        if i == 0 {
-            continue;
+        for (&(conf, stage), runs) in modes.iter().zip(all.iter_mut()) {
+            let t = Instant::now();
+            let out = Command::new(&exe)
+                .env(CHILD, "1")
+                .env("COLD_VERDICT_CONF", conf)
+                .env("COLD_VERDICT_SENDER", sender)
+                .env("COLD_VERDICT_MSG", msg)
+                .env("COLD_VERDICT_STAGE", stage)
+                .env("COLD_VERDICT_PCK", pck)
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("spawn child");
+            let whole = t.elapsed().as_secs_f64() * 1000.0;
+            assert!(out.status.success(), "child failed");
+            let text = String::from_utf8_lossy(&out.stdout);
+            let f: Vec<&str> = text.split_whitespace().collect();
+            assert_eq!(f.get(1), Some(&"accept"), "child answered {text:?}");
+            if i == 0 {
+                continue;
+            }
+            runs.inner_us.push(f[0].parse::<f64>().unwrap() / 1000.0);
+            runs.whole_ms.push(whole);
+            runs.hwm_kib.push(f[2].parse().unwrap());
         }
-        runs.inner_us.push(f[0].parse::<f64>().unwrap() / 1000.0);
-        runs.whole_ms.push(whole);
-        runs.hwm_kib.push(f[2].parse().unwrap());
     }
-    runs
+    all
 }
 
-/// Whole-process times (ms) of the baseline under `cmd`, or None.
 fn baseline(mut cmd: Command, pck: &Path, sender: &str, n: usize) -> Option<Vec<f64>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/seed_baseline.py");
     cmd.arg(script).arg(pck).arg(sender);
@@ -212,12 +257,26 @@ fn main() {
         "proc med ms",
         "VmHWM MiB"
     );
+    let modes = [
+        ("from config.pck (parse)", conf_pck.as_path(), ""),
+        ("from snapshot (snapshot_dir)", conf_snap.as_path(), ""),
+        (
+            "  config.pck: read + parse only",
+            conf_pck.as_path(),
+            "parse",
+        ),
+        (
+            "  config.pck: read + parse + policy",
+            conf_pck.as_path(),
+            "policy",
+        ),
+    ];
+    let args: Vec<(&Path, &str)> = modes.iter().map(|&(_, c, s)| (c, s)).collect();
     let mut medians = Vec::new();
-    for (name, conf) in [
-        ("from config.pck (parse)", &conf_pck),
-        ("from snapshot (snapshot_dir)", &conf_snap),
-    ] {
-        let r = run_children(conf, &member, &msg, runs);
+    for ((name, _, _), r) in modes
+        .iter()
+        .zip(run_children(&args, &pck, &member, &msg, runs))
+    {
         let (imin, imed) = stats(r.inner_us);
         let (wmin, wmed) = stats(r.whole_ms);
         let (_, hwm) = stats(r.hwm_kib);
@@ -225,9 +284,15 @@ fn main() {
             "{name:<44} {imin:>10.1} {imed:>10.1} {wmin:>13.2} {wmed:>13.2} {:>9.1}",
             hwm / 1024.0
         );
-        medians.push((imed, wmed));
+        medians.push((imed, wmed, imin));
     }
-    let (snap_inner_us, snap_whole_ms) = medians[1];
+    let (cold, parse_only) = (medians[0], medians[2]);
+    println!(
+        "\ncold check from config.pck / its read + parse: {:.2}x by median, {:.2}x by min",
+        cold.0 / parse_only.0,
+        cold.2 / parse_only.2
+    );
+    let (snap_inner_us, snap_whole_ms, _) = medians[1];
 
     println!(
         "\n{:<44} {:>10} {:>10}",

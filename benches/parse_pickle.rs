@@ -9,6 +9,8 @@
 //!   `tools/py2pickle.py synth --members 100000 --bounces 500`);
 //! * `PICKLE_BENCH_ITERS`: runs per reader (default 15).
 //!
+//! The readers run interleaved, in rounds of three runs each.
+//!
 //! Prints min/median milliseconds for this reader (parse of bytes already
 //! in memory, and read + parse), Python 3's `pickle.load(f,
 //! encoding='bytes')` and, when `PYENV_VERSION=2.7.18 python2.7` runs,
@@ -121,30 +123,53 @@ fn main() {
         data.len()
     );
 
+    // Rounds interleave the readers so that they share the machine's load
+    // (other builds, other benches); each round runs every reader
+    // `per_round` times, CPython in one process per round.
+    let per_round = 3.min(iters);
+    let rounds = iters.div_ceil(per_round);
     let limits = Limits::default();
     let mut parse_ms = Vec::with_capacity(iters);
-    let mut nodes = 0;
-    for _ in 0..iters {
-        let input = data.clone();
-        let t = Instant::now();
-        let p = parse(input, &limits).expect("parse");
-        parse_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-        nodes = p.nodes().len();
-        drop(p);
-    }
     let mut read_ms = Vec::with_capacity(iters);
-    for _ in 0..iters {
-        let t = Instant::now();
-        let p = parse(std::fs::read(&path).expect("read"), &limits).expect("parse");
-        read_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-        drop(p);
+    let mut py3_ms: Option<Vec<f64>> = Some(Vec::new());
+    let mut py2_ms: Option<Vec<f64>> = Some(Vec::new());
+    let mut nodes = 0;
+    for _ in 0..rounds {
+        for _ in 0..per_round {
+            let input = data.clone();
+            let t = Instant::now();
+            let p = parse(input, &limits).expect("parse");
+            parse_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            nodes = p.nodes().len();
+            drop(p);
+        }
+        for _ in 0..per_round {
+            let t = Instant::now();
+            let p = parse(std::fs::read(&path).expect("read"), &limits).expect("parse");
+            read_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            drop(p);
+        }
+        if let Some(v) = py3_ms.as_mut() {
+            match python_times(Command::new("python3"), PY3, &path, per_round) {
+                Some(t) => v.extend(t),
+                None => py3_ms = None,
+            }
+        }
+        if let Some(v) = py2_ms.as_mut() {
+            let mut py2 = Command::new("python2.7");
+            py2.env("PYENV_VERSION", "2.7.18");
+            match python_times(py2, PY2, &path, per_round) {
+                Some(t) => v.extend(t),
+                None => py2_ms = None,
+            }
+        }
     }
     let (ours_min, ours_med) = stats(parse_ms);
     println!("mailman-gate parse (bytes in memory): min {ours_min:8.2} ms  median {ours_med:8.2} ms  ({nodes} nodes)");
     let (r_min, r_med) = stats(read_ms);
     println!("mailman-gate read + parse:            min {r_min:8.2} ms  median {r_med:8.2} ms");
 
-    match python_times(Command::new("python3"), PY3, &path, iters) {
+    match py3_ms {
         Some(v) => {
             let (mn, md) = stats(v);
             println!(
@@ -155,9 +180,7 @@ fn main() {
         }
         None => println!("python3: not available"),
     }
-    let mut py2 = Command::new("python2.7");
-    py2.env("PYENV_VERSION", "2.7.18");
-    match python_times(py2, PY2, &path, iters) {
+    match py2_ms {
         Some(v) => {
             let (mn, md) = stats(v);
             println!(

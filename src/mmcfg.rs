@@ -14,6 +14,7 @@
 //! `mailman-gate.conf`, which overrides. Every other statement (imports,
 //! `add_virtualhost(...)`, other settings) is ignored.
 
+use crate::py::escape;
 use std::collections::HashMap;
 
 /// The `mm_cfg.py` names the decision reads, with their `Defaults.py` values.
@@ -556,62 +557,13 @@ fn string(
         let bytes = if raw {
             body
         } else {
-            unescape_bytes(&body).ok_or_else(|| MmCfgError {
+            escape::string_escape(&body).map_err(|e| MmCfgError {
                 line: line_end,
-                reason: "invalid \\x escape".into(),
+                reason: e.to_string(),
             })?
         };
         Ok((PyValue::Bytes(bytes), newlines))
     }
-}
-
-/// The escapes of a non-raw `str` literal.
-fn unescape_bytes(b: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'\\' || i + 1 >= b.len() {
-            out.push(b[i]);
-            i += 1;
-            continue;
-        }
-        let e = b[i + 1];
-        i += 2;
-        match e {
-            b'\n' => {}
-            b'\\' => out.push(b'\\'),
-            b'\'' => out.push(b'\''),
-            b'"' => out.push(b'"'),
-            b'a' => out.push(7),
-            b'b' => out.push(8),
-            b'f' => out.push(12),
-            b'n' => out.push(b'\n'),
-            b'r' => out.push(b'\r'),
-            b't' => out.push(b'\t'),
-            b'v' => out.push(11),
-            b'0'..=b'7' => {
-                let mut n = (e - b'0') as u32;
-                let mut k = 0;
-                while k < 2 && i < b.len() && (b'0'..=b'7').contains(&b[i]) {
-                    n = n * 8 + (b[i] - b'0') as u32;
-                    i += 1;
-                    k += 1;
-                }
-                out.push(n as u8);
-            }
-            b'x' => {
-                let h = b.get(i..i + 2)?;
-                let s = std::str::from_utf8(h).ok()?;
-                out.push(u8::from_str_radix(s, 16).ok()?);
-                i += 2;
-            }
-            other => {
-                out.push(b'\\');
-                out.push(other);
-            }
-        }
-    }
-    Some(out)
 }
 
 /// The escapes of a `unicode` literal; a raw one keeps all but `\uXXXX` and
@@ -650,25 +602,10 @@ fn unescape_unicode(s: &str, raw: bool) -> Option<String> {
         i += 2;
         match e {
             '\n' => {}
-            '\\' => out.push('\\'),
-            '\'' => out.push('\''),
-            '"' => out.push('"'),
-            'a' => out.push('\x07'),
-            'b' => out.push('\x08'),
-            'f' => out.push('\x0c'),
-            'n' => out.push('\n'),
-            'r' => out.push('\r'),
-            't' => out.push('\t'),
-            'v' => out.push('\x0b'),
             '0'..='7' => {
-                let mut n = e as u32 - '0' as u32;
-                let mut k = 0;
-                while k < 2 && i < chars.len() && ('0'..='7').contains(&chars[i]) {
-                    n = n * 8 + (chars[i] as u32 - '0' as u32);
-                    i += 1;
-                    k += 1;
-                }
+                let (n, used) = escape::octal_escape(chars[i - 1..].iter().map(|&c| u32::from(c)));
                 out.push(char::from_u32(n)?);
+                i += used - 1;
             }
             'x' => {
                 out.push(hex(i, 2)?);
@@ -683,10 +620,13 @@ fn unescape_unicode(s: &str, raw: bool) -> Option<String> {
                 i += 8;
             }
             'N' => return None,
-            other => {
-                out.push('\\');
-                out.push(other);
-            }
+            other => match u8::try_from(other).ok().and_then(escape::simple_escape) {
+                Some(b) => out.push(char::from(b)),
+                None => {
+                    out.push('\\');
+                    out.push(other);
+                }
+            },
         }
     }
     Some(out)

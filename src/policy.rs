@@ -5,6 +5,10 @@
 //! out of the parsed pickle.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use foldhash::fast::FixedState;
 
 use crate::pickle::{Node, Pickle, Val};
 
@@ -56,13 +60,229 @@ pub trait MemberSource: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone)]
 pub enum Members {
     Parsed(HashMap<String, Member>),
+    /// As read from a `config.pck` (see [`MemberTable`]).
+    Table(MemberTable),
     External(std::sync::Arc<dyn MemberSource>),
+}
+
+/// A hasher for tables keyed by what list members chose (their
+/// addresses): foldhash, seeded per table from the OS's randomness so that
+/// nobody can subscribe addresses that collide.
+fn member_hasher() -> FixedState {
+    use std::hash::BuildHasher;
+    FixedState::with_seed(std::collections::hash_map::RandomState::new().hash_one(0u64))
+}
+
+/// Members as read from a `config.pck`: every address in one string, in
+/// pickle order, and an index over them built on demand; the same for
+/// `user_options` when it was not pickled in the members' key order.
+///
+/// A new process (each SMTP connection, without a snapshot) looks up one
+/// to three addresses: a scan of the string costs it about a tenth of
+/// what building an index does, so the first [`MemberTable::SCANS`]
+/// lookups scan and the next one builds the index. A `HashMap<String,
+/// Member>` cost an allocation and a SipHash per member, and a join of
+/// `user_options` a random access per member: most of what a large
+/// list's policy took to build after its parse.
+#[derive(Debug, Clone, Default)]
+pub struct MemberTable {
+    members: KeyTable<Member>,
+    /// `user_options` by address, when the members' options could not be
+    /// read side by side with them (then they are 0 in `members`).
+    options: Option<KeyTable<u32>>,
+}
+
+impl MemberTable {
+    /// Lookups answered by a scan before the index is built.
+    pub const SCANS: usize = 4;
+
+    /// Room for `members` addresses of `bytes` bytes in all.
+    pub fn with_capacity(members: usize, bytes: usize) -> MemberTable {
+        MemberTable {
+            members: KeyTable::with_capacity(members, bytes),
+            options: None,
+        }
+    }
+
+    /// Adds a member; a later entry for the same address wins, as in a
+    /// Python dict.
+    pub fn push(&mut self, address: &str, member: Member) {
+        self.members.push(address, member);
+    }
+
+    /// Takes each member's options from this `user_options` table (address
+    /// → bits) at lookup time instead of from [`MemberTable::push`].
+    fn set_options(&mut self, options: KeyTable<u32>) {
+        self.options = Some(options);
+    }
+
+    fn with_options(&self, address: &str, mut m: Member) -> Member {
+        if let Some(o) = &self.options {
+            m.options = o.get(address).unwrap_or(0);
+        }
+        m
+    }
+
+    pub fn get(&self, lower_address: &str) -> Option<Member> {
+        let m = self.members.get(lower_address)?;
+        Some(self.with_options(lower_address, m))
+    }
+
+    /// Number of distinct addresses.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Every member once, with the value of its last entry.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Member)> + '_ {
+        self.members
+            .iter()
+            .map(|(a, m)| (a, self.with_options(a, m)))
+    }
+}
+
+/// Strings in one buffer, in the order added, each with a value; found by
+/// a scan for the first [`MemberTable::SCANS`] lookups, then by an index.
+/// A string added twice is found with its last value.
+struct KeyTable<V> {
+    /// The keys, one after the other.
+    text: String,
+    /// Where each key ends in `text` (it starts where the previous one
+    /// ends), and its value.
+    entries: Vec<(usize, V)>,
+    lookups: AtomicUsize,
+    /// Key → its last place in `entries`.
+    index: OnceLock<(hashbrown::HashTable<u32>, FixedState)>,
+}
+
+/// The `i`-th key of a [`KeyTable`].
+fn key_in<'a, V>(text: &'a str, entries: &[(usize, V)], i: usize) -> &'a str {
+    let start = if i == 0 { 0 } else { entries[i - 1].0 };
+    &text[start..entries[i].0]
+}
+
+impl<V> std::fmt::Debug for KeyTable<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyTable({} entries)", self.entries.len())
+    }
+}
+
+impl<V: Copy> Clone for KeyTable<V> {
+    fn clone(&self) -> Self {
+        KeyTable {
+            text: self.text.clone(),
+            entries: self.entries.clone(),
+            lookups: AtomicUsize::new(self.lookups.load(Ordering::Relaxed)),
+            index: self.index.clone(),
+        }
+    }
+}
+
+impl<V: Copy> Default for KeyTable<V> {
+    fn default() -> Self {
+        KeyTable::with_capacity(0, 0)
+    }
+}
+
+impl<V: Copy> KeyTable<V> {
+    fn with_capacity(keys: usize, bytes: usize) -> Self {
+        KeyTable {
+            text: String::with_capacity(bytes),
+            entries: Vec::with_capacity(keys),
+            lookups: AtomicUsize::new(0),
+            index: OnceLock::new(),
+        }
+    }
+
+    fn key(&self, i: usize) -> &str {
+        key_in(&self.text, &self.entries, i)
+    }
+
+    fn push(&mut self, key: &str, value: V) {
+        self.text.push_str(key);
+        self.entries.push((self.text.len(), value));
+        self.index = OnceLock::new();
+    }
+
+    fn index(&self) -> &(hashbrown::HashTable<u32>, FixedState) {
+        self.index.get_or_init(|| {
+            use hashbrown::hash_table::Entry;
+            use std::hash::BuildHasher;
+            let hasher = member_hasher();
+            let (text, entries) = (&self.text, &self.entries);
+            let n = entries.len().min(u32::MAX as usize);
+            let mut table = hashbrown::HashTable::with_capacity(n);
+            for i in 0..n {
+                let key = key_in(text, entries, i);
+                // One probe: found (a repeated key: keep the later place),
+                // or the free slot it takes.
+                match table.entry(
+                    hasher.hash_one(key),
+                    |&j: &u32| key_in(text, entries, j as usize) == key,
+                    |&j: &u32| hasher.hash_one(key_in(text, entries, j as usize)),
+                ) {
+                    Entry::Occupied(mut e) => *e.get_mut() = i as u32,
+                    Entry::Vacant(e) => {
+                        e.insert(i as u32);
+                    }
+                }
+            }
+            (table, hasher)
+        })
+    }
+
+    fn get(&self, key: &str) -> Option<V> {
+        use std::hash::BuildHasher;
+        if self.index.get().is_none()
+            && self.lookups.fetch_add(1, Ordering::Relaxed) < MemberTable::SCANS
+        {
+            return self.scan(key);
+        }
+        let (table, hasher) = self.index();
+        let &i = table.find(hasher.hash_one(key), |&i| self.key(i as usize) == key)?;
+        Some(self.entries[i as usize].1)
+    }
+
+    /// The value at the last place of this key, by a scan from the end.
+    fn scan(&self, key: &str) -> Option<V> {
+        let want = key.as_bytes();
+        let text = self.text.as_bytes();
+        let mut end = self.text.len();
+        for i in (0..self.entries.len()).rev() {
+            let start = if i == 0 { 0 } else { self.entries[i - 1].0 };
+            if end - start == want.len() && &text[start..end] == want {
+                return Some(self.entries[i].1);
+            }
+            end = start;
+        }
+        None
+    }
+
+    fn len(&self) -> usize {
+        self.index().0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, V)> + '_ {
+        let (table, _) = self.index();
+        table
+            .iter()
+            .map(|&i| (self.key(i as usize), self.entries[i as usize].1))
+    }
 }
 
 impl Members {
     pub fn get(&self, lower_address: &str) -> Option<Member> {
         match self {
             Members::Parsed(map) => map.get(lower_address).copied(),
+            Members::Table(t) => t.get(lower_address),
             Members::External(src) => src.get(lower_address),
         }
     }
@@ -70,6 +290,7 @@ impl Members {
     pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, String> {
         match self {
             Members::Parsed(map) => Ok(map.get(lower_address).copied()),
+            Members::Table(t) => Ok(t.get(lower_address)),
             Members::External(src) => src.try_get(lower_address),
         }
     }
@@ -77,6 +298,7 @@ impl Members {
     pub fn entries(&self) -> Vec<(String, Member)> {
         let mut all = match self {
             Members::Parsed(map) => map.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            Members::Table(t) => t.iter().map(|(k, v)| (k.to_owned(), v)).collect(),
             Members::External(src) => src.entries(),
         };
         all.sort_by(|a, b| a.0.cmp(&b.0));
@@ -287,8 +509,11 @@ impl ListPolicy {
         p.member_language_default = p.preferred_language.clone();
         if let Some(d) = root.get("language") {
             let list_lang = p.preferred_language.clone();
+            // Nearly every member has the list's language: compare before
+            // copying anything.
             p.member_languages = d
                 .items()
+                .filter(|&(_, v)| !is_matching_text(v, &list_lang))
                 .filter_map(|(k, v)| Some((matching_text(k)?, matching_text(v)?)))
                 .filter(|(_, l)| *l != list_lang)
                 .collect();
@@ -424,38 +649,87 @@ impl ListPolicy {
 /// `user_options` bits. A value is `0` or the case-preserved address; any
 /// value works, only the key matters for the decision.
 fn read_members(root: Val<'_>, p: &mut ListPolicy) {
-    let options: HashMap<&[u8], u32> = match root.get("user_options") {
-        Some(d) => d
-            .items()
-            .filter_map(|(k, v)| Some((k.as_bytes()?, v.as_int().unwrap_or(0) as u32)))
-            .collect(),
-        None => HashMap::new(),
-    };
-    let mut map = HashMap::new();
-    for (attr, digest) in [("digest_members", true), ("members", false)] {
-        let Some(dict) = root.get(attr) else { continue };
-        map.reserve(dict.len());
+    let dicts = [("digest_members", true), ("members", false)].map(|(a, d)| (root.get(a), d));
+    let user_options = root.get("user_options");
+    let option_of = |v: Val<'_>| v.as_int().unwrap_or(0) as u32;
+    // Mailman adds a member to `members` and `user_options` together, so
+    // the two dicts are often pickled in the same key order: then the
+    // options are read side by side, with no join table (whose random
+    // accesses cost more than the rest of this function).
+    let side_by_side: Option<Vec<u32>> = user_options.and_then(|opts| {
+        let members = dicts.iter().filter_map(|(d, _)| d.as_ref());
+        if members.clone().map(|d| d.len()).sum::<usize>() != opts.len() {
+            return None;
+        }
+        let mut values = Vec::with_capacity(opts.len());
+        let mut it = opts.items();
+        for (key, _) in members.flat_map(|d| d.items()) {
+            let (k, v) = it.next()?;
+            if key.as_bytes()? != k.as_bytes()? {
+                return None;
+            }
+            values.push(option_of(v));
+        }
+        Some(values)
+    });
+    // Otherwise the options are kept by address, copied in pickle order
+    // like the members, and found when a member is looked up.
+    let mut options = None;
+    if let (None, Some(d)) = (&side_by_side, user_options) {
+        let mut t = KeyTable::with_capacity(d.len(), 0);
+        for (k, v) in d.items() {
+            if let Some(k) = k.as_bytes() {
+                push_latin1(&mut t, k, option_of(v));
+            }
+        }
+        options = Some(t);
+    }
+    let (count, bytes) = dicts
+        .iter()
+        .filter_map(|(d, _)| d.as_ref())
+        .flat_map(|d| d.items())
+        .fold((0, 0), |(n, b), (k, _)| {
+            (n + 1, b + k.as_bytes().map_or(0, <[u8]>::len))
+        });
+    let mut table = MemberTable::with_capacity(count, bytes);
+    let mut position = 0;
+    for (dict, digest) in dicts {
+        let Some(dict) = dict else { continue };
         for (key, _) in dict.items() {
+            let at = position;
+            position += 1;
             let Some(raw) = key.as_bytes() else { continue };
-            let opts = options.get(raw).copied().unwrap_or(0);
+            let opts = match &side_by_side {
+                Some(values) => values.get(at).copied().unwrap_or(0),
+                None => 0,
+            };
             // Keys are stored lower-cased by Mailman and looked up as they
             // are: a hand-edited upper-case key never matches, as in Mailman.
-            let address = crate::message::latin1(raw);
             if digest {
                 p.digest_count += 1;
             } else {
                 p.regular_count += 1;
             }
-            map.insert(
-                address,
-                Member {
-                    digest,
-                    options: opts,
-                },
-            );
+            let member = Member {
+                digest,
+                options: opts,
+            };
+            push_latin1(&mut table.members, raw, member);
         }
     }
-    p.members = Members::Parsed(map);
+    if let Some(options) = options {
+        table.set_options(options);
+    }
+    p.members = Members::Table(table);
+}
+
+/// Adds a `str` key as its Latin-1 text.
+fn push_latin1<V: Copy>(t: &mut KeyTable<V>, raw: &[u8], value: V) {
+    match std::str::from_utf8(raw) {
+        // ASCII is its own Latin-1 text: no copy.
+        Ok(ascii) if raw.is_ascii() => t.push(ascii, value),
+        _ => t.push(&crate::message::latin1(raw), value),
+    }
 }
 
 fn header_filter_rule(v: Val<'_>) -> Option<HeaderFilterRule> {
@@ -481,6 +755,19 @@ fn matching_text(v: Val<'_>) -> Option<String> {
         Node::Bytes(_) => v.as_bytes().map(crate::message::latin1),
         Node::Text(_) => v.as_str_lossy().map(|s| s.into_owned()),
         _ => None,
+    }
+}
+
+/// `matching_text(v) == Some(text)`, without copying.
+fn is_matching_text(v: Val<'_>, text: &str) -> bool {
+    match v.node() {
+        Node::Bytes(_) => match v.as_bytes() {
+            Some(b) if b.is_ascii() => b == text.as_bytes(),
+            Some(b) => crate::message::latin1(b) == text,
+            None => false,
+        },
+        Node::Text(_) => v.as_str_lossy().is_some_and(|t| t == text),
+        _ => false,
     }
 }
 
@@ -527,5 +814,93 @@ impl Attrs<'_> {
             .and_then(|v| v.as_bytes())
             .filter(|b| !b.is_empty())
             .map(|b| b.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pickle::{parse, Limits};
+
+    /// A protocol-0 pickle of a dict of dicts: `(name, [(key, int)])`.
+    fn list_pickle(dicts: &[(&str, &[(&str, i64)])]) -> Pickle {
+        let mut s = String::from("}");
+        for (name, entries) in dicts {
+            s += &format!("S'{name}'\n}}");
+            for (k, v) in *entries {
+                s += &format!("S'{k}'\nI{v}\ns");
+            }
+            s += "s";
+        }
+        s += ".";
+        parse(s.into_bytes(), &Limits::default()).unwrap()
+    }
+
+    fn members_of(dicts: &[(&str, &[(&str, i64)])]) -> Vec<(String, Member)> {
+        let p = ListPolicy::from_pickle("l", &list_pickle(dicts)).unwrap();
+        p.members.entries()
+    }
+
+    #[test]
+    fn member_table_finds_replaces_and_lists() {
+        let m = |options| Member {
+            digest: false,
+            options,
+        };
+        let mut t = MemberTable::default();
+        for i in 0..1000u32 {
+            t.push(&format!("user{i}@example.com"), m(i));
+        }
+        t.push("user7@example.com", m(70));
+        t.push("caf\u{e9}@example.com", m(1));
+        t.push("", m(5));
+        // The same answers from the scans (first lookups) and the index.
+        for round in 0..3 {
+            assert_eq!(t.get("user999@example.com"), Some(m(999)), "{round}");
+            assert_eq!(t.get("user0@example.com"), Some(m(0)), "{round}");
+            assert_eq!(t.get("user7@example.com"), Some(m(70)), "{round}");
+            assert_eq!(t.get("caf\u{e9}@example.com"), Some(m(1)), "{round}");
+            assert_eq!(t.get("user1000@example.com"), None, "{round}");
+            assert_eq!(t.get("ser0@example.com"), None, "{round}");
+            assert_eq!(t.get(""), Some(m(5)), "{round}");
+        }
+        assert!(t.members.index.get().is_some());
+        assert_eq!(t.len(), 1002);
+        let all: Vec<_> = t.iter().collect();
+        assert_eq!(all.len(), 1002);
+        assert!(all.contains(&("user7@example.com", m(70))));
+        assert!(all.contains(&("caf\u{e9}@example.com", m(1))));
+        assert!(!all.contains(&("user7@example.com", m(7))));
+    }
+
+    #[test]
+    fn user_options_join_in_any_key_order() {
+        let m = |digest, options| Member { digest, options };
+        let want = vec![
+            ("a@x".to_owned(), m(false, 128)),
+            ("b@x".to_owned(), m(true, 2)),
+            ("c@x".to_owned(), m(false, 0)),
+        ];
+        let members: &[(&str, i64)] = &[("a@x", 0), ("c@x", 0)];
+        let digest: &[(&str, i64)] = &[("b@x", 0)];
+        // Side by side (same order as digest_members then members) ...
+        let aligned: &[(&str, i64)] = &[("b@x", 2), ("a@x", 128), ("c@x", 0)];
+        // ... and through the join table.
+        let shuffled: &[(&str, i64)] = &[("c@x", 0), ("a@x", 128), ("b@x", 2)];
+        let missing: &[(&str, i64)] = &[("a@x", 128), ("b@x", 2)];
+        for opts in [aligned, shuffled, missing] {
+            let got = members_of(&[
+                ("digest_members", digest),
+                ("members", members),
+                ("user_options", opts),
+            ]);
+            assert_eq!(got, want, "user_options {opts:?}");
+        }
+        // A repeated key: the last value wins either way, as in a Python dict.
+        let twice: &[(&str, i64)] = &[("a@x", 0), ("a@x", 0)];
+        for opts in [&[("a@x", 1), ("a@x", 128)][..], &[("a@x", 128)][..]] {
+            let got = members_of(&[("members", twice), ("user_options", opts)]);
+            assert_eq!(got, vec![("a@x".to_owned(), m(false, 128))], "{opts:?}");
+        }
     }
 }

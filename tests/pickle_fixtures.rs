@@ -152,21 +152,15 @@ fn bounce_info_instance() {
         .unwrap()
         .get("alice@example.com")
         .unwrap();
-    let Node::Instance {
-        module,
-        name,
-        args,
-        state,
-    } = info.node()
-    else {
+    let Node::Instance(inst) = info.node() else {
         panic!("not an instance: {info:?}");
     };
     assert_eq!(
-        (module.as_str(), name.as_str()),
+        (inst.module.as_str(), inst.name.as_str()),
         ("Mailman.Bouncer", "_BounceInfo")
     );
-    assert!(args.is_empty());
-    assert!(state.is_some());
+    assert!(inst.args.is_empty());
+    assert!(inst.state.is_some());
     assert_eq!(info.class(), Some(("Mailman.Bouncer", "_BounceInfo")));
     assert!(info.truthy());
     assert_eq!(

@@ -12,7 +12,7 @@ use mailman_gate::cdb::Cdb;
 use mailman_gate::gate::Gate;
 use mailman_gate::message::{getaddresses, Message, NormalForm};
 use mailman_gate::pickle::{self, Limits};
-use mailman_gate::policy::ListPolicy;
+use mailman_gate::policy::{ListPolicy, MemberTable};
 use mailman_gate::address::Kind;
 use mailman_gate::site::Site;
 use mailman_gate::snapshot::{codec, open_snapshot_with, Verify};
@@ -44,7 +44,14 @@ pub fn pickle(data: &[u8]) {
     if let Ok(p) = pickle::parse(data.to_vec(), &limits()) {
         let _ = p.to_canonical_json();
         if let Ok(policy) = ListPolicy::from_pickle("test", &p) {
-            let _ = policy.member("alice@example.com");
+            // The first lookups scan the member table, later ones build
+            // and use its index: both must agree.
+            let scanned = policy.member("alice@example.com");
+            for _ in 0..MemberTable::SCANS {
+                let _ = policy.member("bob@example.com");
+            }
+            assert_eq!(policy.member("alice@example.com"), scanned);
+            let _ = policy.members.entries();
             let _ = codec::encode_policy(&policy).map(|b| codec::decode_policy(&b));
         }
     }

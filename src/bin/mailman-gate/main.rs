@@ -46,7 +46,7 @@ fn gate(a: &cli::Site) -> Result<Gate, Fail> {
 /// A JSON string literal (non-ASCII escaped, as Python's `json.dumps`).
 fn js(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    mailman_gate::pickle::json_str(s, &mut out);
+    mailman_gate::py::json_str(s, &mut out);
     out
 }
 
