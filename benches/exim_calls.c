@@ -187,11 +187,15 @@ int main(int argc, char **argv) {
 
     double *d = calloc(n, sizeof *d), *rc = calloc(n, sizeof *rc), *da = calloc(n, sizeof *da);
     struct result last;
-    for (int i = 0; i < n; i++) {
-        last = connection();
-        d[i] = last.dlopen_us, rc[i] = last.rcpt_us, da[i] = last.data_us;
+    /* EXIM_CALLS_WARM_ONLY=1: skip the cold connections (for profiling). */
+    const char *warm_only = getenv("EXIM_CALLS_WARM_ONLY");
+    if (!warm_only || !*warm_only) {
+        for (int i = 0; i < n; i++) {
+            last = connection();
+            d[i] = last.dlopen_us, rc[i] = last.rcpt_us, da[i] = last.data_us;
+        }
+        report("cold (no warm start)", n, d, rc, da, &last);
     }
-    report("cold (no warm start)", n, d, rc, da, &last);
 
     /* Warm start in this "daemon": load, then the daemon call twice (the
      * first pass, then a refresh that finds everything current). */

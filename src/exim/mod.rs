@@ -65,7 +65,7 @@ pub mod sys;
 pub mod warm;
 
 use std::cell::RefCell;
-use std::ffi::{c_int, CStr, CString};
+use std::ffi::{c_int, CStr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -77,44 +77,72 @@ use crate::gate::Gate;
 pub const EXIM_OK: c_int = 0;
 
 thread_local! {
-    /// The last token returned, valid until the next call.
-    static YIELD: RefCell<CString> = RefCell::new(CString::default());
+    /// The last token returned, NUL-terminated, valid until the next call.
+    /// The buffer is reused (its capacity set aside once, by the daemon
+    /// with warm start), so that a call writes no new heap page.
+    static YIELD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Keep `token` in library memory and point `*y` at it.
+/// Room set aside for tokens: RCPT's are short, DATA's hold a few lines of
+/// reply text.
+const YIELD_CAPACITY: usize = 1024;
+
+/// Keep `token` in library memory and point `*y` at it (a NUL inside the
+/// token becomes `?`, as [`crate::ffi::c_text`] does).
 ///
 /// # Safety
 /// `y` is NULL or valid for one pointer write.
 unsafe fn set_yield(y: *mut *mut u8, token: &str) {
-    let c = crate::ffi::c_text(token);
     YIELD.with(|cell| {
-        *cell.borrow_mut() = c;
+        let mut buf = cell.borrow_mut();
+        buf.clear();
+        buf.reserve(YIELD_CAPACITY.max(token.len() + 1));
+        buf.extend(token.bytes().map(|b| if b == 0 { b'?' } else { b }));
+        buf.push(0);
         if !y.is_null() {
-            *y = cell.borrow().as_ptr() as *mut u8;
+            *y = buf.as_mut_ptr();
         }
     });
 }
 
-/// The arguments as (lossy) strings.
+/// Most arguments an entry point looks at (they take at most 6).
+const MAX_ARGS: usize = 8;
+
+/// The arguments as strings, borrowed from Exim's memory when they are
+/// UTF-8 (no allocation), else copied lossily into `owned`. At most
+/// [`MAX_ARGS`].
 ///
 /// # Safety
-/// `argv` holds `argc` NUL-terminated strings (or is NULL with argc 0).
-unsafe fn args(argc: c_int, argv: *const *const u8) -> Vec<String> {
+/// `argv` holds `argc` NUL-terminated strings (or is NULL with argc 0),
+/// which outlive the returned slices.
+unsafe fn args<'a>(
+    argc: c_int,
+    argv: *const *const u8,
+    owned: &'a mut Vec<String>,
+) -> ([&'a str; MAX_ARGS], usize) {
+    let mut out = [""; MAX_ARGS];
     if argv.is_null() || argc <= 0 {
-        return Vec::new();
+        return (out, 0);
     }
-    (0..argc as usize)
-        .map(|i| {
-            let p = *argv.add(i);
-            if p.is_null() {
-                String::new()
-            } else {
-                CStr::from_ptr(p as *const std::ffi::c_char)
-                    .to_string_lossy()
-                    .into_owned()
-            }
-        })
-        .collect()
+    let n = (argc as usize).min(MAX_ARGS);
+    let mut raw: [&'a [u8]; MAX_ARGS] = [b""; MAX_ARGS];
+    for (i, r) in raw.iter_mut().enumerate().take(n) {
+        let p = *argv.add(i);
+        if !p.is_null() {
+            *r = CStr::from_ptr(p as *const std::ffi::c_char).to_bytes();
+        }
+    }
+    if raw[..n].iter().all(|r| std::str::from_utf8(r).is_ok()) {
+        for i in 0..n {
+            out[i] = std::str::from_utf8(raw[i]).unwrap_or("");
+        }
+    } else {
+        owned.extend(raw[..n].iter().map(|r| String::from_utf8_lossy(r).into_owned()));
+        for (o, s) in out.iter_mut().zip(owned.iter()) {
+            *o = s.as_str();
+        }
+    }
+    (out, n)
 }
 
 /// Run one dlfunc body inside the panic boundary and hand its token to
@@ -125,12 +153,13 @@ unsafe fn dlfunc(
     argc: c_int,
     argv: *const *const u8,
     name: &str,
-    body: fn(&[String]) -> String,
+    body: fn(&[&str]) -> String,
 ) -> c_int {
     let token = boundary(|| {
+        let mut owned = Vec::new();
         // SAFETY: as this function's contract.
-        let a = unsafe { args(argc, argv) };
-        Some(body(&a))
+        let (a, n) = unsafe { args(argc, argv, &mut owned) };
+        Some(body(&a[..n]))
     });
     let token = token.unwrap_or_else(|| {
         let why = take_panic_message().unwrap_or_else(|| "unknown".into());
@@ -173,24 +202,24 @@ fn gate(path: Option<&Path>) -> Result<GateRef, crate::ffi::Error> {
     Ok(GateRef::Other(g))
 }
 
-fn arg(a: &[String], i: usize) -> &str {
-    a.get(i).map(String::as_str).unwrap_or("")
+fn arg<'a>(a: &[&'a str], i: usize) -> &'a str {
+    a.get(i).copied().unwrap_or("")
 }
 
-fn config_path(a: &[String]) -> Option<&Path> {
+fn config_path<'a>(a: &[&'a str]) -> Option<&'a Path> {
     let p = arg(a, 0);
     (!p.is_empty()).then(|| Path::new(p))
 }
 
 fn yes(s: &str) -> bool {
-    matches!(
-        s.trim().to_ascii_lowercase().as_str(),
-        "yes" | "true" | "1" | "on"
-    )
+    let s = s.trim();
+    ["yes", "true", "1", "on"]
+        .iter()
+        .any(|w| s.eq_ignore_ascii_case(w))
 }
 
 /// The RCPT stage; see the module documentation.
-pub fn rcpt(a: &[String]) -> String {
+pub fn rcpt(a: &[&str]) -> String {
     let gate = match gate(config_path(a)) {
         Ok(g) => g,
         Err(e) => {
@@ -224,7 +253,7 @@ impl Drop for EndRound {
 }
 
 /// The DATA stage; see the module documentation.
-pub fn data(a: &[String]) -> String {
+pub fn data(a: &[&str]) -> String {
     let _end = EndRound;
     let Some((list, kind)) = answer::parse_list_token(arg(a, 1)) else {
         return "notlist".into();
@@ -281,11 +310,11 @@ fn raw_message(body: impl FnOnce() -> Result<Vec<u8>, String>) -> Result<Vec<u8>
     Ok(raw)
 }
 
-fn version(_: &[String]) -> String {
+fn version(_: &[&str]) -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
-fn selftest(_: &[String]) -> String {
+fn selftest(_: &[&str]) -> String {
     let caught = boundary(|| -> bool {
         panic!("mailman-gate selftest: a deliberate panic");
     });
@@ -339,6 +368,7 @@ dlfunc_entry!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ffi::CString;
 
     #[test]
     fn selftest_catches_its_panic() {

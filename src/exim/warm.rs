@@ -200,7 +200,7 @@ pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String>
 
 /// The body of `mailman_gate_daemon{CONFIG}`: warm or refresh, then the
 /// empty string. Errors are logged once per call and otherwise ignored.
-pub fn daemon(a: &[String]) -> String {
+pub fn daemon(a: &[&str]) -> String {
     let config = super::config_path(a);
     let first = passes()
         .try_lock()
@@ -310,9 +310,9 @@ mod tests {
 
     #[test]
     fn a_bad_configuration_never_fails_the_daemon() {
-        let a = vec!["/nonexistent/mailman-gate.conf".to_owned()];
+        let a = ["/nonexistent/mailman-gate.conf"];
         assert_eq!(daemon(&a), "");
-        assert!(step(Some(Path::new(&a[0])), REFRESH_BUDGET).is_err());
+        assert!(step(Some(Path::new(a[0])), REFRESH_BUDGET).is_err());
     }
 
     #[test]

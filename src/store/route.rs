@@ -7,16 +7,27 @@
 //! must be an existing list. So `dev-bounces+x-owner` is dev's bounce
 //! address and `dev-confirm+abc-bounces+x` is no list address at all.
 
+use std::borrow::Cow;
+
 use super::{Layout, Store, StoreError};
 use crate::address::{split_suffix, Route};
+
+fn ascii_lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
 
 impl Store {
     /// Route `local_part@domain`. `Ok(None)`: not a list address. An error
     /// means the list's state, or whether it exists at all, could not be
     /// read.
     pub fn route(&self, local_part: &str, domain: &str) -> Result<Option<Route>, StoreError> {
-        let local_part = local_part.to_ascii_lowercase();
-        let domain = domain.to_ascii_lowercase();
+        // Copied only when there is something to lower (rarely).
+        let local_part = ascii_lowercase(local_part);
+        let domain = ascii_lowercase(domain);
         let (base, kind) = split_suffix(&local_part);
         let Some(list) = self.find_list(base, &domain)? else {
             return Ok(None);
