@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -207,8 +207,8 @@ thread_local! {
 }
 
 /// Whether `list` was revalidated (or loaded) in `round` by this thread.
-fn validated(round: u64, list: &Arc<LoadedList>) -> bool {
-    let key = Arc::as_ptr(list) as usize;
+fn validated(round: u64, list: &LoadedList) -> bool {
+    let key = list as *const LoadedList as usize;
     VALIDATED.with(|v| {
         let v = v.borrow();
         v.0 == round && v.1.contains(&key)
@@ -217,11 +217,11 @@ fn validated(round: u64, list: &Arc<LoadedList>) -> bool {
 
 /// Record that `list` is current in `round` (a few lists per round: a
 /// linear search is all it needs).
-fn mark_validated(round: u64, list: &Arc<LoadedList>) {
+fn mark_validated(round: u64, list: &LoadedList) {
     if round == 0 {
         return;
     }
-    let key = Arc::as_ptr(list) as usize;
+    let key = list as *const LoadedList as usize;
     VALIDATED.with(|v| {
         let mut v = v.borrow_mut();
         if v.0 != round {
@@ -251,6 +251,13 @@ pub fn begin_round() {
     ROUND.with(|r| r.set((n, Some(Instant::now()))));
 }
 
+/// Set up this thread's round bookkeeping (room for the marks included),
+/// so that a process forked from this one allocates nothing for it. For a
+/// daemon that builds the cache before it forks.
+pub fn prepare_thread() {
+    VALIDATED.with(|v| v.borrow_mut().1.reserve(64));
+}
+
 /// End this thread's round: every lookup `stat`s again.
 pub fn end_round() {
     ROUND.with(|r| r.set((0, None)));
@@ -276,6 +283,7 @@ struct Cached {
 }
 
 /// Where list `name`'s files are.
+#[derive(Clone)]
 struct ListPaths {
     config_pck: PathBuf,
     snapshot: Option<PathBuf>,
@@ -293,10 +301,7 @@ impl Cached {
 
     /// Whether the files found now are the ones this entry was loaded from.
     fn current(&self, now: &Identities) -> bool {
-        let same_pck = now.pck.is_some() && self.list.pck_id == now.pck;
-        let same_snap =
-            now.pck.is_none() && now.snapshot.is_some() && self.list.snapshot_id == now.snapshot;
-        same_pck || same_snap
+        loaded_from(&self.list, now)
     }
 }
 
@@ -318,6 +323,66 @@ pub enum Warmed {
     Skipped(&'static str),
 }
 
+/// A list of the cache as it stood when the cache was frozen (see
+/// [`Store::freeze`]).
+struct FrozenEntry {
+    list: Arc<LoadedList>,
+    paths: ListPaths,
+}
+
+/// The cache, frozen by a process that builds it before forking (the Exim
+/// daemon with warm start), for the processes it forks: they look lists up
+/// in it without taking the cache's lock or touching a reference count,
+/// so they write none of the pages they inherited. Only ever read in a
+/// forked process, and only replaced (and freed) in the process that froze
+/// it, where nothing reads it.
+type Frozen = HashMap<String, FrozenEntry, foldhash::fast::FixedState>;
+
+/// Set in a child by the `fork` handler that [`Store::freeze`] registers:
+/// this process is a copy of the one that froze its caches.
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn forked_child() {
+    FORKED.store(true, Ordering::Relaxed);
+}
+
+/// Registers [`forked_child`] once per process.
+fn watch_forks() -> bool {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    // SAFETY: the handler only stores to an atomic (async-signal-safe).
+    *REGISTERED.get_or_init(|| unsafe { libc::pthread_atfork(None, None, Some(forked_child)) } == 0)
+}
+
+impl FrozenEntry {
+    fn current(&self, now: &Identities) -> bool {
+        loaded_from(&self.list, now)
+    }
+}
+
+/// Whether the files found now are the ones `list` was loaded from.
+fn loaded_from(list: &LoadedList, now: &Identities) -> bool {
+    let same_pck = now.pck.is_some() && list.pck_id == now.pck;
+    let same_snap = now.pck.is_none() && now.snapshot.is_some() && list.snapshot_id == now.snapshot;
+    same_pck || same_snap
+}
+
+/// A list from the cache: borrowed from the frozen cache in a forked
+/// process, else shared.
+pub enum ListRef<'a> {
+    Frozen(&'a LoadedList),
+    Shared(Arc<LoadedList>),
+}
+
+impl std::ops::Deref for ListRef<'_> {
+    type Target = LoadedList;
+    fn deref(&self) -> &LoadedList {
+        match self {
+            ListRef::Frozen(l) => l,
+            ListRef::Shared(l) => l,
+        }
+    }
+}
+
 /// The lists directory, its layout, and the cache of parsed lists.
 pub struct Store {
     lists_dir: PathBuf,
@@ -327,6 +392,19 @@ pub struct Store {
     names: NameRule,
     limits: Limits,
     cache: RwLock<HashMap<String, Cached, foldhash::fast::FixedState>>,
+    /// See [`Frozen`]; null until [`Store::freeze`].
+    frozen: AtomicPtr<Frozen>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let f = *self.frozen.get_mut();
+        if !f.is_null() {
+            // SAFETY: made by Box::into_raw in `freeze`; no reader is left
+            // (`&mut self`).
+            drop(unsafe { Box::from_raw(f) });
+        }
+    }
 }
 
 impl Store {
@@ -338,6 +416,7 @@ impl Store {
             names,
             limits: Limits::default(),
             cache: RwLock::new(HashMap::default()),
+            frozen: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
@@ -395,6 +474,12 @@ impl Store {
         // that also tells it exists; the load that follows needs none.
         let round = current_round();
         if round != 0 {
+            if let Some(hit) = self.frozen_entry(name) {
+                if validated(round, &hit.list) || hit.current(&identities_at(&hit.paths)) {
+                    mark_validated(round, &hit.list);
+                    return Ok(true);
+                }
+            }
             if let Some(hit) = self.cache.read().get(name) {
                 if validated(round, &hit.list) || hit.current(&identities_at(&hit.paths)) {
                     mark_validated(round, &hit.list);
@@ -451,8 +536,16 @@ impl Store {
     /// the snapshot directory), else used with `stale` set; when there is
     /// no `config.pck` to compare with (a host without Mailman), the
     /// snapshot is the list.
-    pub fn load(&self, name: &str) -> Result<Arc<LoadedList>, StoreError> {
+    pub fn load(&self, name: &str) -> Result<ListRef<'_>, StoreError> {
         let round = current_round();
+        if let Some(hit) = self.frozen_entry(name) {
+            if (round != 0 && validated(round, &hit.list))
+                || hit.current(&identities_at(&hit.paths))
+            {
+                mark_validated(round, &hit.list);
+                return Ok(ListRef::Frozen(&hit.list));
+            }
+        }
         // A cached list: one stat of the paths kept with it (none again
         // in the same round), no path built.
         if let Some(hit) = self.cache.read().get(name) {
@@ -460,7 +553,7 @@ impl Store {
                 || hit.current(&identities_at(&hit.paths))
             {
                 mark_validated(round, &hit.list);
-                return Ok(hit.list.clone());
+                return Ok(ListRef::Shared(hit.list.clone()));
             }
         }
         let dir = self.list_dir(name)?;
@@ -474,7 +567,50 @@ impl Store {
         self.cache
             .write()
             .insert(name.to_owned(), Cached::new(loaded.clone(), paths, round));
-        Ok(loaded)
+        Ok(ListRef::Shared(loaded))
+    }
+
+    /// List `name` in the frozen cache, in a process forked from the one
+    /// that froze it (elsewhere: None).
+    fn frozen_entry(&self, name: &str) -> Option<&FrozenEntry> {
+        if !FORKED.load(Ordering::Relaxed) {
+            return None;
+        }
+        let f = self.frozen.load(Ordering::Acquire);
+        // SAFETY: in a forked process the frozen cache is never replaced
+        // or freed (`freeze` does nothing there) while the store lives.
+        unsafe { f.as_ref() }?.get(name)
+    }
+
+    /// Freeze the cache as it is now for the processes this one forks from
+    /// now on (see [`Frozen`]), replacing the previous frozen cache. Does
+    /// nothing in a forked process (whose frozen cache may be in use), or
+    /// if fork handlers cannot be registered. Returns whether it froze.
+    pub fn freeze(&self) -> bool {
+        if FORKED.load(Ordering::Relaxed) || !watch_forks() {
+            return false;
+        }
+        let frozen: Frozen = self
+            .cache
+            .read()
+            .iter()
+            .map(|(name, c)| {
+                let entry = FrozenEntry {
+                    list: c.list.clone(),
+                    paths: c.paths.clone(),
+                };
+                (name.clone(), entry)
+            })
+            .collect();
+        let old = self
+            .frozen
+            .swap(Box::into_raw(Box::new(frozen)), Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: made by Box::into_raw here; this process is not a
+            // forked one, so nothing in it reads a frozen cache.
+            drop(unsafe { Box::from_raw(old) });
+        }
+        true
     }
 
     /// The files of list `name` (in `dir`) a revalidation looks at.

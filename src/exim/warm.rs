@@ -160,6 +160,7 @@ pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String>
     // forked from this process do not need to.
     crate::store::begin_round();
     crate::store::end_round();
+    crate::store::prepare_thread();
     // Never wait: another thread warming the same process is enough.
     let Ok(mut all) = passes().try_lock() else {
         return Ok(Progress::default());
@@ -194,6 +195,10 @@ pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String>
     if pass.next >= pass.names.len() {
         pass.warmed = true;
         progress.done = true;
+    }
+    // What the connections forked from now on read without writing.
+    if progress.loaded > 0 {
+        gate.store.freeze();
     }
     Ok(progress)
 }
