@@ -350,4 +350,67 @@ mod tests {
         assert_eq!((p.loaded, p.current, p.done), (0, 0, true), "{p:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_forked_process_reads_the_frozen_cache_until_the_list_changes() {
+        use crate::store::ListRef;
+        let dir = std::env::temp_dir().join(format!("mg-warm-frozen-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let lists = dir.join("lists");
+        std::fs::create_dir_all(lists.join("test")).unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists/test");
+        let pck = lists.join("test/config.pck");
+        std::fs::copy(fixture.join("config.pck"), &pck).unwrap();
+        let conf = dir.join("gate.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "lists_dir = {}\nsnapshot_dir = {}\n",
+                lists.display(),
+                dir.join("snap").display()
+            ),
+        )
+        .unwrap();
+        let gate = crate::ffi::gates(Some(&conf)).unwrap();
+        crate::export::export(&gate.store, None, false);
+        // Another test's step may hold the pass table for a moment: a step
+        // then does nothing, and the next one goes on.
+        for _ in 0..1000 {
+            if step(Some(&conf), Duration::from_secs(5)).unwrap().done {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(gate.store.cached("test").is_some());
+        // The process that froze the cache never reads the frozen copy.
+        assert!(matches!(gate.store.load("test"), Ok(ListRef::Shared(_))));
+
+        // SAFETY: the child only runs this test's code and leaves by _exit.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::store::begin_round();
+                let frozen = matches!(gate.store.load("test"), Ok(ListRef::Frozen(_)));
+                let again = matches!(gate.store.load("test"), Ok(ListRef::Frozen(_)));
+                crate::store::end_round();
+                // A new config.pck (another file in its place): the frozen
+                // entry is stale and the list is read again.
+                let tmp = lists.join("test/config.pck.tmp");
+                std::fs::copy(&pck, &tmp).unwrap();
+                std::fs::rename(&tmp, &pck).unwrap();
+                let reread = matches!(gate.store.load("test"), Ok(ListRef::Shared(_)));
+                u8::from(!frozen) | u8::from(!again) << 1 | u8::from(!reread) << 2
+            }))
+            .unwrap_or(8);
+            // SAFETY: ends the child without running the parent's exit code.
+            unsafe { libc::_exit(ok as i32) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for the child forked above.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status), "{status}");
+        assert_eq!(libc::WEXITSTATUS(status), 0, "bits: frozen, again, reread");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
