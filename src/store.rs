@@ -264,7 +264,7 @@ pub fn end_round() {
 }
 
 /// The current round of this thread, 0 if none (or too old).
-fn current_round() -> u64 {
+pub(crate) fn current_round() -> u64 {
     ROUND.with(|r| match r.get() {
         (n, Some(t)) if n != 0 && t.elapsed() <= ROUND_MAX_AGE => n,
         _ => 0,

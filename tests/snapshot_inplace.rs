@@ -196,3 +196,28 @@ fn a_snapshot_under_another_lists_name_is_refused() {
     assert_eq!(open_snapshot(&snap).unwrap().list_name(), "test");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Within one revalidation round a member lookup answered once is reused
+/// for the same address (a verdict asks more than once); another address,
+/// or the same one after the round, reads the file again and sees that it
+/// changed.
+#[test]
+fn a_lookup_is_reused_within_its_round_only() {
+    let dir = scratch("round");
+    let path = dir.join("snap").join("test.cdb");
+    let snap = open_snapshot(&path).unwrap();
+    let policy = snap.into_policy();
+    mailman_gate::store::begin_round();
+    assert!(policy.try_member("alice@example.com").unwrap().is_some());
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(2100)
+        .unwrap();
+    assert!(policy.try_member("alice@example.com").unwrap().is_some());
+    assert!(policy.try_member("bob@example.com").is_err());
+    mailman_gate::store::end_round();
+    assert!(policy.try_member("alice@example.com").is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -394,16 +394,78 @@ impl SnapshotMembers {
     /// The answer is believed only of the file as it was opened: after the
     /// reads, `fstat` must find it unchanged (a file truncated in place
     /// reads as empty tables, one rewritten in place as another list).
+    ///
+    /// Within one revalidation round ([`crate::store::begin_round`]) the
+    /// last answer of the thread is reused for the same address: a verdict
+    /// asks for an address more than once, and the file was found
+    /// unchanged when it was answered.
     pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, SnapshotError> {
+        let round = crate::store::current_round();
+        let key = (self as *const SnapshotMembers as usize, self.records);
+        if let Some(hit) = LAST_LOOKUP.with(|l| l.get().answer(round, key, lower_address)) {
+            return Ok(hit);
+        }
         let found = self
             .cdb
             .find_concat(MEMBER_PREFIX, lower_address.as_bytes(), MEMBER_VALUE_LEN);
         self.unchanged()?;
-        match found? {
+        let member = match found? {
             Some(v) => decode_member(&v).map(Some),
             None => Ok(None),
+        }?;
+        if round != 0 && lower_address.len() <= LAST_LOOKUP_MAX {
+            let mut address = [0; LAST_LOOKUP_MAX];
+            address[..lower_address.len()].copy_from_slice(lower_address.as_bytes());
+            LAST_LOOKUP.with(|l| {
+                l.set(LastLookup {
+                    round,
+                    key,
+                    len: lower_address.len(),
+                    address,
+                    member,
+                })
+            });
         }
+        Ok(member)
     }
+}
+
+/// Longest address [`LAST_LOOKUP`] keeps.
+const LAST_LOOKUP_MAX: usize = 120;
+
+/// A thread's last member lookup (see [`SnapshotMembers::try_get`]): in a
+/// fixed array, so that keeping it allocates nothing.
+#[derive(Clone, Copy)]
+struct LastLookup {
+    /// The round it was made in (0: none).
+    round: u64,
+    /// The members' address and record count.
+    key: (usize, u64),
+    len: usize,
+    address: [u8; LAST_LOOKUP_MAX],
+    member: Option<Member>,
+}
+
+impl LastLookup {
+    fn answer(&self, round: u64, key: (usize, u64), address: &str) -> Option<Option<Member>> {
+        (round != 0
+            && self.round == round
+            && self.key == key
+            && self.address.get(..self.len) == Some(address.as_bytes()))
+        .then_some(self.member)
+    }
+}
+
+thread_local! {
+    static LAST_LOOKUP: std::cell::Cell<LastLookup> = const {
+        std::cell::Cell::new(LastLookup {
+            round: 0,
+            key: (0, 0),
+            len: 0,
+            address: [0; LAST_LOOKUP_MAX],
+            member: None,
+        })
+    };
 }
 
 fn decode_member(v: &[u8]) -> Result<Member, SnapshotError> {
