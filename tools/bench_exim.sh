@@ -25,7 +25,8 @@
 # before a change) adds the configurations "gatebase" and "warmbase" (the
 # same recipes with that library) and runs the calls table for both
 # libraries alternately, CALL_PAIRS (default 3) times: paired runs of a
-# baseline and a change. Only 127.0.0.1 is listened on.
+# baseline and a change. ROUNDS=0 stops after the calls table. Only
+# 127.0.0.1 is listened on.
 #
 # CPU per connection: the receiving processes are the daemon's children;
 # the kernel adds a child's CPU time to its parent's cutime/cstime
@@ -200,6 +201,11 @@ echo "the RCPT and DATA calls in a new connection's process, member post, withou
 echo "with warm start (benches/exim_calls.c stands in for Exim's daemon):"
 cc -O2 -rdynamic -o "$D/exim_calls" "$ROOT/benches/exim_calls.c" -ldl
 mkdir -p "$D/calls-spool"
+# The floor: the same harness around entry points that do nothing.
+cc -O2 -shared -fPIC -o "$D/libnoop.so" "$ROOT/benches/exim_calls_noop.c"
+echo "  floor (benches/exim_calls_noop.c, entry points that do nothing):"
+"$D/exim_calls" 200 "$D/libnoop.so" "$D/gate-snapshot.conf" biglist lists.example.org \
+    "$MEMBER" "$D/calls-spool" | sed 's/^/    /'
 if [ -n "${BASE_LIB:-}" ]; then
     for k in $(seq "$CALL_PAIRS"); do
         for lib in base mailman_gate; do
@@ -242,6 +248,8 @@ for r in $(seq "$ROUNDS"); do
     done
 done
 echo
+# ROUNDS=0: the tables above only.
+[ "$ROUNDS" -gt 0 ] || exit 0
 summary() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "min %.3f  median %.3f  max %.3f", a[1], a[int((NR+1)/2)], a[NR]}'; }
 for c in $CONFIGS; do
     echo "$c: messages/s $(summary "${RATES[$c]}")"
