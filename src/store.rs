@@ -368,6 +368,7 @@ fn loaded_from(list: &LoadedList, now: &Identities) -> bool {
 
 /// A list from the cache: borrowed from the frozen cache in a forked
 /// process, else shared.
+#[derive(Debug)]
 pub enum ListRef<'a> {
     Frozen(&'a LoadedList),
     Shared(Arc<LoadedList>),

@@ -98,7 +98,8 @@ fn a_stale_snapshot_serves_when_config_pck_cannot_be_read() {
     // as root, who may read any file).
     std::fs::remove_file(list.join("config.pck")).unwrap();
     std::fs::create_dir(list.join("config.pck")).unwrap();
-    let l = store(&dir).load("test").unwrap();
+    let s = store(&dir);
+    let l = s.load("test").unwrap();
     assert_eq!(l.source, Source::Snapshot { stale: true });
     assert!(l.policy.member("alice@example.com").is_some());
     let _ = std::fs::remove_dir_all(&dir);

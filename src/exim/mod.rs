@@ -137,7 +137,11 @@ unsafe fn args<'a>(
             out[i] = std::str::from_utf8(raw[i]).unwrap_or("");
         }
     } else {
-        owned.extend(raw[..n].iter().map(|r| String::from_utf8_lossy(r).into_owned()));
+        owned.extend(
+            raw[..n]
+                .iter()
+                .map(|r| String::from_utf8_lossy(r).into_owned()),
+        );
         for (o, s) in out.iter_mut().zip(owned.iter()) {
             *o = s.as_str();
         }
