@@ -85,6 +85,8 @@ pub mod pickle;
 pub mod py;
 #[doc(hidden)]
 pub mod pyre;
+#[doc(hidden)]
+pub mod round;
 
 pub use address::Kind;
 pub use answer::Answer;

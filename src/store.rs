@@ -19,14 +19,13 @@
 //!   builds the cache for others to inherit (the MTA's daemon before it
 //!   forks).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 
@@ -186,20 +185,10 @@ impl Default for NameRule {
     }
 }
 
-/// How long a round may reuse its validations: a client that waits
-/// longer between RCPT and DATA gets its lists looked at again.
-const ROUND_MAX_AGE: Duration = Duration::from_secs(1);
-
-/// Blocks of round numbers handed to threads: each thread numbers its
-/// rounds within its own block (upper 32 bits), so that beginning a round
-/// writes only thread-local memory.
-static ROUND_BLOCKS: AtomicU64 = AtomicU64::new(0);
+use crate::round::current as current_round;
+pub use crate::round::{begin_round, end_round};
 
 thread_local! {
-    /// This thread's round and when it began.
-    static ROUND: Cell<(u64, Option<Instant>)> = const { Cell::new((0, None)) };
-    /// The last round number this thread used (0: none yet).
-    static LAST_ROUND: Cell<u64> = const { Cell::new(0) };
     /// The lists revalidated in this thread's round, by the address of
     /// their loaded state: kept here rather than in the shared cache, so
     /// that a round writes no page a process inherited from a warm daemon.
@@ -234,41 +223,11 @@ fn mark_validated(round: u64, list: &LoadedList) {
     });
 }
 
-/// Begin a round on this thread: until [`end_round`] (or for at most one
-/// second), each list is revalidated by one `stat` the first time it is
-/// looked up, and taken from the cache without a `stat` after that. The
-/// MTA edge calls this at the first list recipient of a transaction, so
-/// that RCPT and DATA cost one `stat` per list between them.
-pub fn begin_round() {
-    let n = LAST_ROUND.with(|last| {
-        let mut n = last.get().wrapping_add(1);
-        if last.get() == 0 || n & 0xffff_ffff == 0 {
-            n = (ROUND_BLOCKS.fetch_add(1, Ordering::Relaxed) + 1) << 32 | 1;
-        }
-        last.set(n);
-        n
-    });
-    ROUND.with(|r| r.set((n, Some(Instant::now()))));
-}
-
 /// Set up this thread's round bookkeeping (room for the marks included),
 /// so that a process forked from this one allocates nothing for it. For a
 /// daemon that builds the cache before it forks.
 pub fn prepare_thread() {
     VALIDATED.with(|v| v.borrow_mut().1.reserve(64));
-}
-
-/// End this thread's round: every lookup `stat`s again.
-pub fn end_round() {
-    ROUND.with(|r| r.set((0, None)));
-}
-
-/// The current round of this thread, 0 if none (or too old).
-pub(crate) fn current_round() -> u64 {
-    ROUND.with(|r| match r.get() {
-        (n, Some(t)) if n != 0 && t.elapsed() <= ROUND_MAX_AGE => n,
-        _ => 0,
-    })
 }
 
 /// A cache entry.

@@ -395,12 +395,12 @@ impl SnapshotMembers {
     /// reads, `fstat` must find it unchanged (a file truncated in place
     /// reads as empty tables, one rewritten in place as another list).
     ///
-    /// Within one revalidation round ([`crate::store::begin_round`]) the
+    /// Within one revalidation round ([`crate::round::begin_round`]) the
     /// last answer of the thread is reused for the same address: a verdict
     /// asks for an address more than once, and the file was found
     /// unchanged when it was answered.
     pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, SnapshotError> {
-        let round = crate::store::current_round();
+        let round = crate::round::current();
         let key = (self as *const SnapshotMembers as usize, self.records);
         if let Some(hit) = LAST_LOOKUP.with(|l| l.get().answer(round, key, lower_address)) {
             return Ok(hit);
