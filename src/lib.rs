@@ -70,6 +70,7 @@ mod ffi;
 #[doc(hidden)]
 #[cfg(feature = "milter")]
 pub mod milter;
+mod round;
 
 // Inner stages, reached by the cross-checks against CPython and the fuzz
 // targets.
@@ -85,8 +86,6 @@ pub mod pickle;
 pub mod py;
 #[doc(hidden)]
 pub mod pyre;
-#[doc(hidden)]
-pub mod round;
 
 pub use address::Kind;
 pub use answer::Answer;
