@@ -300,6 +300,10 @@ mod constructor {
 mod tests {
     use super::*;
 
+    /// `step` never waits for a pass another thread holds (it returns
+    /// at once): tests that look at a pass's progress take turns.
+    static TURNS: Mutex<()> = Mutex::new(());
+
     #[test]
     fn only_a_daemon_is_warmed_by_the_constructor() {
         assert!(is_daemon_args(&["exim4", "-bd", "-q30m"]));
@@ -315,6 +319,7 @@ mod tests {
 
     #[test]
     fn a_bad_configuration_never_fails_the_daemon() {
+        let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
         let a = ["/nonexistent/mailman-gate.conf"];
         assert_eq!(daemon(&a), "");
         assert!(step(Some(Path::new(a[0])), REFRESH_BUDGET).is_err());
@@ -322,6 +327,7 @@ mod tests {
 
     #[test]
     fn a_pass_warms_the_snapshots_and_then_waits_for_the_interval() {
+        let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
         let dir = std::env::temp_dir().join(format!("mg-warm-pass-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let lists = dir.join("lists");
@@ -353,6 +359,7 @@ mod tests {
 
     #[test]
     fn a_forked_process_reads_the_frozen_cache_until_the_list_changes() {
+        let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
         use crate::store::ListRef;
         let dir = std::env::temp_dir().join(format!("mg-warm-frozen-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
