@@ -296,6 +296,78 @@ pub(crate) fn address_list(field: &str) -> Vec<(String, String)> {
     if field.is_empty() {
         return Vec::new();
     }
+    if let Some(simple) = simple_list(field) {
+        return simple;
+    }
+    parse_list(field)
+}
+
+/// Characters of an atom in the forms [`simple_list`] reads.
+fn atom_byte(c: u8) -> bool {
+    c.is_ascii() && c != b'\\' && !is_in(c as char, ATOMENDS)
+}
+
+/// `local@domain` of atoms and dots, no whitespace or comment: the parser
+/// returns it as it is.
+fn simple_addr_spec(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && local
+            .bytes()
+            .chain(domain.bytes())
+            .all(|c| c == b'.' || atom_byte(c))
+}
+
+/// The common shapes of address lists, read without the general parser
+/// (which works on a copy as characters and builds each token): ASCII,
+/// comma-separated `local@domain` or `words <local@domain>` with plain
+/// words (no quote, comment, group or route). Any other shape: None, and
+/// the general parser reads it. The answers are the parser's (a test
+/// compares the two on generated lists).
+fn simple_list(field: &str) -> Option<Vec<(String, String)>> {
+    if !field.is_ascii() {
+        return None;
+    }
+    let fws = |c: char| is_in(c, FWS);
+    let mut out = Vec::with_capacity(1);
+    for piece in field.split(',') {
+        let piece = piece.trim_matches(fws);
+        if piece.is_empty() {
+            return None;
+        }
+        match piece.split_once('<') {
+            None if simple_addr_spec(piece) => out.push((String::new(), piece.to_owned())),
+            None => return None,
+            Some((phrase, route)) => {
+                let spec = route.strip_suffix('>')?;
+                if !simple_addr_spec(spec) {
+                    return None;
+                }
+                let mut name = String::with_capacity(phrase.len());
+                for word in phrase.split(fws).filter(|w| !w.is_empty()) {
+                    if !word
+                        .bytes()
+                        .all(|c| c == b'.' || (atom_byte(c) && !is_in(c as char, PHRASEENDS)))
+                    {
+                        return None;
+                    }
+                    if !name.is_empty() {
+                        name.push(' ');
+                    }
+                    name.push_str(word);
+                }
+                out.push((name, spec.to_owned()));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// [`address_list`] by the general parser.
+fn parse_list(field: &str) -> Vec<(String, String)> {
     let mut a = Addrlist {
         f: field.chars().collect(),
         pos: 0,
@@ -303,4 +375,78 @@ pub(crate) fn address_list(field: &str) -> Vec<(String, String)> {
         depth: 0,
     };
     a.getaddrlist()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_shapes() {
+        assert_eq!(
+            simple_list("Alice  Smith <alice@example.com>, b.c@d.e"),
+            Some(vec![
+                ("Alice Smith".into(), "alice@example.com".into()),
+                (String::new(), "b.c@d.e".into())
+            ])
+        );
+        for other in [
+            "\"A\" <a@b>",
+            "a@b (c)",
+            "g: a@b;",
+            "<@r:a@b>",
+            "a@b,,c@d",
+            "é <a@b>",
+        ] {
+            assert_eq!(simple_list(other), None, "{other}");
+        }
+    }
+
+    /// The shortcut answers exactly as the general parser wherever it
+    /// answers: every list of up to 5 characters from an alphabet of
+    /// the characters that matter, and random longer ones.
+    #[test]
+    fn simple_lists_read_as_the_parser_reads_them() {
+        const ALPHABET: &[u8] = b"a.@ <>,\"(\t:;[\\\r";
+        let mut read = 0;
+        let mut check = |s: &str| {
+            if let Some(fast) = simple_list(s) {
+                read += 1;
+                assert_eq!(fast, parse_list(s), "{s:?}");
+            }
+        };
+        let mut buf = Vec::new();
+        fn all(buf: &mut Vec<u8>, left: usize, check: &mut dyn FnMut(&str)) {
+            check(std::str::from_utf8(buf).unwrap());
+            if left == 0 {
+                return;
+            }
+            for &c in ALPHABET {
+                buf.push(c);
+                all(buf, left - 1, check);
+                buf.pop();
+            }
+        }
+        all(&mut buf, 5, &mut check);
+        // Longer ones from tokens, so that many have a simple shape.
+        const TOKENS: [&str; 14] = [
+            "al", "b.c", "x", "@", "@d.e", " ", "  ", "<", ">", ", ", "\t", "(", "\"", ".",
+        ];
+        let mut r = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..1_000_000 {
+            let mut s = String::new();
+            r = r
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = 2 + (r >> 40) as usize % 10;
+            for _ in 0..len {
+                r = r
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push_str(TOKENS[(r >> 33) as usize % TOKENS.len()]);
+            }
+            check(&s);
+        }
+        assert!(read > 5_000, "only {read} lists took the shortcut");
+    }
 }
