@@ -6,7 +6,6 @@ use super::patterns::{
     compile, get_pattern, search, NoOtherLists, PatternHit, Unusable, IGNORECASE,
 };
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
-use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use parking_lot::RwLock;
@@ -265,10 +264,19 @@ pub(super) fn prepared_patterns(
     charset: &'static str,
     form: crate::message::NormalForm,
 ) -> Arc<Vec<String>> {
-    type Cache = HashMap<(PyStr, &'static str, crate::message::NormalForm), Arc<Vec<String>>>;
-    static CACHE: LazyLock<RwLock<Cache>> = LazyLock::new(|| RwLock::new(HashMap::new()));
-    let key = (patterns.clone(), charset, form);
-    if let Some(hit) = CACHE.read().get(&key) {
+    type Key = (PyStr, &'static str, crate::message::NormalForm);
+    type Cache = hashbrown::HashMap<Key, Arc<Vec<String>>, foldhash::fast::FixedState>;
+    static CACHE: LazyLock<RwLock<Cache>> = LazyLock::new(Default::default);
+    // Looked up by reference (hashed as the owned key): no copy of the
+    // rules for each post.
+    #[derive(Hash)]
+    struct Probe<'p>(&'p PyStr, &'static str, crate::message::NormalForm);
+    impl hashbrown::Equivalent<Key> for Probe<'_> {
+        fn equivalent(&self, key: &Key) -> bool {
+            *self.0 == key.0 && self.1 == key.1 && self.2 == key.2
+        }
+    }
+    if let Some(hit) = CACHE.read().get(&Probe(patterns, charset, form)) {
         return hit.clone();
     }
     let (raw, unicode) = match patterns {
@@ -295,7 +303,7 @@ pub(super) fn prepared_patterns(
     let out = Arc::new(out);
     let mut cache = CACHE.write();
     if cache.len() < 10_000 {
-        cache.insert(key, out.clone());
+        cache.insert((patterns.clone(), charset, form), out.clone());
     }
     out
 }
