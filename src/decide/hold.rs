@@ -17,12 +17,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
         return Err(Stop::Hold(text::HOLD_ADMINISTRIVIA.into()));
     }
     if p.max_num_recipients > 0 {
-        let values: Vec<&str> = ctx
-            .msg
-            .get_all("to")
-            .into_iter()
-            .chain(ctx.msg.get_all("cc"))
-            .collect();
+        let values = ctx.msg.get_all_of(&["to", "cc"]);
         let count = ctx.addresses(&values).len();
         ctx.note(Step::Hold, || {
             format!(
@@ -85,25 +80,55 @@ fn alias_matches(ctx: &Ctx<'_>, alias: &str, s: &str) -> Result<bool, Stop> {
     }
 }
 
+/// `s.lower() == lower` for ASCII lower-casing, without a copy.
+fn lowered_eq(s: &str, lower: &str) -> bool {
+    s.len() == lower.len()
+        && s.bytes()
+            .zip(lower.bytes())
+            .all(|(a, b)| a.to_ascii_lowercase() == b)
+}
+
 /// `MailList.HasExplicitDest`.
 fn has_explicit_destination(ctx: &mut Ctx<'_>) -> Result<bool, Stop> {
     let p = ctx.policy;
     let name = p.internal_name.as_str();
-    let full = format!("{}@{}", name, p.host_name);
-    let mut values = Vec::new();
-    for h in ["to", "cc", "resent-to", "resent-cc"] {
-        values.extend(ctx.msg.get_all(h));
-    }
-    let mut recips = Vec::new();
-    for (_, addr) in ctx.addresses(&values).iter() {
-        let addr = addr.to_ascii_lowercase();
-        let local = addr.split('@').next().unwrap_or("").to_owned();
-        if local == name || addr == full {
-            ctx.note(Step::Hold, || format!("explicit destination {addr}"));
+    let host = p.host_name.as_str();
+    let values = ctx.msg.get_all_of(&["to", "cc", "resent-to", "resent-cc"]);
+    let addresses = ctx.addresses(&values);
+    for (_, addr) in addresses.iter() {
+        let local = addr.split('@').next().unwrap_or("");
+        // `addr.lower() == listname + '@' + host`, compared in place.
+        let full = addr.len() == name.len() + 1 + host.len()
+            && addr.as_bytes()[name.len()] == b'@'
+            && lowered_eq(&addr[..name.len()], name)
+            && lowered_eq(&addr[name.len() + 1..], host);
+        if lowered_eq(local, name) || full {
+            ctx.note(Step::Hold, || {
+                format!("explicit destination {}", addr.to_ascii_lowercase())
+            });
             return Ok(true);
         }
-        recips.push((addr, local));
     }
+    if p.acceptable_aliases.trim().is_empty() {
+        ctx.note(Step::Hold, || {
+            format!(
+                "no explicit destination among {:?}",
+                addresses
+                    .iter()
+                    .map(|(_, a)| a.to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+            )
+        });
+        return Ok(false);
+    }
+    let recips: Vec<(String, String)> = addresses
+        .iter()
+        .map(|(_, addr)| {
+            let addr = addr.to_ascii_lowercase();
+            let local = addr.split('@').next().unwrap_or("").to_owned();
+            (addr, local)
+        })
+        .collect();
     for (addr, local) in &recips {
         for alias in p.acceptable_aliases.lines() {
             let alias = alias.trim();

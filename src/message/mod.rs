@@ -180,6 +180,22 @@ impl<'a> Message<'a> {
             .collect()
     }
 
+    /// `msg.get_all(a) + msg.get_all(b) + ...` for each name in order, in
+    /// one vector.
+    pub fn get_all_of(&self, names: &[&str]) -> Vec<&str> {
+        let mut out = Vec::new();
+        for name in names {
+            out.extend(
+                self.root
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_ref()),
+            );
+        }
+        out
+    }
+
     /// The first value, as `msg.get` / `msg[name]` returns it.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.root
@@ -197,6 +213,11 @@ impl<'a> Message<'a> {
     /// `msg.get_content_type()` of the top level (lower-case, default text/plain).
     pub fn content_type(&self) -> String {
         self.root.content_type()
+    }
+
+    /// `get_content_type() == want` of the top level, for a lower-case `want`.
+    pub fn content_type_is(&self, want: &str) -> bool {
+        self.root.content_type_is(want)
     }
 
     /// SpamDetect's header text: every header of every part, decoded and
