@@ -9,8 +9,10 @@ pub fn is_administrivia(msg: &Message<'_>, max_lines: usize) -> bool {
     let mut linecnt = 0;
     // Only what the checks below read: the first five lines and the
     // non-blank ones (at most max_lines), not every line of the body.
-    let mut head: Vec<&[u8]> = Vec::new();
-    let mut nonblank: Vec<&[u8]> = Vec::new();
+    let mut head: [&[u8]; 5] = [b""; 5];
+    let mut head_len = 0;
+    // The first non-blank line, and whether there are others.
+    let mut first_nonblank: Option<&[u8]> = None;
     'walk: for p in msg.walk() {
         if p.is_multipart() {
             continue;
@@ -18,7 +20,7 @@ pub fn is_administrivia(msg: &Message<'_>, max_lines: usize) -> bool {
         let payload = p.payload();
         let mut pos = 0;
         while pos < payload.len() {
-            if head.len() == 5 {
+            if head_len == 5 {
                 // Past the head, blank lines count for nothing: a run of
                 // them is passed at once, to the line of the next
                 // non-blank byte.
@@ -37,27 +39,30 @@ pub fn is_administrivia(msg: &Message<'_>, max_lines: usize) -> bool {
             }
             if !strip(line).is_empty() {
                 linecnt += 1;
-                nonblank.push(line);
+                first_nonblank.get_or_insert(line);
             }
             if linecnt > max_lines {
                 return false;
             }
-            if head.len() < 5 {
-                head.push(line);
+            if head_len < 5 {
+                head[head_len] = line;
+                head_len += 1;
             }
         }
     }
     // `NL.join(lines).strip().lower()` is one command word only when a
     // single line is not blank (a command word holds no whitespace).
-    if let [only] = nonblank[..] {
+    if let (1, Some(only)) = (linecnt, first_nonblank) {
         if admin_word(strip(only)).is_some() {
             return true;
         }
     }
-    let subject = msg.get("subject").map(to_bytes).unwrap_or_default();
-    let mut check: Vec<&[u8]> = head;
-    check.push(&subject);
-    for line in check {
+    let subject: std::borrow::Cow<'_, [u8]> = match msg.get("subject") {
+        Some(s) if s.is_ascii() => s.as_bytes().into(),
+        Some(s) => to_bytes(s).into(),
+        None => (&b""[..]).into(),
+    };
+    for line in head[..head_len].iter().copied().chain([&subject[..]]) {
         if strip(line).is_empty() {
             continue;
         }
@@ -69,11 +74,18 @@ pub fn is_administrivia(msg: &Message<'_>, max_lines: usize) -> bool {
         let Some((lo, hi)) = admin_word(first) else {
             continue;
         };
-        let rest: Vec<&[u8]> = words.take(hi + 1).collect();
-        let n = rest.len();
+        // At most `hi` + 1 (<= 4) words: the second one kept for `set`.
+        let mut second: &[u8] = b"";
+        let mut n = 0;
+        for w in words.take(hi + 1) {
+            if n == 1 {
+                second = w;
+            }
+            n += 1;
+        }
         if lo <= n && n <= hi {
             let on_off = |w: &[u8]| w.eq_ignore_ascii_case(b"on") || w.eq_ignore_ascii_case(b"off");
-            if first.eq_ignore_ascii_case(b"set") && !on_off(rest[1]) {
+            if first.eq_ignore_ascii_case(b"set") && !on_off(second) {
                 continue;
             }
             return true;
@@ -102,7 +114,11 @@ fn admin_word(word: &[u8]) -> Option<(usize, usize)> {
     if word.len() > 16 {
         return None;
     }
-    admin_args(&word.to_ascii_lowercase())
+    let mut lower = [0u8; 16];
+    let lower = &mut lower[..word.len()];
+    lower.copy_from_slice(word);
+    lower.make_ascii_lowercase();
+    admin_args(lower)
 }
 
 fn admin_args(word: &[u8]) -> Option<(usize, usize)> {
