@@ -90,10 +90,12 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
             None => ctx.note(Step::Approve, || "password does not match: ignored"),
         }
     }
+    let beenthere = ctx.msg.get_all("x-beenthere");
+    if beenthere.is_empty() {
+        return Ok(());
+    }
     let list_address = ctx.policy.posting_address().to_ascii_lowercase();
-    let looped = ctx
-        .msg
-        .get_all("x-beenthere")
+    let looped = beenthere
         .iter()
         .any(|v| v.trim().to_ascii_lowercase() == list_address);
     if looped {
@@ -145,7 +147,7 @@ pub fn body_approval(msg: &Message<'_>) -> Result<Option<BodyApproval>, NoMemory
     let Some((idx, first)) = msg
         .walk()
         .enumerate()
-        .find(|(_, p)| p.content_type() == "text/plain")
+        .find(|(_, p)| p.content_type_is("text/plain"))
     else {
         return Ok(None);
     };

@@ -193,7 +193,7 @@ pub(crate) struct Ctx<'a> {
     pub msg: &'a Message<'a>,
     pub kind: Kind,
     /// The unixfrom address token.
-    pub unixfrom: Option<String>,
+    pub unixfrom: Option<&'a str>,
     pub others: &'a dyn OtherLists,
     pub translations: &'a dyn Translations,
     pub trace: Vec<String>,
@@ -205,6 +205,8 @@ pub(crate) struct Ctx<'a> {
     /// Address lists already parsed for this message, by input text
     /// (several steps parse the same headers).
     pub parsed_addresses: std::cell::RefCell<Vec<(String, Addresses)>>,
+    /// [`Ctx::sender`], worked out once.
+    pub sender: std::cell::OnceCell<std::rc::Rc<str>>,
     /// What DNS said about the From address's DMARC policy, if looked up.
     pub dmarc: Option<&'a crate::dmarc::DmarcAnswer>,
     /// The From address whose DMARC policy would decide, not looked up.
@@ -261,21 +263,25 @@ impl Ctx<'_> {
         for h in &self.settings.sender_headers {
             match h {
                 SenderHeader::Envelope => {
-                    if let Some(u) = &self.unixfrom {
+                    if let Some(u) = self.unixfrom {
                         out.push(u.to_ascii_lowercase());
                     }
                 }
                 SenderHeader::Header(name) => {
-                    let values: Vec<_> = self
-                        .msg
-                        .get_all(name)
-                        .iter()
-                        .map(|v| join_lines(v))
-                        .collect();
-                    let refs: Vec<&str> = values.iter().map(|s| s.as_ref()).collect();
-                    for (_, addr) in self.addresses(&refs).iter() {
-                        out.push(addr.to_ascii_lowercase());
+                    let values = self.msg.get_all(name);
+                    // No header: `getaddresses([])` is empty.
+                    if values.is_empty() {
+                        continue;
                     }
+                    let list = match values.iter().any(|v| v.contains(['\r', '\n'])) {
+                        false => self.addresses(&values),
+                        true => {
+                            let joined: Vec<_> = values.iter().map(|v| join_lines(v)).collect();
+                            let refs: Vec<&str> = joined.iter().map(|s| s.as_ref()).collect();
+                            self.addresses(&refs)
+                        }
+                    };
+                    out.extend(list.iter().map(|(_, addr)| addr.to_ascii_lowercase()));
                 }
             }
         }
@@ -284,8 +290,14 @@ impl Ctx<'_> {
 
     /// Mailman's `msg.get_sender()`: the first address of the first From
     /// (or Sender, per USE_ENVELOPE_SENDER) header that has one, else the
-    /// unixfrom address, lower-cased.
-    pub fn sender(&self) -> String {
+    /// unixfrom address, lower-cased. Worked out once per message.
+    pub fn sender(&self) -> std::rc::Rc<str> {
+        self.sender
+            .get_or_init(|| self.find_sender().into())
+            .clone()
+    }
+
+    fn find_sender(&self) -> String {
         let order: [&str; 2] = if self.settings.use_envelope_sender {
             ["sender", "from"]
         } else {
@@ -299,18 +311,13 @@ impl Ctx<'_> {
                 continue;
             }
             let joined = join_lines(value);
-            if let Some((_, addr)) = self
-                .addresses(&[joined.as_ref()])
-                .first()
-                .into_iter()
-                .next()
-            {
+            if let Some((_, addr)) = self.addresses(&[joined.as_ref()]).first() {
                 if !addr.is_empty() {
                     return addr.to_ascii_lowercase();
                 }
             }
         }
-        self.unixfrom.as_deref().unwrap_or("").to_ascii_lowercase()
+        self.unixfrom.unwrap_or("").to_ascii_lowercase()
     }
 }
 
@@ -350,9 +357,9 @@ pub fn decide(
     lookups: Lookups<'_>,
 ) -> (Verdict, Option<String>) {
     let unixfrom = match delivery.envelope_sender {
-        Some("") => Some("MAILER-DAEMON".to_owned()),
-        Some(s) => Some(s.to_owned()),
-        None => msg.unixfrom_address().map(str::to_owned),
+        Some("") => Some("MAILER-DAEMON"),
+        Some(s) => Some(s),
+        None => msg.unixfrom_address(),
     };
     let mut ctx = Ctx {
         policy,
@@ -367,6 +374,7 @@ pub fn decide(
         approved: false,
         tracing: delivery.trace,
         parsed_addresses: Default::default(),
+        sender: Default::default(),
         dmarc: lookups.dmarc,
         dmarc_needed: None,
         budget: crate::pyre::Budget::verdict(),
@@ -494,7 +502,7 @@ fn mailed_notice(ctx: &Ctx<'_>, notice: &str) -> String {
         None => "(no subject)".to_owned(),
     };
     let lookup = |key: &str| match key {
-        "sender" => Some(sender.clone()),
+        "sender" => Some(sender.to_string()),
         "subject" => Some(subject.clone()),
         _ => None,
     };
@@ -653,7 +661,7 @@ fn step_named(name: &str) -> Option<Step> {
 fn scrubber(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.policy.scrub_nondigest
         && ctx.settings.archive_html_sanitizer == 0
-        && ctx.msg.content_type() == "text/html"
+        && ctx.msg.content_type_is("text/html")
     {
         ctx.note(Step::Scrubber, || {
             "text/html message, scrub_nondigest, sanitizer 0: discard"

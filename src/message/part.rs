@@ -75,6 +75,27 @@ impl<'a> Part<'a> {
         latin1(&ct)
     }
 
+    /// `get_content_type() == want` for a lower-case `want`, without
+    /// building the type.
+    pub fn content_type_is(&self, want: &str) -> bool {
+        match self.get_raw("content-type") {
+            None => self.default_type == want,
+            Some(v) if v.is_ascii() => {
+                let b = v.as_bytes();
+                let main = match memchr::memchr(b';', b) {
+                    Some(i) => &b[..i],
+                    None => b,
+                };
+                let ct = strip(main);
+                if ct.iter().filter(|&&c| c == b'/').count() != 1 {
+                    return want == "text/plain";
+                }
+                ct.eq_ignore_ascii_case(want.as_bytes())
+            }
+            Some(_) => self.content_type() == want,
+        }
+    }
+
     /// `get_content_maintype()`.
     pub fn maintype(&self) -> String {
         let ct = self.content_type();
