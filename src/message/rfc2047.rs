@@ -208,17 +208,23 @@ pub(super) fn decoded_headers(
             // unfolded (ASCII is in every normal form).
             out.push_str(h);
             out.push_str(": ");
+            // Runs between line ends copied whole; `\n` and the
+            // whitespace after it become one space.
             let b = v.as_bytes();
-            let mut i = 0;
-            while i < b.len() {
-                if b[i] == b'\n' && i + 1 < b.len() && is_ws(b[i + 1]) {
+            let mut start = 0;
+            let mut from = 0;
+            while let Some(j) = memchr::memchr(b'\n', &b[from..]) {
+                let i = from + j;
+                if i + 1 < b.len() && is_ws(b[i + 1]) {
+                    out.push_str(&v[start..i]);
                     out.push(' ');
-                    i += 2;
+                    start = i + 2;
+                    from = i + 2;
                 } else {
-                    out.push(b[i] as char);
-                    i += 1;
+                    from = i + 1;
                 }
             }
+            out.push_str(&v[start..]);
             out.push('\n');
             continue;
         }
