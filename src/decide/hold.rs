@@ -183,7 +183,7 @@ fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
                 )))
             }
         };
-        for v in ctx.msg.get_all(header) {
+        for v in ctx.msg.values(header) {
             match search(&re, v, &ctx.budget) {
                 Ok(true) => return Ok(Some(line.to_owned())),
                 Ok(false) => {}

@@ -204,7 +204,7 @@ pub(crate) struct Ctx<'a> {
     pub tracing: bool,
     /// Address lists already parsed for this message, by input text
     /// (several steps parse the same headers).
-    pub parsed_addresses: std::cell::RefCell<Vec<(String, Addresses)>>,
+    pub parsed_addresses: std::cell::RefCell<Vec<(std::borrow::Cow<'a, str>, Addresses)>>,
     /// [`Ctx::sender`], worked out once.
     pub sender: std::cell::OnceCell<std::rc::Rc<str>>,
     /// What DNS said about the From address's DMARC policy, if looked up.
@@ -218,7 +218,7 @@ pub(crate) struct Ctx<'a> {
     pub lang: text::Lang,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// Record a line that belongs to no step; only built when tracing.
     pub fn say(&mut self, what: impl FnOnce() -> String) {
         if self.tracing {
@@ -235,24 +235,29 @@ impl Ctx<'_> {
     }
 
     /// `email.Utils.getaddresses(values)`, parsed once per distinct input.
-    pub fn addresses(&self, values: &[&str]) -> Addresses {
+    pub fn addresses(&self, values: &[&'a str]) -> Addresses {
         // One value (the usual case) is its own key: no joined copy.
-        let joined: std::borrow::Cow<'_, str> = match values {
-            [one] => (*one).into(),
-            _ => values.join(", ").into(),
-        };
+        match values {
+            [one] => self.addresses_of((*one).into()),
+            _ => self.addresses_of(values.join(", ").into()),
+        }
+    }
+
+    /// `email.Utils.getaddresses([text])`, parsed once per distinct text;
+    /// a text of the message itself is kept as the key without a copy.
+    pub fn addresses_of(&self, text: std::borrow::Cow<'a, str>) -> Addresses {
         if let Some((_, hit)) = self
             .parsed_addresses
             .borrow()
             .iter()
-            .find(|(k, _)| *k == joined)
+            .find(|(k, _)| *k == text)
         {
             return hit.clone();
         }
-        let parsed = std::rc::Rc::new(crate::message::getaddresses(&[joined.as_ref()]));
+        let parsed = std::rc::Rc::new(crate::message::getaddresses(&[text.as_ref()]));
         self.parsed_addresses
             .borrow_mut()
-            .push((joined.into_owned(), parsed.clone()));
+            .push((text, parsed.clone()));
         parsed
     }
 
@@ -277,8 +282,7 @@ impl Ctx<'_> {
                         false => self.addresses(&values),
                         true => {
                             let joined: Vec<_> = values.iter().map(|v| join_lines(v)).collect();
-                            let refs: Vec<&str> = joined.iter().map(|s| s.as_ref()).collect();
-                            self.addresses(&refs)
+                            self.addresses_of(joined.join(", ").into())
                         }
                     };
                     out.extend(list.iter().map(|(_, addr)| addr.to_ascii_lowercase()));
@@ -310,8 +314,7 @@ impl Ctx<'_> {
             if value.is_empty() {
                 continue;
             }
-            let joined = join_lines(value);
-            if let Some((_, addr)) = self.addresses(&[joined.as_ref()]).first() {
+            if let Some((_, addr)) = self.addresses_of(join_lines(value)).first() {
                 if !addr.is_empty() {
                     return addr.to_ascii_lowercase();
                 }
@@ -582,8 +585,8 @@ fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
             return (Ok(()), Step::CalcRecips);
         }
     }
-    let steps: Vec<Step> = match &ctx.policy.pipeline {
-        None => GLOBAL_PIPELINE.to_vec(),
+    let steps: std::borrow::Cow<'_, [Step]> = match &ctx.policy.pipeline {
+        None => GLOBAL_PIPELINE[..].into(),
         Some(names) => {
             ctx.say(|| format!("the list's own pipeline: {names:?}"));
             let mut steps = Vec::new();
@@ -596,10 +599,10 @@ fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
                     )),
                 }
             }
-            steps
+            steps.into()
         }
     };
-    for step in steps {
+    for &step in steps.iter() {
         let f: fn(&mut Ctx<'_>) -> StepResult = match step {
             Step::SpamDetect => spam::process,
             Step::Approve => approve::process,

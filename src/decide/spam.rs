@@ -180,7 +180,7 @@ fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
                 )))
             }
         };
-        for value in ctx.msg.get_all(header) {
+        for value in ctx.msg.values(header) {
             match search(&re, value, &ctx.budget) {
                 Ok(true) => {
                     ctx.note(Step::SpamDetect, || {

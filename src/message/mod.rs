@@ -180,6 +180,16 @@ impl<'a> Message<'a> {
             .collect()
     }
 
+    /// The values of a top-level header in order, as [`Message::get_all`]
+    /// without the vector.
+    pub fn values<'m>(&'m self, name: &'m str) -> impl Iterator<Item = &'m str> + 'm {
+        self.root
+            .headers
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+    }
+
     /// `msg.get_all(a) + msg.get_all(b) + ...` for each name in order, in
     /// one vector.
     pub fn get_all_of(&self, names: &[&str]) -> Vec<&str> {
