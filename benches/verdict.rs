@@ -17,19 +17,75 @@
 //!
 //! Each check includes what the MTA pays per message: parsing the raw
 //! message, the `stat` of `config.pck` that revalidates the cache, and the
-//! decision. Environment: `VERDICT_BENCH_BATCHES` (default 30) batches of
+//! decision. The allocations (and reallocations) of one check are counted
+//! by a counting global allocator, in a separate untimed loop. Environment: `VERDICT_BENCH_BATCHES` (default 30) batches of
 //! `VERDICT_BENCH_BATCH` (default 20000) checks; the median and the best
 //! batch are reported.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use mailman_gate::address::Kind;
 use mailman_gate::decide::Action;
 use mailman_gate::gate::Gate;
 use mailman_gate::site::Site;
+
+/// The system allocator, counting calls while `COUNTING` is set (the
+/// timed loops run with it clear).
+struct Counting;
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static REALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            ALLOCS.fetch_add(1, Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            ALLOCS.fetch_add(1, Relaxed);
+        }
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            REALLOCS.fetch_add(1, Relaxed);
+        }
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// (allocations, reallocations) per check, over 1000 checks.
+fn count_allocs(g: &Gate, list: &str, sender: &str, raw: &[u8]) -> (f64, f64) {
+    const N: usize = 1000;
+    ALLOCS.store(0, Relaxed);
+    REALLOCS.store(0, Relaxed);
+    COUNTING.store(true, Relaxed);
+    for _ in 0..N {
+        black_box(
+            g.check_with_trace(list, Kind::Post, Some(sender), raw, false)
+                .expect("check"),
+        );
+    }
+    COUNTING.store(false, Relaxed);
+    (
+        ALLOCS.load(Relaxed) as f64 / N as f64,
+        REALLOCS.load(Relaxed) as f64 / N as f64,
+    )
+}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -85,9 +141,9 @@ fn time_checks(
     (per[0], per[per.len() / 2])
 }
 
-fn report(name: &str, action: Action, (min, med): (f64, f64)) {
+fn report(name: &str, action: Action, (min, med): (f64, f64), (allocs, reallocs): (f64, f64)) {
     println!(
-        "{name:<52} {:>8} {min:>9.0} {med:>9.0} {:>12.0}",
+        "{name:<52} {:>8} {min:>9.0} {med:>9.0} {:>12.0} {allocs:>7.1} + {reallocs:.1}",
         action.as_str(),
         1e9 / med
     );
@@ -117,8 +173,8 @@ fn main() {
 
     println!("{batches} batches of {batch} checks each; ns per verdict\n");
     println!(
-        "{:<52} {:>8} {:>9} {:>9} {:>12}",
-        "warm verdict", "action", "min ns", "median ns", "verdicts/s"
+        "{:<52} {:>8} {:>9} {:>9} {:>12} {:>7}",
+        "warm verdict", "action", "min ns", "median ns", "verdicts/s", "allocs + reallocs"
     );
 
     let cases: [(&str, &str, &str, Action); 3] = [
@@ -150,7 +206,8 @@ fn main() {
             .expect("check");
         assert_eq!(v.action, want, "{name}: {v:?}");
         let t = time_checks(&g, "test", sender, raw.as_bytes(), batches, batch);
-        report(name, v.action, t);
+        let a = count_allocs(&g, "test", sender, raw.as_bytes());
+        report(name, v.action, t, a);
     }
 
     // The 100,000-member list.
@@ -195,15 +252,18 @@ fn main() {
             l.source
         );
         let t = time_checks(g, "biglist", &member, raw.as_bytes(), batches, batch);
-        report(name, v.action, t);
+        let a = count_allocs(g, "biglist", &member, raw.as_bytes());
+        report(name, v.action, t, a);
         let v = g
             .check("biglist", Kind::Post, Some(nonmember), raw_non.as_bytes())
             .expect("check");
         let t = time_checks(g, "biglist", nonmember, raw_non.as_bytes(), batches, batch);
+        let a = count_allocs(g, "biglist", nonmember, raw_non.as_bytes());
         report(
             &format!("biglist (100k): non-member post, {source}"),
             v.action,
             t,
+            a,
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
