@@ -5,6 +5,9 @@ use super::administrivia::is_administrivia;
 use super::patterns::{compile, match_start, search, Unusable, IGNORECASE};
 use super::{text, Ctx, Step, StepResult, Stop};
 use crate::message::Message;
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.approved {
@@ -154,21 +157,66 @@ fn has_explicit_destination(ctx: &mut Ctx<'_>) -> Result<bool, Stop> {
     Ok(false)
 }
 
-/// `MailList.hasMatchingHeader`: the first bounce_matching_headers line
-/// whose regex is found in a value of its header.
-fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
-    for raw in ctx.policy.bounce_matching_headers.split('\n') {
+/// One line of `bounce_matching_headers` that is not blank or a comment.
+enum BounceLine {
+    /// No colon: ignored (the line, for the trace).
+    NoColon(String),
+    /// The trimmed line, its header name and its regex.
+    Rule {
+        line: String,
+        header: String,
+        regex: String,
+    },
+}
+
+/// `bounce_matching_headers` split into its rules, as `hasMatchingHeader`
+/// splits it; remembered, since the same text comes back with every post.
+fn bounce_lines(text: &str) -> Arc<Vec<BounceLine>> {
+    type Cache = HashMap<String, Arc<Vec<BounceLine>>, foldhash::fast::FixedState>;
+    static CACHE: LazyLock<RwLock<Cache>> = LazyLock::new(Default::default);
+    if let Some(hit) = CACHE.read().get(text) {
+        return hit.clone();
+    }
+    let mut lines = Vec::new();
+    for raw in text.split('\n') {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((header, value)) = line.split_once(':') else {
-            ctx.note(Step::Hold, || {
-                format!("bounce_matching_headers line {line:?} has no colon: ignored")
-            });
-            continue;
+        lines.push(match line.split_once(':') {
+            None => BounceLine::NoColon(line.to_owned()),
+            Some((header, value)) => BounceLine::Rule {
+                line: line.to_owned(),
+                header: header.to_owned(),
+                regex: value.trim_start().to_owned(),
+            },
+        });
+    }
+    let lines = Arc::new(lines);
+    let mut cache = CACHE.write();
+    if cache.len() < 1_000 {
+        cache.insert(text.to_owned(), lines.clone());
+    }
+    lines
+}
+
+/// `MailList.hasMatchingHeader`: the first bounce_matching_headers line
+/// whose regex is found in a value of its header.
+fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
+    for rule in bounce_lines(&ctx.policy.bounce_matching_headers).iter() {
+        let (line, header, regex) = match rule {
+            BounceLine::NoColon(line) => {
+                ctx.note(Step::Hold, || {
+                    format!("bounce_matching_headers line {line:?} has no colon: ignored")
+                });
+                continue;
+            }
+            BounceLine::Rule {
+                line,
+                header,
+                regex,
+            } => (line, header.as_str(), regex.as_str()),
         };
-        let regex = value.trim_start();
         let re = match compile(regex, IGNORECASE, &ctx.budget) {
             Ok(re) => re,
             Err(Unusable::Invalid(e)) => {
@@ -185,7 +233,7 @@ fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
         };
         for v in ctx.msg.values(header) {
             match search(&re, v, &ctx.budget) {
-                Ok(true) => return Ok(Some(line.to_owned())),
+                Ok(true) => return Ok(Some(line.clone())),
                 Ok(false) => {}
                 Err(why) => {
                     return Err(Stop::Undecided(format!(

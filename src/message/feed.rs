@@ -15,6 +15,7 @@ pub(super) fn parse(raw: &[u8]) -> (Part<'_>, Option<String>) {
         lines: Lines { raw, pos: 0 },
         back: Vec::new(),
         eof: Vec::new(),
+        header_lines: Vec::new(),
         parts: 0,
         headers: 0,
         header_bytes: 0,
@@ -151,6 +152,8 @@ pub(super) struct Feed<'a> {
     lines: Lines<'a>,
     back: Vec<&'a [u8]>,
     eof: Vec<Eof>,
+    /// The header lines of the part being read, kept between parts.
+    header_lines: Vec<&'a [u8]>,
     parts: usize,
     headers: usize,
     header_bytes: usize,
@@ -289,7 +292,8 @@ impl<'a> Feed<'a> {
         if depth >= MAX_DEPTH {
             self.over(|| format!("MIME nesting deeper than {MAX_DEPTH}"));
         }
-        let mut hl = Vec::new();
+        let mut hl = std::mem::take(&mut self.header_lines);
+        hl.clear();
         let mut block_bytes = 0;
         loop {
             let line = self.readline();
@@ -328,9 +332,10 @@ impl<'a> Feed<'a> {
             return part;
         }
         self.parse_headers(&mut part, &hl);
-        drop(hl);
-        let ctype = part.content_type();
-        let main = ctype.split('/').next().unwrap_or("").to_string();
+        self.header_lines = hl;
+        let ctype = part.content_type_cow();
+        let ctype = ctype.as_ref();
+        let main = ctype.split('/').next().unwrap_or("");
         if ctype == "message/delivery-status" {
             loop {
                 self.eof.push(Eof::Blank);
@@ -352,7 +357,7 @@ impl<'a> Feed<'a> {
             return part;
         }
         if main == "multipart" {
-            self.multipart(&mut part, depth, &ctype);
+            self.multipart(&mut part, depth, ctype);
             return part;
         }
         part.payload = self.rest();

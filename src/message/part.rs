@@ -60,8 +60,13 @@ impl<'a> Part<'a> {
     /// `get_content_type()`: lower-case, the default type when absent,
     /// text/plain when malformed.
     pub fn content_type(&self) -> String {
+        self.content_type_cow().into_owned()
+    }
+
+    /// [`Part::content_type`], the default type not copied.
+    pub(super) fn content_type_cow(&self) -> Cow<'static, str> {
         let Some(v) = self.get_raw("content-type") else {
-            return self.default_type.to_string();
+            return Cow::Borrowed(self.default_type);
         };
         let b = to_bytes(v);
         let main = match b.iter().position(|&c| c == b';') {
@@ -70,9 +75,9 @@ impl<'a> Part<'a> {
         };
         let ct = lower(strip(main));
         if ct.iter().filter(|&&c| c == b'/').count() != 1 {
-            return "text/plain".into();
+            return Cow::Borrowed("text/plain");
         }
-        latin1(&ct)
+        Cow::Owned(latin1(&ct))
     }
 
     /// `get_content_type() == want` for a lower-case `want`, without
