@@ -237,7 +237,16 @@ impl<'a> Message<'a> {
     /// grows fallibly; the copies made per header are bounded by
     /// [`limits::MAX_HEADER_BYTES`].
     pub fn header_filter_text(&self, form: NormalForm) -> Result<String, HeaderTextError> {
+        // Sized for the undecoded headers at once (decoding rarely makes
+        // them longer): one allocation, not a doubling per few headers.
+        let size: usize = self
+            .walk()
+            .flat_map(|p| p.headers.iter())
+            .map(|(h, v)| h.len() + v.len() + 3)
+            .sum();
         let mut out = String::new();
+        out.try_reserve(size)
+            .map_err(|_| HeaderTextError::NoMemory)?;
         for p in self.walk() {
             decoded_headers(p, form, &mut out)?;
         }
