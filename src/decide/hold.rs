@@ -20,8 +20,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
         return Err(Stop::Hold(text::HOLD_ADMINISTRIVIA.into()));
     }
     if p.max_num_recipients > 0 {
-        let values = ctx.msg.get_all_of(&["to", "cc"]);
-        let count = ctx.addresses(&values).len();
+        let count = ctx.addresses_in(&["to", "cc"]).len();
         ctx.note(Step::Hold, || {
             format!(
                 "{count} To/Cc addresses, max_num_recipients {}",
@@ -96,8 +95,7 @@ fn has_explicit_destination(ctx: &mut Ctx<'_>) -> Result<bool, Stop> {
     let p = ctx.policy;
     let name = p.internal_name.as_str();
     let host = p.host_name.as_str();
-    let values = ctx.msg.get_all_of(&["to", "cc", "resent-to", "resent-cc"]);
-    let addresses = ctx.addresses(&values);
+    let addresses = ctx.addresses_in(&["to", "cc", "resent-to", "resent-cc"]);
     for (_, addr) in addresses.iter() {
         let local = addr.split('@').next().unwrap_or("");
         // `addr.lower() == listname + '@' + host`, compared in place.

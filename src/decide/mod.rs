@@ -243,6 +243,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// [`Ctx::addresses`] of the values of the headers `names`, all of
+    /// the first, then of the second, ... (a vector only for several).
+    pub fn addresses_in(&self, names: &[&str]) -> Addresses {
+        let msg: &'a Message<'a> = self.msg;
+        let mut values = names.iter().flat_map(|n| msg.values(n));
+        match (values.next(), values.next()) {
+            (None, _) => self.addresses_of("".into()),
+            (Some(one), None) => self.addresses_of(one.into()),
+            _ => self.addresses(&msg.get_all_of(names)),
+        }
+    }
+
     /// `email.Utils.getaddresses([text])`, parsed once per distinct text;
     /// a text of the message itself is kept as the key without a copy.
     pub fn addresses_of(&self, text: std::borrow::Cow<'a, str>) -> Addresses {
@@ -273,15 +285,14 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 SenderHeader::Header(name) => {
-                    let values = self.msg.get_all(name);
-                    // No header: `getaddresses([])` is empty.
-                    if values.is_empty() {
-                        continue;
-                    }
-                    let list = match values.iter().any(|v| v.contains(['\r', '\n'])) {
-                        false => self.addresses(&values),
-                        true => {
-                            let joined: Vec<_> = values.iter().map(|v| join_lines(v)).collect();
+                    let msg: &'a Message<'a> = self.msg;
+                    let mut values = msg.values(name);
+                    let list = match (values.next(), values.next()) {
+                        // No header: `getaddresses([])` is empty.
+                        (None, _) => continue,
+                        (Some(one), None) => self.addresses_of(join_lines(one)),
+                        _ => {
+                            let joined: Vec<_> = msg.values(name).map(join_lines).collect();
                             self.addresses_of(joined.join(", ").into())
                         }
                     };

@@ -182,7 +182,10 @@ impl<'a> Message<'a> {
 
     /// The values of a top-level header in order, as [`Message::get_all`]
     /// without the vector.
-    pub fn values<'m>(&'m self, name: &'m str) -> impl Iterator<Item = &'m str> + 'm {
+    pub fn values<'m, 'n>(
+        &'m self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'m str> + use<'m, 'n, 'a> {
         self.root
             .headers
             .iter()
