@@ -1,0 +1,34 @@
+//! A loop of warm member-post verdicts (what the MTA calls), for profilers:
+//!
+//! ```text
+//! cargo build --release --example verdict_profile
+//! valgrind --tool=callgrind target/release/examples/verdict_profile 2000
+//! valgrind --tool=dhat target/release/examples/verdict_profile 1000
+//! ```
+//!
+//! The argument is the number of verdicts (default 1000); run it with 0
+//! too, to subtract the start-up.
+
+use mailman_gate::address::Kind;
+use mailman_gate::gate::Gate;
+use mailman_gate::site::Site;
+use std::path::Path;
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists");
+    let site =
+        Site::parse(&format!("lists_dir = {}\n", fixtures.display()), "profile").expect("site");
+    let gate = Gate::new(site);
+    let raw = b"From: Alice <alice@example.com>\nTo: test@example.com\nSubject: hello list\n\
+                Message-ID: <1@example.com>\n\nHello everyone.\n";
+    for _ in 0..n {
+        std::hint::black_box(
+            gate.check_with_trace("test", Kind::Post, Some("alice@example.com"), raw, false)
+                .expect("check"),
+        );
+    }
+}
