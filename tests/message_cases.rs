@@ -118,6 +118,26 @@ fn messages_match_python() {
             format!("{:?}", opt(&case["unixfrom_address"])),
         );
         fail("content_type", m.content_type(), s(&case["content_type"]));
+        // The comparison without building the type agrees with it, on
+        // every part, for its own type and for the two types the
+        // decision asks about.
+        for p in m.walk() {
+            let ct = p.content_type();
+            for want in [ct.as_str(), "text/plain", "text/html"] {
+                fail(
+                    "content_type_is",
+                    format!("{want}: {}", p.content_type_is(want)),
+                    format!("{want}: {}", ct == want),
+                );
+            }
+        }
+        for (name, _) in &want_headers {
+            fail(
+                "values",
+                format!("{:?}", m.values(name).collect::<Vec<_>>()),
+                format!("{:?}", m.get_all(name)),
+            );
+        }
         fail(
             "header_filter_text",
             format!(
