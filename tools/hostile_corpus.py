@@ -7,6 +7,13 @@
     hostile_corpus.py lists --members N --out DIR
         Write DIR/<list>/config.pck for list states that grow with input:
         a list of N members (tools/py2pickle.py synth).
+    hostile_corpus.py states --size BYTES --out DIR
+        Write DIR/<state>/config.pck (each at most about BYTES) and
+        DIR/manifest.json: list states made to exhaust the pickle reader
+        and the policy built from it, realistic (huge member, non-member
+        and rule lists) and adversarial (a node per input byte, reference
+        and memo floods, deep nesting, a huge long, escaped strings, one
+        key repeated).
 
 The messages are what any stranger can send: MIME bombs (millions of empty
 parts, parts just under the parser's limits), deep nesting, header floods
@@ -124,6 +131,110 @@ def cmd_lists(a):
     print("list huge: %d members in %s" % (a.members, d))
 
 
+# -- list states --------------------------------------------------------
+# config.pck files written opcode by opcode (protocol 1, as cPickle writes
+# them); each is a dict Mailman would load, with one field holding the bulk.
+
+def pstr(s):
+    b = s if isinstance(s, bytes) else s.encode()
+    if len(b) < 256:
+        return b"U" + bytes([len(b)]) + b
+    return b"T" + len(b).to_bytes(4, "little") + b
+
+
+def plist(items):
+    """A list of already-pickled items, APPENDS in batches of 1000."""
+    out = [b"]"]
+    for i in range(0, len(items), 1000):
+        out.append(b"(" + b"".join(items[i:i + 1000]) + b"e")
+    return b"".join(out)
+
+
+def state(field, value, more=b""):
+    """A list dict: `field` holds `value` (pickled bytes)."""
+    return (b"}(" + pstr("real_name") + pstr("Hostile") +
+            pstr("preferred_language") + pstr("en") + more +
+            pstr(field) + value + b"u.")
+
+
+def count(size, unit):
+    return max(1, size // unit)
+
+
+def list_states(size, tools):
+    """(name, what, bytes or a callable writing the file) per state."""
+    n_members = max(1000, size * 100_000 // (17 << 20))
+    yield ("members-huge", "%d members with user_options, passwords, "
+           "languages and names (py2pickle.py synth)" % n_members,
+           lambda path: subprocess.run(
+               [sys.executable, os.path.join(tools, "py2pickle.py"), "synth",
+                "--members", str(n_members), "-o", path],
+               check=True, stdout=subprocess.DEVNULL))
+    addr = [pstr("user%d@host%d.example.org" % (i, i % 977))
+            for i in range(count(size, 31))]
+    yield ("nonmembers-huge", "accept_these_nonmembers of %d addresses"
+           % len(addr), state("accept_these_nonmembers", plist(addr)))
+    del addr
+    rule = [b"(" + pstr("^x-tag-%d: yes" % i) + b"K\x03I00\nt"
+            for i in range(count(size, 26))]
+    yield ("header-rules-huge", "header_filter_rules of %d rules" % len(rule),
+           state("header_filter_rules", plist(rule)))
+    del rule
+    # One byte per node: a list of empty lists.
+    n = size - 64
+    yield ("node-flood", "%d empty lists (one byte, one node each)" % n,
+           state("topics", b"(" + b"]" * n + b"l"))
+    # Two bytes per item, no node: one memoized value fetched again.
+    n = (size - 64) // 2
+    yield ("get-flood", "a list of %d references to one value" % n,
+           state("topics", pstr("ab") + b"q\x010](" + b"h\x01" * n + b"e"))
+    # Five bytes per memo entry, keys far apart (the sparse memo table).
+    n = (size - 64) // 5
+    yield ("memo-puts", "%d memo entries with sparse keys" % n,
+           state("topics", b"]" + b"".join(
+               b"r" + (i * 65537 % (1 << 32)).to_bytes(4, "little")
+               for i in range(n))))
+    # Lists inside lists, as deep as the input allows.
+    n = (size - 64) // 2
+    yield ("deep-nesting", "lists nested %d deep" % n,
+           state("topics", b"]" * n + b"a" * (n - 1)))
+    n = size - 64
+    yield ("huge-long", "a LONG of %d digits" % n,
+           state("data_version", b"L" + b"9" * n + b"L\n"))
+    # An escaped one-byte string costs an owned copy: the worst ratio.
+    n = (size - 64) // 7
+    yield ("escaped-strings", "%d one-byte strings with escapes" % n,
+           state("topics", b"(" + b"S'\\n'\n" * n + b"l"))
+    n = size - 64
+    yield ("big-string", "one %d-byte str" % n,
+           state("info", b"T" + n.to_bytes(4, "little") + b"x" * n))
+    # The same key set again and again: the root dict grows, lookups scan.
+    n = (size - 64) // 4
+    yield ("duplicate-keys", "the root dict with %d duplicate entries" % n,
+           b"}" + pstr("real_name") + b"q\x010" + pstr("x") + b"q\x020(" +
+           b"h\x01h\x02" * n + b"u.")
+
+
+def cmd_states(a):
+    tools = os.path.dirname(os.path.abspath(__file__))
+    manifest = []
+    for name, what, data in list_states(a.size, tools):
+        d = os.path.join(a.out, name)
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, "config.pck")
+        if callable(data):
+            data(path)
+        else:
+            with open(path, "wb") as f:
+                f.write(data)
+        manifest.append({"name": name, "file": path,
+                         "bytes": os.path.getsize(path), "what": what})
+        del data
+    with open(os.path.join(a.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    print("%d list states in %s" % (len(manifest), a.out))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -135,6 +246,10 @@ def main():
     l.add_argument("--members", type=int, default=100_000)
     l.add_argument("--out", required=True)
     l.set_defaults(func=cmd_lists)
+    s = sub.add_parser("states")
+    s.add_argument("--size", type=int, default=8 << 20)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_states)
     a = p.parse_args()
     a.func(a)
 
