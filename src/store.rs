@@ -728,7 +728,15 @@ impl Store {
                         snapshot_id: None,
                     })
                 }
-                Err(detail) => (format!("config.pck: {detail}"), Some(id)),
+                // A list past a limit may be good: Mailman reads it, so
+                // config.pck.last (an older state) would not do either.
+                Err(Unparsed::Limit(detail)) => {
+                    return Err(StoreError::Unreadable {
+                        path: pck,
+                        error: detail,
+                    })
+                }
+                Err(Unparsed::Bad(detail)) => (format!("config.pck: {detail}"), Some(id)),
             },
             None => ("config.pck is missing".to_owned(), None),
         };
@@ -746,17 +754,37 @@ impl Store {
                     pck_id,
                     snapshot_id: None,
                 }),
-                Err(detail) => Err(corrupt(format!("{why}; config.pck.last: {detail}"))),
+                Err(Unparsed::Limit(detail)) => Err(StoreError::Unreadable {
+                    path: last,
+                    error: detail,
+                }),
+                Err(Unparsed::Bad(detail)) => {
+                    Err(corrupt(format!("{why}; config.pck.last: {detail}")))
+                }
             },
             None if pck_id.is_none() => Err(StoreError::NoSuchList(name.to_owned())),
             None => Err(corrupt(format!("{why}; config.pck.last is missing"))),
         }
     }
 
-    fn parse_policy(&self, name: &str, data: Vec<u8>) -> Result<ListPolicy, String> {
-        let parsed = pickle::parse(data, &self.limits).map_err(|e| e.to_string())?;
-        ListPolicy::from_pickle(name, &parsed).map_err(|e| e.to_string())
+    fn parse_policy(&self, name: &str, data: Vec<u8>) -> Result<ListPolicy, Unparsed> {
+        let parsed = pickle::parse(data, &self.limits).map_err(|e| {
+            if e.limit {
+                Unparsed::Limit(format!("past a limit of the list reader: {e}"))
+            } else {
+                Unparsed::Bad(e.to_string())
+            }
+        })?;
+        ListPolicy::from_pickle(name, &parsed).map_err(|e| Unparsed::Bad(e.to_string()))
     }
+}
+
+/// Why a list file gave no policy.
+enum Unparsed {
+    /// Not a list as Mailman writes it.
+    Bad(String),
+    /// Past a size or memory limit of the reader (or an allocation refused).
+    Limit(String),
 }
 
 /// The identities of a list's `config.pck` and, when there is none, of

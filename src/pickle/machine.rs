@@ -16,6 +16,12 @@ const SMALL_MAX: i64 = 256;
 /// Longest `LONG1`/`LONG4` payload accepted, in bytes (about 10,000 digits).
 const MAX_LONG_BYTES: usize = 4096;
 
+/// What one arena node costs: the node, its bit in `containers` and its
+/// mark in `check_shape` (rounded up).
+const NODE_COST: usize = std::mem::size_of::<Node>() + 3;
+/// What one entry of the sparse memo costs (key, value, table overhead).
+const MEMO_FAR_COST: usize = 32;
+
 type R<T> = Result<T, PickleError>;
 
 pub(super) struct Machine<'d> {
@@ -39,26 +45,97 @@ pub(super) struct Machine<'d> {
     /// Shared leaf nodes: None, False, True, ().
     consts: [NodeId; 4],
     small_ints: [NodeId; (SMALL_MAX - SMALL_MIN + 1) as usize],
+    /// Bytes charged so far against `budget` (see [`Limits`]).
+    mem: usize,
+    budget: usize,
 }
 
 impl<'d> Machine<'d> {
     pub(super) fn new(d: &'d [u8], lim: &Limits) -> Self {
+        let budget = lim.memory_budget(d.len());
+        // A config.pck has about one node per 24 bytes; the guess is
+        // charged like any growth, and never more than half the budget.
+        let guess = (d.len() / 24)
+            .min(lim.max_nodes)
+            .min(budget / 2 / NODE_COST)
+            .max(16);
+        let nodes = arena(guess);
         Machine {
             d,
             pos: 0,
             at: 0,
             op: 0,
             lim: *lim,
-            nodes: arena((d.len() / 24).clamp(16, lim.max_nodes.clamp(16, 1 << 23))),
-            stack: Vec::with_capacity(64),
+            mem: nodes.capacity() * NODE_COST,
+            nodes,
+            stack: Vec::new(),
             marks: Vec::with_capacity(16),
             memo: Vec::new(),
             memo_far: HashMap::new(),
             memo_count: 0,
-            containers: Vec::with_capacity(d.len() / 1024 + 1),
+            containers: Vec::new(),
             consts: [NIL; 4],
             small_ints: [NIL; (SMALL_MAX - SMALL_MIN + 1) as usize],
+            budget,
         }
+    }
+
+    /// A limit, not bad input: the list may be fine but is not affordable.
+    fn over(&self, reason: impl Into<String>) -> PickleError {
+        PickleError {
+            limit: true,
+            ..self.fail(reason)
+        }
+    }
+
+    /// Charge `bytes` against the memory budget before holding them.
+    fn charge(&mut self, bytes: usize) -> R<()> {
+        let mem = self.mem.saturating_add(bytes);
+        if mem > self.budget {
+            return Err(self.over(format!(
+                "over the memory budget of {} bytes for a {}-byte input",
+                self.budget,
+                self.d.len()
+            )));
+        }
+        self.mem = mem;
+        Ok(())
+    }
+
+    /// Room for `extra` more items in `v` (a vector of the machine's own,
+    /// or one in the arena taken out for the call): charged as Vec's
+    /// amortized growth would allocate, then reserved fallibly.
+    fn grow<T>(&mut self, v: &mut Vec<T>, extra: usize) -> R<()> {
+        let need = v.len().saturating_add(extra);
+        if need <= v.capacity() {
+            return Ok(());
+        }
+        let cap = need.max(v.capacity().saturating_mul(2)).max(4);
+        self.charge((cap - v.capacity()).saturating_mul(std::mem::size_of::<T>()))?;
+        v.try_reserve_exact(cap - v.len())
+            .map_err(|_| self.over(format!("an allocation of {cap} items was refused")))
+    }
+
+    /// Room for `extra` more items in the container at `id` of the arena.
+    fn grow_node(&mut self, id: NodeId, extra: usize) -> R<()> {
+        let mut node = std::mem::replace(&mut self.nodes[id as usize], Node::None);
+        let r = match &mut node {
+            Node::List(v) | Node::Tuple(v) => self.grow(v, extra),
+            Node::Dict(v) => self.grow(v, extra),
+            _ => Ok(()),
+        };
+        self.nodes[id as usize] = node;
+        r
+    }
+
+    /// A new vector holding the stack's items from `m` up, which are then
+    /// taken off the stack.
+    fn take_stack(&mut self, m: usize) -> R<Vec<NodeId>> {
+        let mut v = Vec::new();
+        self.grow(&mut v, self.stack.len() - m)?;
+        v.extend_from_slice(&self.stack[m..]);
+        self.stack.truncate(m);
+        Ok(v)
     }
 
     fn fail(&self, reason: impl Into<String>) -> PickleError {
@@ -66,6 +143,7 @@ impl<'d> Machine<'d> {
             offset: self.at,
             opcode: Some(self.op),
             reason: reason.into(),
+            limit: false,
         }
     }
 
@@ -123,9 +201,22 @@ impl<'d> Machine<'d> {
     fn node(&mut self, n: Node) -> R<NodeId> {
         let id = self.nodes.len();
         if id >= self.lim.max_nodes || id >= NIL as usize {
-            return Err(self.fail(format!("more than {} nodes", self.lim.max_nodes)));
+            return Err(self.over(format!("more than {} nodes", self.lim.max_nodes)));
+        }
+        if id == self.nodes.capacity() {
+            // Half again, not twice: the arena is most of the budget.
+            let more = (id / 2).max(1024);
+            self.charge(more.saturating_mul(NODE_COST))?;
+            if self.nodes.try_reserve_exact(more).is_err() {
+                return Err(self.over(format!("an arena of {} nodes was refused", id + more)));
+            }
         }
         if id % 64 == 0 {
+            if self.containers.len() == self.containers.capacity()
+                && self.containers.try_reserve(self.containers.len().max(64)).is_err()
+            {
+                return Err(self.over("the container table's allocation was refused"));
+            }
             self.containers.push(0);
         }
         if is_container(&n) {
@@ -142,22 +233,27 @@ impl<'d> Machine<'d> {
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
-    fn push(&mut self, id: NodeId) {
+    fn push(&mut self, id: NodeId) -> R<()> {
+        if self.stack.len() == self.stack.capacity() {
+            let mut stack = std::mem::take(&mut self.stack);
+            let r = self.grow(&mut stack, 1);
+            self.stack = stack;
+            r?;
+        }
         self.stack.push(id);
+        Ok(())
     }
 
     fn push_node(&mut self, n: Node) -> R<()> {
         let id = self.node(n)?;
-        self.stack.push(id);
-        Ok(())
+        self.push(id)
     }
 
     fn konst(&mut self, i: usize, n: Node) -> R<()> {
         if self.consts[i] == NIL {
             self.consts[i] = self.node(n)?;
         }
-        self.push(self.consts[i]);
-        Ok(())
+        self.push(self.consts[i])
     }
 
     fn push_int(&mut self, v: i64) -> R<()> {
@@ -166,8 +262,7 @@ impl<'d> Machine<'d> {
             if self.small_ints[i] == NIL {
                 self.small_ints[i] = self.node(Node::Int(v))?;
             }
-            self.push(self.small_ints[i]);
-            Ok(())
+            self.push(self.small_ints[i])
         } else {
             self.push_node(Node::Int(v))
         }
@@ -232,20 +327,30 @@ impl<'d> Machine<'d> {
             }
             if k < self.memo_count.saturating_mul(2).saturating_add(4096) {
                 self.count_memo()?;
+                let mut memo = std::mem::take(&mut self.memo);
+                let extra = k + 1 - memo.len();
+                let r = self.grow(&mut memo, extra);
+                self.memo = memo;
+                r?;
                 self.memo.resize(k + 1, NIL);
                 self.memo[k] = id;
                 return Ok(());
             }
         }
-        if self.memo_far.insert(key, id).is_none() {
+        if !self.memo_far.contains_key(&key) {
             self.count_memo()?;
+            self.charge(MEMO_FAR_COST)?;
+            if self.memo_far.try_reserve(1).is_err() {
+                return Err(self.over("the memo's allocation was refused"));
+            }
         }
+        self.memo_far.insert(key, id);
         Ok(())
     }
 
     fn count_memo(&mut self) -> R<()> {
         if self.memo_count >= self.lim.max_memo {
-            return Err(self.fail(format!("more than {} memo entries", self.lim.max_memo)));
+            return Err(self.over(format!("more than {} memo entries", self.lim.max_memo)));
         }
         self.memo_count += 1;
         Ok(())
@@ -260,10 +365,7 @@ impl<'d> Machine<'d> {
             _ => self.memo_far.get(&key).copied(),
         };
         match id {
-            Some(id) => {
-                self.push(id);
-                Ok(())
-            }
+            Some(id) => self.push(id),
             None => Err(self.fail(format!("memo key {key} was never set"))),
         }
     }
@@ -297,12 +399,17 @@ impl<'d> Machine<'d> {
                 start: start as u32,
                 len: len as u32,
             }),
-            Err(_) => match decode_utf8_surrogates(s) {
-                Ok(t) => Node::Text(Str::Owned(t.into_bytes().into_boxed_slice())),
-                Err(at) => {
-                    return Err(self.fail(format!("invalid UTF-8 at byte {} of the string", at)))
+            Err(_) => {
+                self.charge(len)?;
+                match decode_utf8_surrogates(s) {
+                    Ok(t) => Node::Text(Str::Owned(t.into_bytes().into_boxed_slice())),
+                    Err(at) => {
+                        return Err(
+                            self.fail(format!("invalid UTF-8 at byte {} of the string", at))
+                        )
+                    }
                 }
-            },
+            }
         };
         self.push_node(node)
     }
@@ -323,6 +430,7 @@ impl<'d> Machine<'d> {
         if !inner.contains(&b'\\') {
             return self.bytes_at(s + 1, inner.len());
         }
+        self.charge(inner.len())?;
         match string_escape(inner) {
             Ok(v) => self.push_node(Node::Bytes(Str::Owned(v.into_boxed_slice()))),
             Err(EscapeError::TrailingBackslash) => {
@@ -341,6 +449,9 @@ impl<'d> Machine<'d> {
                 len: (e - s) as u32,
             }));
         }
+        // UTF-8 of the decoded text: at most 3 bytes per input byte
+        // (`\uXXXX`, 6 bytes, is at most 3).
+        self.charge(raw.len().saturating_mul(3))?;
         match decode_raw_unicode_escape(raw) {
             Ok(t) => self.push_node(Node::Text(Str::Owned(t.into_bytes().into_boxed_slice()))),
             Err(msg) => Err(self.fail(msg)),
@@ -350,6 +461,7 @@ impl<'d> Machine<'d> {
     fn global_names(&mut self) -> R<(String, String)> {
         let m = self.line_bytes()?;
         let n = self.line_bytes()?;
+        self.charge(m.len() + n.len() + 64)?;
         Ok((
             String::from_utf8_lossy(m).into_owned(),
             String::from_utf8_lossy(n).into_owned(),
@@ -371,6 +483,8 @@ impl<'d> Machine<'d> {
         } else if let Some(x) = t.strip_suffix(b"L") {
             t = x;
         }
+        // A long beyond i64 is kept as its digits.
+        self.charge(t.len())?;
         match parse_decimal(t) {
             Some(Ok(v)) => self.push_int(v),
             Some(Err(big)) => self.push_node(Node::BigInt(big)),
@@ -508,6 +622,7 @@ impl<'d> Machine<'d> {
                     offset: at,
                     opcode: None,
                     reason: "truncated: input ended before STOP".into(),
+                    limit: false,
                 });
             };
             self.at = at;
@@ -609,6 +724,7 @@ impl<'d> Machine<'d> {
                     let k = self.pop()?;
                     self.check_key(k)?;
                     let d = self.top()?;
+                    self.grow_node(d, 1)?;
                     match &mut self.nodes[d as usize] {
                         Node::Dict(e) => e.push((k, v)),
                         _ => return Err(self.fail("SETITEM on something that is not a dict")),
@@ -623,6 +739,7 @@ impl<'d> Machine<'d> {
                         self.check_key(self.stack[i])?;
                     }
                     let d = self.stack[m - 1];
+                    self.grow_node(d, (self.stack.len() - m) / 2)?;
                     match &mut self.nodes[d as usize] {
                         Node::Dict(e) => {
                             e.extend(self.stack[m..].chunks_exact(2).map(|c| (c[0], c[1])))
@@ -634,6 +751,7 @@ impl<'d> Machine<'d> {
                 APPEND => {
                     let v = self.pop()?;
                     let l = self.top()?;
+                    self.grow_node(l, 1)?;
                     match &mut self.nodes[l as usize] {
                         Node::List(e) => e.push(v),
                         _ => return Err(self.fail("APPEND to something that is not a list")),
@@ -642,6 +760,7 @@ impl<'d> Machine<'d> {
                 APPENDS => {
                     let m = self.pop_mark_with_target()?;
                     let l = self.stack[m - 1];
+                    self.grow_node(l, self.stack.len() - m)?;
                     match &mut self.nodes[l as usize] {
                         Node::List(e) => e.extend_from_slice(&self.stack[m..]),
                         _ => return Err(self.fail("APPENDS to something that is not a list")),
@@ -656,21 +775,20 @@ impl<'d> Machine<'d> {
                     for i in (m..self.stack.len()).step_by(2) {
                         self.check_key(self.stack[i])?;
                     }
-                    let e: Vec<(NodeId, NodeId)> = self.stack[m..]
-                        .chunks_exact(2)
-                        .map(|c| (c[0], c[1]))
-                        .collect();
+                    let mut e: Vec<(NodeId, NodeId)> = Vec::new();
+                    self.grow(&mut e, (self.stack.len() - m) / 2)?;
+                    e.extend(self.stack[m..].chunks_exact(2).map(|c| (c[0], c[1])));
                     self.stack.truncate(m);
                     self.push_node(Node::Dict(e))?;
                 }
                 LIST => {
                     let m = self.pop_mark()?;
-                    let items = self.stack.split_off(m);
+                    let items = self.take_stack(m)?;
                     self.push_node(Node::List(items))?;
                 }
                 TUPLE => {
                     let m = self.pop_mark()?;
-                    let items = self.stack.split_off(m);
+                    let items = self.take_stack(m)?;
                     self.push_node(Node::Tuple(items))?;
                 }
                 TUPLE1..=TUPLE3 => {
@@ -678,7 +796,7 @@ impl<'d> Machine<'d> {
                     if self.stack.len() < self.base() + n {
                         return Err(self.underflow());
                     }
-                    let items = self.stack.split_off(self.stack.len() - n);
+                    let items = self.take_stack(self.stack.len() - n)?;
                     self.push_node(Node::Tuple(items))?;
                 }
 
@@ -708,7 +826,7 @@ impl<'d> Machine<'d> {
                 }
                 DUP => {
                     let t = self.top()?;
-                    self.push(t);
+                    self.push(t)?;
                 }
 
                 // -- classes, instances, calls
@@ -719,7 +837,7 @@ impl<'d> Machine<'d> {
                 INST => {
                     let (module, name) = self.global_names()?;
                     let m = self.pop_mark()?;
-                    let args = self.stack.split_off(m);
+                    let args = self.take_stack(m)?;
                     self.push_node(Node::Instance(Box::new(Instance {
                         module,
                         name,
@@ -732,28 +850,34 @@ impl<'d> Machine<'d> {
                     if self.stack.len() <= m {
                         return Err(self.fail("OBJ without a class"));
                     }
-                    let mut items = self.stack.split_off(m);
-                    let cls = items.remove(0);
+                    let cls = self.stack[m];
+                    let items = self.take_stack(m + 1)?;
+                    self.stack.pop();
                     let id = self.instance_of(cls, items)?;
-                    self.push(id);
+                    self.push(id)?;
                 }
                 NEWOBJ => {
                     let args = self.pop()?;
                     let cls = self.pop()?;
                     let id = match self.nodes.get(args as usize) {
                         Some(Node::Tuple(a)) => {
-                            let a = a.clone();
-                            self.instance_of(cls, a)?
+                            let n = a.len();
+                            let mut copy = Vec::new();
+                            self.grow(&mut copy, n)?;
+                            if let Some(Node::Tuple(a)) = self.nodes.get(args as usize) {
+                                copy.extend_from_slice(a);
+                            }
+                            self.instance_of(cls, copy)?
                         }
                         _ => return Err(self.fail("NEWOBJ arguments are not a tuple")),
                     };
-                    self.push(id);
+                    self.push(id)?;
                 }
                 REDUCE => {
                     let args = self.pop()?;
                     let callable = self.pop()?;
                     let id = self.reduce(callable, args)?;
-                    self.push(id);
+                    self.push(id)?;
                 }
                 BUILD => {
                     let state = self.pop()?;
@@ -856,7 +980,12 @@ impl<'d> Machine<'d> {
             return Ok(());
         }
         let max = self.lim.max_depth.min(u16::MAX as usize - 2);
-        let mut mark = vec![UNSEEN; nodes.len()];
+        // Charged with each node (NODE_COST).
+        let mut mark = Vec::new();
+        if mark.try_reserve_exact(nodes.len()).is_err() {
+            return Err(self.over("the nesting check's allocation was refused"));
+        }
+        mark.resize(nodes.len(), UNSEEN);
         // (node, next child index, deepest child depth + 1 so far)
         let mut work: Vec<(NodeId, usize, usize)> = vec![(root, 0, 1)];
         mark[root as usize] = OPEN;
@@ -864,6 +993,7 @@ impl<'d> Machine<'d> {
             offset: self.at,
             opcode: Some(self.op),
             reason,
+            limit: false,
         };
         while let Some(&mut (id, ref mut i, ref mut depth)) = work.last_mut() {
             let n = &nodes[id as usize];
@@ -913,7 +1043,10 @@ impl<'d> Machine<'d> {
 /// costs more than the parse itself, so on Linux the arena asks for
 /// transparent huge pages (a hint: without them nothing changes).
 fn arena(n: usize) -> Vec<Node> {
-    let mut v: Vec<Node> = Vec::with_capacity(n);
+    let mut v: Vec<Node> = Vec::new();
+    if v.try_reserve_exact(n).is_err() {
+        return v;
+    }
     #[cfg(target_os = "linux")]
     advise_huge_pages(
         v.as_mut_ptr().cast::<u8>(),

@@ -43,10 +43,23 @@ pub use opcode::opcode_name;
 pub use value::{Class, Instance, Node, NodeId, Pickle, Str, Val};
 
 /// Bounds that protect the reader against hostile files.
+///
+/// Memory is a budget: every byte the parse holds besides the input (arena
+/// nodes, container items, the stack, the memo, decoded strings) is charged
+/// as it grows, against `memory_floor + memory_per_byte x input`, capped at
+/// `max_memory`. Past it, or when an allocation is refused, the parse stops
+/// with a [`PickleError`] whose `limit` is set: the file may be a good list
+/// that this reader will not afford, not a corrupt one.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest accepted input, in bytes (never more than `u32::MAX`).
     pub max_bytes: usize,
+    /// Most memory the parse may hold besides the input, in bytes.
+    pub max_memory: usize,
+    /// Memory allowed per input byte, below `max_memory`.
+    pub memory_per_byte: usize,
+    /// Memory allowed whatever the input size, below `max_memory`.
+    pub memory_floor: usize,
     /// Deepest nesting of containers, both of the finished value and of the
     /// `MARK` frames open at any time.
     pub max_depth: usize,
@@ -59,11 +72,31 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_bytes: 256 << 20,
+            // A 100 000-member list is 16 MiB; Mailman itself slows to a
+            // crawl long before 400 000.
+            max_bytes: 64 << 20,
+            max_memory: MAX_MEMORY,
+            memory_per_byte: MEMORY_PER_BYTE,
+            memory_floor: 8 << 20,
             max_depth: 200,
             max_memo: 1 << 24,
             max_nodes: 1 << 25,
         }
+    }
+}
+
+/// The memory budget's cap (see [`Limits`]).
+pub const MAX_MEMORY: usize = 128 << 20;
+/// The memory budget per input byte (see [`Limits`]).
+pub const MEMORY_PER_BYTE: usize = 4;
+
+impl Limits {
+    /// The memory budget for an input of `len` bytes.
+    pub fn memory_budget(&self, len: usize) -> usize {
+        self.memory_per_byte
+            .saturating_mul(len)
+            .saturating_add(self.memory_floor)
+            .min(self.max_memory)
     }
 }
 
@@ -75,6 +108,9 @@ pub struct PickleError {
     /// The opcode byte, when there was one.
     pub opcode: Option<u8>,
     pub reason: String,
+    /// Set when a limit of [`Limits`] (size, nodes, memo, memory) stopped
+    /// the parse or an allocation was refused, rather than bad input.
+    pub limit: bool,
 }
 
 impl std::fmt::Display for PickleError {
@@ -109,6 +145,7 @@ pub fn parse(data: Vec<u8>, limits: &Limits) -> Result<Pickle, PickleError> {
         return Err(PickleError {
             offset: 0,
             opcode: None,
+            limit: true,
             reason: format!(
                 "input of {} bytes exceeds the limit of {} bytes",
                 data.len(),
