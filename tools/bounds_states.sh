@@ -48,7 +48,7 @@ v = json.loads(sys.argv[1])
 code = "550" if v["action"] == "reject" else "250"
 print("%s (%s)" % (code, v.get("undecided") or v["action"]))' "$cline")
     else
-        answer="250 (list unreadable: $(cut -c1-90 <<<"${cline#*: }"))"
+        answer="250 (list unreadable: $(sed -E 's/.*: //' <<<"$cline"))"
     fi
     printf "| %s | %.1f MiB | %s s / %.0f MiB | %s s / %.0f MiB | %s |\n" "$name" \
         "$(echo "$bytes / 1048576" | bc -l)" "$ccpu" "$(echo "$crss / 1024" | bc -l)" \

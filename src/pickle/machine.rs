@@ -19,6 +19,8 @@ const MAX_LONG_BYTES: usize = 4096;
 /// What one arena node costs: the node, its bit in `containers` and its
 /// mark in `check_shape` (rounded up).
 const NODE_COST: usize = std::mem::size_of::<Node>() + 3;
+/// What the allocator adds to each owned string.
+const OWNED_COST: usize = 32;
 /// What one entry of the sparse memo costs (key, value, table overhead).
 const MEMO_FAR_COST: usize = 32;
 
@@ -400,7 +402,7 @@ impl<'d> Machine<'d> {
                 len: len as u32,
             }),
             Err(_) => {
-                self.charge(len)?;
+                self.charge(len + OWNED_COST)?;
                 match decode_utf8_surrogates(s) {
                     Ok(t) => Node::Text(Str::Owned(t.into_bytes().into_boxed_slice())),
                     Err(at) => {
@@ -430,7 +432,7 @@ impl<'d> Machine<'d> {
         if !inner.contains(&b'\\') {
             return self.bytes_at(s + 1, inner.len());
         }
-        self.charge(inner.len())?;
+        self.charge(inner.len() + OWNED_COST)?;
         match string_escape(inner) {
             Ok(v) => self.push_node(Node::Bytes(Str::Owned(v.into_boxed_slice()))),
             Err(EscapeError::TrailingBackslash) => {
@@ -451,7 +453,7 @@ impl<'d> Machine<'d> {
         }
         // UTF-8 of the decoded text: at most 3 bytes per input byte
         // (`\uXXXX`, 6 bytes, is at most 3).
-        self.charge(raw.len().saturating_mul(3))?;
+        self.charge(raw.len().saturating_mul(3) + OWNED_COST)?;
         match decode_raw_unicode_escape(raw) {
             Ok(t) => self.push_node(Node::Text(Str::Owned(t.into_bytes().into_boxed_slice()))),
             Err(msg) => Err(self.fail(msg)),
@@ -484,7 +486,7 @@ impl<'d> Machine<'d> {
             t = x;
         }
         // A long beyond i64 is kept as its digits.
-        self.charge(t.len())?;
+        self.charge(t.len() + OWNED_COST)?;
         match parse_decimal(t) {
             Some(Ok(v)) => self.push_int(v),
             Some(Err(big)) => self.push_node(Node::BigInt(big)),
