@@ -215,7 +215,10 @@ impl<'d> Machine<'d> {
         }
         if id % 64 == 0 {
             if self.containers.len() == self.containers.capacity()
-                && self.containers.try_reserve(self.containers.len().max(64)).is_err()
+                && self
+                    .containers
+                    .try_reserve(self.containers.len().max(64))
+                    .is_err()
             {
                 return Err(self.over("the container table's allocation was refused"));
             }
@@ -406,9 +409,7 @@ impl<'d> Machine<'d> {
                 match decode_utf8_surrogates(s) {
                     Ok(t) => Node::Text(Str::Owned(t.into_bytes().into_boxed_slice())),
                     Err(at) => {
-                        return Err(
-                            self.fail(format!("invalid UTF-8 at byte {} of the string", at))
-                        )
+                        return Err(self.fail(format!("invalid UTF-8 at byte {} of the string", at)))
                     }
                 }
             }
