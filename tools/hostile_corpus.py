@@ -157,8 +157,15 @@ def state(field, value, more=b""):
             pstr(field) + value + b"u.")
 
 
-def count(size, unit):
-    return max(1, size // unit)
+def fit(size, make):
+    """Items make(0), make(1), ... while the pickle stays within size."""
+    items, total = [], 200
+    while True:
+        item = make(len(items))
+        total += len(item) + 1  # + the batches' MARK and APPENDS
+        if total > size:
+            return items
+        items.append(item)
 
 
 def list_states(size, tools):
@@ -170,46 +177,45 @@ def list_states(size, tools):
                [sys.executable, os.path.join(tools, "py2pickle.py"), "synth",
                 "--members", str(n_members), "-o", path],
                check=True, stdout=subprocess.DEVNULL))
-    addr = [pstr("user%d@host%d.example.org" % (i, i % 977))
-            for i in range(count(size, 31))]
+    addr = fit(size, lambda i: pstr("user%d@host%d.example.org" % (i, i % 977)))
     yield ("nonmembers-huge", "accept_these_nonmembers of %d addresses"
            % len(addr), state("accept_these_nonmembers", plist(addr)))
     del addr
-    rule = [b"(" + pstr("^x-tag-%d: yes" % i) + b"K\x03I00\nt"
-            for i in range(count(size, 26))]
+    rule = fit(size, lambda i: b"(" + pstr("^x-tag-%d: yes" % i) +
+               b"K\x03I00\nt")
     yield ("header-rules-huge", "header_filter_rules of %d rules" % len(rule),
            state("header_filter_rules", plist(rule)))
     del rule
     # One byte per node: a list of empty lists.
-    n = size - 64
+    n = size - 80
     yield ("node-flood", "%d empty lists (one byte, one node each)" % n,
            state("topics", b"(" + b"]" * n + b"l"))
     # Two bytes per item, no node: one memoized value fetched again.
-    n = (size - 64) // 2
+    n = (size - 80) // 2
     yield ("get-flood", "a list of %d references to one value" % n,
            state("topics", pstr("ab") + b"q\x010](" + b"h\x01" * n + b"e"))
     # Five bytes per memo entry, keys far apart (the sparse memo table).
-    n = (size - 64) // 5
+    n = (size - 80) // 5
     yield ("memo-puts", "%d memo entries with sparse keys" % n,
            state("topics", b"]" + b"".join(
                b"r" + (i * 65537 % (1 << 32)).to_bytes(4, "little")
                for i in range(n))))
     # Lists inside lists, as deep as the input allows.
-    n = (size - 64) // 2
+    n = (size - 80) // 2
     yield ("deep-nesting", "lists nested %d deep" % n,
            state("topics", b"]" * n + b"a" * (n - 1)))
-    n = size - 64
+    n = size - 80
     yield ("huge-long", "a LONG of %d digits" % n,
            state("data_version", b"L" + b"9" * n + b"L\n"))
     # An escaped one-byte string costs an owned copy: the worst ratio.
-    n = (size - 64) // 7
+    n = (size - 80) // 7
     yield ("escaped-strings", "%d one-byte strings with escapes" % n,
            state("topics", b"(" + b"S'\\n'\n" * n + b"l"))
-    n = size - 64
+    n = size - 80
     yield ("big-string", "one %d-byte str" % n,
            state("info", b"T" + n.to_bytes(4, "little") + b"x" * n))
     # The same key set again and again: the root dict grows, lookups scan.
-    n = (size - 64) // 4
+    n = (size - 80) // 4
     yield ("duplicate-keys", "the root dict with %d duplicate entries" % n,
            b"}" + pstr("real_name") + b"q\x010" + pstr("x") + b"q\x020(" +
            b"h\x01h\x02" * n + b"u.")

@@ -21,8 +21,10 @@ const MAX_LONG_BYTES: usize = 4096;
 const NODE_COST: usize = std::mem::size_of::<Node>() + 3;
 /// What the allocator adds to each owned string.
 const OWNED_COST: usize = 32;
-/// What one entry of the sparse memo costs (key, value, table overhead).
-const MEMO_FAR_COST: usize = 32;
+/// What one entry of the sparse memo is charged: twice its size (key,
+/// value, table overhead), as cPickle numbers memo keys densely and only a
+/// made-up file fills this table, at the cost of a hash insert each.
+const MEMO_FAR_COST: usize = 64;
 
 type R<T> = Result<T, PickleError>;
 
