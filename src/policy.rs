@@ -391,15 +391,47 @@ pub struct ListPolicy {
     pub pipeline: Option<Vec<String>>,
 }
 
-/// Why a pickle is not a list's state.
+/// Why a pickle gave no list policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotAListDict;
+pub enum NotAListDict {
+    /// The pickle's top-level value is not a dict: not a list's state.
+    NotADict,
+    /// The policy would copy more than its budget ([`policy_budget`]): a
+    /// list this reader will not afford (the same values referenced again
+    /// and again), which may still be good for Mailman.
+    OverBudget { budget: usize },
+}
 
 impl std::fmt::Display for NotAListDict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the pickle's top-level value is not a dict")
+        match self {
+            NotAListDict::NotADict => f.write_str("the pickle's top-level value is not a dict"),
+            NotAListDict::OverBudget { budget } => write!(
+                f,
+                "the list's settings would take more than the {budget} bytes allowed"
+            ),
+        }
     }
 }
+
+/// All a list's read may hold at once: the input, its parse and the
+/// policy built from it (the parse is dropped after). With the process
+/// itself, under 256 MB whatever the `config.pck`.
+pub const READ_BUDGET: usize = 224 << 20;
+
+/// What the policy built from a pickle may hold: its strings and tables
+/// are copies of the pickle's, so twice the input (a `str` read as Latin-1
+/// text may double) with a floor, and never past [`READ_BUDGET`] with the
+/// input and the parse. Only a pickle that references the same values
+/// again and again, or a huge one, comes near it.
+pub fn policy_budget(input: usize, parse: usize) -> usize {
+    let left = READ_BUDGET.saturating_sub(input.saturating_add(parse));
+    input.saturating_mul(2).saturating_add(8 << 20).min(left)
+}
+
+/// Per-string overhead charged on top of its bytes (the `String` and the
+/// allocator's rounding).
+const STRING_COST: usize = 40;
 
 const DEFAULT_BOUNCE_MATCHING_HEADERS: &str = "
 # Lines that *start* with a '#' are comments.
@@ -497,10 +529,14 @@ impl ListPolicy {
     pub fn from_pickle(internal_name: &str, pickle: &Pickle) -> Result<ListPolicy, NotAListDict> {
         let root = pickle.root();
         if !matches!(root.node(), Node::Dict(_)) {
-            return Err(NotAListDict);
+            return Err(NotAListDict::NotADict);
         }
         let mut p = ListPolicy::with_defaults(internal_name);
-        let a = Attrs(root);
+        let budget = policy_budget(pickle.input_len(), pickle.memory_charged());
+        let a = Attrs {
+            root,
+            left: std::cell::Cell::new(budget),
+        };
 
         a.display_text("real_name", &mut p.real_name);
         a.text("host_name", &mut p.host_name);
@@ -514,6 +550,7 @@ impl ListPolicy {
             p.member_languages = d
                 .items()
                 .filter(|&(_, v)| !is_matching_text(v, &list_lang))
+                .take_while(|&(k, v)| a.charge(text_cost(k) + text_cost(v)))
                 .filter_map(|(k, v)| Some((matching_text(k)?, matching_text(v)?)))
                 .filter(|(_, l)| *l != list_lang)
                 .collect();
@@ -573,7 +610,11 @@ impl ListPolicy {
         a.flag("gateway_to_news", &mut p.gateway_to_news);
         a.int("news_moderation", &mut p.news_moderation);
         if let Some(rules) = root.get("header_filter_rules") {
-            p.header_filter_rules = rules.elements().filter_map(header_filter_rule).collect();
+            p.header_filter_rules = rules
+                .elements()
+                .take_while(|&r| a.charge(r.elements().next().map_or(0, text_cost)))
+                .filter_map(header_filter_rule)
+                .collect();
         }
         a.flag("filter_content", &mut p.filter_content);
         a.strings("filter_mime_types", &mut p.filter_mime_types);
@@ -597,10 +638,18 @@ impl ListPolicy {
         a.strings("owner", &mut p.owner);
         a.strings("moderator", &mut p.moderator);
         if let Some(v) = root.get("pipeline") {
-            p.pipeline = Some(v.elements().filter_map(matching_text).collect());
+            p.pipeline = Some(
+                v.elements()
+                    .take_while(|&e| a.charge(text_cost(e)))
+                    .filter_map(matching_text)
+                    .collect(),
+            );
         }
 
-        read_members(root, &mut p);
+        read_members(root, &mut p, &a);
+        if a.left.get() == 0 {
+            return Err(NotAListDict::OverBudget { budget });
+        }
         Ok(p)
     }
 
@@ -648,7 +697,7 @@ impl ListPolicy {
 /// Fill the members map: both dicts, keyed by the lower-cased address, with
 /// `user_options` bits. A value is `0` or the case-preserved address; any
 /// value works, only the key matters for the decision.
-fn read_members(root: Val<'_>, p: &mut ListPolicy) {
+fn read_members(root: Val<'_>, p: &mut ListPolicy, budget: &Attrs<'_>) {
     let dicts = [("digest_members", true), ("members", false)].map(|(a, d)| (root.get(a), d));
     let user_options = root.get("user_options");
     let option_of = |v: Val<'_>| v.as_int().unwrap_or(0) as u32;
@@ -675,7 +724,17 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
     // Otherwise the options are kept by address, copied in pickle order
     // like the members, and found when a member is looked up.
     let mut options = None;
+    if let Some(opts) = user_options {
+        if !budget.charge(opts.len().saturating_mul(4)) {
+            return;
+        }
+    }
     if let (None, Some(d)) = (&side_by_side, user_options) {
+        // Keys as text (Latin-1 may double them) and an entry each.
+        let bytes: usize = d.items().map(|(k, _)| text_cost(k)).sum();
+        if !budget.charge(bytes) {
+            return;
+        }
         let mut t = KeyTable::with_capacity(d.len(), 0);
         for (k, v) in d.items() {
             if let Some(k) = k.as_bytes() {
@@ -688,9 +747,18 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy) {
         .iter()
         .filter_map(|(d, _)| d.as_ref())
         .flat_map(|d| d.items())
-        .fold((0, 0), |(n, b), (k, _)| {
+        .fold((0usize, 0usize), |(n, b), (k, _)| {
             (n + 1, b + k.as_bytes().map_or(0, <[u8]>::len))
         });
+    // The table: all keys in one string (Latin-1 may double them), an
+    // entry of 16 bytes each and its index, built at lookup.
+    if !budget.charge(
+        count
+            .saturating_mul(24)
+            .saturating_add(bytes.saturating_mul(2)),
+    ) {
+        return;
+    }
     let mut table = MemberTable::with_capacity(count, bytes);
     let mut position = 0;
     for (dict, digest) in dicts {
@@ -771,45 +839,79 @@ fn is_matching_text(v: Val<'_>, text: &str) -> bool {
     }
 }
 
-/// Typed access to the root dict; a value of the wrong type keeps the default.
-struct Attrs<'a>(Val<'a>);
+/// What copying a string value costs the policy budget (its bytes, twice
+/// for a `str` that Latin-1 may double, and the string's overhead).
+fn text_cost(v: Val<'_>) -> usize {
+    let n = match v.node() {
+        Node::Bytes(_) => v.as_bytes().map_or(0, |b| b.len() * 2),
+        Node::Text(_) => v.as_bytes().map_or(0, <[u8]>::len),
+        _ => 0,
+    };
+    n + STRING_COST
+}
+
+/// Typed access to the root dict; a value of the wrong type keeps the
+/// default. Copies are charged against `left`, the budget still unspent;
+/// once it is spent (0) nothing more is copied and the policy is refused.
+struct Attrs<'a> {
+    root: Val<'a>,
+    left: std::cell::Cell<usize>,
+}
 
 impl Attrs<'_> {
+    /// Charge `bytes`; false (and the budget spent) when they do not fit.
+    fn charge(&self, bytes: usize) -> bool {
+        match self.left.get().checked_sub(bytes) {
+            Some(left) if self.left.get() > 0 => {
+                self.left.set(left.max(1));
+                true
+            }
+            _ => {
+                self.left.set(0);
+                false
+            }
+        }
+    }
+
     fn flag(&self, name: &str, out: &mut bool) {
-        if let Some(v) = self.0.get(name) {
+        if let Some(v) = self.root.get(name) {
             *out = v.truthy();
         }
     }
     fn int(&self, name: &str, out: &mut i64) {
-        if let Some(n) = self.0.get(name).and_then(|v| v.as_int()) {
+        if let Some(n) = self.root.get(name).and_then(|v| v.as_int()) {
             *out = n;
         }
     }
     fn text(&self, name: &str, out: &mut String) {
-        if let Some(s) = self.0.get(name).and_then(matching_text) {
+        if let Some(s) = self.root.get(name).and_then(matching_text) {
             *out = s;
         }
     }
     /// For texts shown to people: a `str` read as UTF-8 when it is valid.
     fn display_text(&self, name: &str, out: &mut String) {
-        if let Some(s) = self.0.get(name).and_then(to_pystr) {
+        if let Some(s) = self.root.get(name).and_then(to_pystr) {
             *out = s.to_text();
         }
     }
     fn pystr(&self, name: &str, out: &mut PyStr) {
-        if let Some(s) = self.0.get(name).and_then(to_pystr) {
+        if let Some(s) = self.root.get(name).and_then(to_pystr) {
             *out = s;
         }
     }
     fn strings(&self, name: &str, out: &mut Vec<String>) {
-        if let Some(v) = self.0.get(name) {
+        if let Some(v) = self.root.get(name) {
             if matches!(v.node(), Node::List(_) | Node::Tuple(_)) {
-                *out = v.elements().filter_map(matching_text).collect();
+                *out = v
+                    .elements()
+                    .take_while(|&e| self.charge(text_cost(e)))
+                    .filter_map(matching_text)
+                    .collect();
             }
         }
     }
     fn password(&self, name: &str) -> Option<Vec<u8>> {
-        self.0
+        self.root
             .get(name)
             .and_then(|v| v.as_bytes())
             .filter(|b| !b.is_empty())

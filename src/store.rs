@@ -30,7 +30,7 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::RwLock;
 
 use crate::pickle::{self, Limits};
-use crate::policy::ListPolicy;
+use crate::policy::{ListPolicy, NotAListDict};
 use crate::pyre::{Flags, PyRegex};
 use crate::snapshot::FileId;
 
@@ -775,7 +775,12 @@ impl Store {
                 Unparsed::Bad(e.to_string())
             }
         })?;
-        ListPolicy::from_pickle(name, &parsed).map_err(|e| Unparsed::Bad(e.to_string()))
+        ListPolicy::from_pickle(name, &parsed).map_err(|e| match e {
+            NotAListDict::NotADict => Unparsed::Bad(e.to_string()),
+            NotAListDict::OverBudget { .. } => {
+                Unparsed::Limit(format!("past a limit of the list reader: {e}"))
+            }
+        })
     }
 }
 

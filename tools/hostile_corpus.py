@@ -13,7 +13,7 @@
         and the policy built from it, realistic (huge member, non-member
         and rule lists) and adversarial (a node per input byte, reference
         and memo floods, deep nesting, a huge long, escaped strings, one
-        key repeated).
+        string referenced from a setting many times, one key repeated).
 
 The messages are what any stranger can send: MIME bombs (millions of empty
 parts, parts just under the parser's limits), deep nesting, header floods
@@ -214,6 +214,13 @@ def list_states(size, tools):
     n = size - 80
     yield ("big-string", "one %d-byte str" % n,
            state("info", b"T" + n.to_bytes(4, "little") + b"x" * n))
+    # One 10 KB pattern, referenced again and again: a small pickle whose
+    # settings, copied out, are a thousand times its size.
+    n = max(1000, size // 160)
+    yield ("shared-string-refs", "accept_these_nonmembers: %d references "
+           "to one 10 KB string" % n,
+           state("accept_these_nonmembers", b"T" + (10240).to_bytes(4, "little")
+                 + b"x" * 10240 + b"q\x010](" + b"h\x01" * n + b"e"))
     # The same key set again and again: the root dict grows, lookups scan.
     n = (size - 80) // 4
     yield ("duplicate-keys", "the root dict with %d duplicate entries" % n,

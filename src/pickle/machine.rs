@@ -84,6 +84,11 @@ impl<'d> Machine<'d> {
         }
     }
 
+    /// Bytes charged so far.
+    pub(super) fn charged(&self) -> usize {
+        self.mem
+    }
+
     /// A limit, not bad input: the list may be fine but is not affordable.
     fn over(&self, reason: impl Into<String>) -> PickleError {
         PickleError {

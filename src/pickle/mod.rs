@@ -153,16 +153,22 @@ pub fn parse(data: Vec<u8>, limits: &Limits) -> Result<Pickle, PickleError> {
             ),
         });
     }
-    let (nodes, root) = {
+    let (nodes, root, charged) = {
         let mut m = machine::Machine::new(&data, limits);
         let root = m.run()?;
         m.check_shape(root)?;
         if m.nodes.capacity() > m.nodes.len().saturating_mul(2) {
             m.nodes.shrink_to_fit();
         }
-        (m.nodes, root)
+        let charged = m.charged();
+        (m.nodes, root, charged)
     };
-    Ok(Pickle { data, nodes, root })
+    Ok(Pickle {
+        data,
+        nodes,
+        root,
+        charged,
+    })
 }
 
 #[cfg(test)]

@@ -67,6 +67,8 @@ pub struct Pickle {
     pub(super) data: Vec<u8>,
     pub(super) nodes: Vec<Node>,
     pub(super) root: NodeId,
+    /// Bytes the parse charged against its memory budget (see `Limits`).
+    pub(super) charged: usize,
 }
 
 impl std::fmt::Debug for Pickle {
@@ -80,6 +82,14 @@ impl std::fmt::Debug for Pickle {
 }
 
 impl Pickle {
+    /// Length of the pickle's bytes.
+    pub fn input_len(&self) -> usize {
+        self.data.len()
+    }
+    /// What the parse holds besides the input, as charged to its budget.
+    pub fn memory_charged(&self) -> usize {
+        self.charged
+    }
     pub fn root(&self) -> Val<'_> {
         Val {
             p: self,
