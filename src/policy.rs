@@ -922,6 +922,31 @@ impl Attrs<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_string_referenced_many_times_is_over_budget() {
+        // accept_these_nonmembers: 100 000 references to one 10 KB
+        // string, a 210 KB pickle whose copies would take a gigabyte.
+        let mut d = b"}(U\x17accept_these_nonmembersT".to_vec();
+        d.extend_from_slice(&10240u32.to_le_bytes());
+        d.extend(std::iter::repeat_n(b'x', 10240));
+        d.extend_from_slice(b"q\x010](");
+        d.extend(std::iter::repeat_n(*b"h\x01", 100_000).flatten());
+        d.extend_from_slice(b"eu.");
+        let p = crate::pickle::parse(d, &crate::pickle::Limits::default()).unwrap();
+        let e = ListPolicy::from_pickle("x", &p).unwrap_err();
+        assert!(matches!(e, NotAListDict::OverBudget { .. }), "{e}");
+        // A few hundred references are fine.
+        let mut d = b"}(U\x17accept_these_nonmembersT".to_vec();
+        d.extend_from_slice(&10240u32.to_le_bytes());
+        d.extend(std::iter::repeat_n(b'x', 10240));
+        d.extend_from_slice(b"q\x010](");
+        d.extend(std::iter::repeat_n(*b"h\x01", 300).flatten());
+        d.extend_from_slice(b"eu.");
+        let p = crate::pickle::parse(d, &crate::pickle::Limits::default()).unwrap();
+        let policy = ListPolicy::from_pickle("x", &p).unwrap();
+        assert_eq!(policy.accept_these_nonmembers.len(), 300);
+    }
     use crate::pickle::{parse, Limits};
 
     /// A protocol-0 pickle of a dict of dicts: `(name, [(key, int)])`.

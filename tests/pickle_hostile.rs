@@ -96,8 +96,19 @@ fn nested_lists_beyond_the_depth_limit() {
     d.extend(std::iter::repeat_n(b'a', n - 1));
     d.push(b'.');
     let stop = d.len() - 1;
-    let e = fails_at(d, stop, b'.', "deep nesting");
-    assert!(e.reason.contains("nested deeper"), "{e}");
+    // Default limits: a node per input byte is past the memory budget
+    // before the nesting is seen, and that is a limit, not corruption.
+    let e = run(d.clone()).unwrap_err();
+    assert!(e.limit && e.reason.contains("memory budget"), "{e}");
+    // With room for it, the nesting check is what refuses it.
+    let roomy = Limits {
+        max_memory: 1 << 30,
+        memory_per_byte: 64,
+        ..Limits::default()
+    };
+    let e = parse(d, &roomy).unwrap_err();
+    assert_eq!((e.offset, e.opcode), (stop, Some(b'.')), "{e}");
+    assert!(e.reason.contains("nested deeper") && !e.limit, "{e}");
 
     // Within the limit it is fine.
     let n = 150;
@@ -296,6 +307,64 @@ fn limits() {
     assert_eq!((e.offset, e.opcode), (13, Some(b'U')), "{e}");
     // The fixture fits comfortably in the defaults.
     assert!(run(fixture()).is_ok());
+}
+
+/// Every way of making the parse hold more than the input: stopped by the
+/// memory budget (a limit), whatever the opcodes, at a few times the input.
+#[test]
+fn memory_budget() {
+    let lim = Limits {
+        memory_floor: 1 << 20,
+        ..Limits::default()
+    };
+    let budget = lim.memory_budget(4 << 20);
+    assert_eq!(budget, (1 << 20) + 4 * (4 << 20));
+    let body = |unit: &[u8], n: usize| -> Vec<u8> {
+        let mut d = b"(".to_vec();
+        d.extend(std::iter::repeat_n(unit, n).flatten());
+        d.extend_from_slice(b"l.");
+        d
+    };
+    let n = 4 << 20;
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("a node per byte", body(b"]", n)),
+        ("a reference per two bytes", {
+            let mut d = b"U\x02abq\x010".to_vec();
+            d.extend(body(b"h\x01", n / 2));
+            d
+        }),
+        ("an owned string per six bytes", body(b"S'\\n'\n", n / 6)),
+        ("sparse memo keys", {
+            let mut d = b"N".to_vec();
+            for i in 0..(n / 5) as u32 {
+                d.push(b'r');
+                d.extend_from_slice(&i.wrapping_mul(65537).to_le_bytes());
+            }
+            d.push(b'.');
+            d
+        }),
+    ];
+    for (what, d) in cases {
+        let e = parse(d, &lim).expect_err(what);
+        assert!(e.limit && e.reason.contains("memory budget"), "{what}: {e}");
+    }
+    // A copy of at most the input (a long's digits) fits.
+    let mut d = b"L".to_vec();
+    d.extend(std::iter::repeat_n(b'9', n));
+    d.extend_from_slice(b"L\n.");
+    assert!(parse(d, &lim).is_ok());
+    // Strings the input holds are spans, not charged: a 4 MiB one is fine.
+    let mut d = b"T".to_vec();
+    d.extend_from_slice(&(n as u32).to_le_bytes());
+    d.extend(std::iter::repeat_n(b'x', n));
+    d.push(b'.');
+    assert_eq!(parse(d, &lim).unwrap().root().as_bytes().unwrap().len(), n);
+    // An input past max_bytes is a limit too.
+    let small = Limits {
+        max_bytes: 10,
+        ..Limits::default()
+    };
+    assert!(parse(vec![b'N'; 11], &small).unwrap_err().limit);
 }
 
 #[test]
