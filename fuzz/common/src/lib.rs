@@ -36,12 +36,15 @@ fn limits() -> Limits {
         max_depth: 100,
         max_memo: 1 << 16,
         max_nodes: 1 << 18,
+        ..Limits::default()
     }
 }
 
 /// The pickle reader and the policy built from what it reads.
 pub fn pickle(data: &[u8]) {
     if let Ok(p) = pickle::parse(data.to_vec(), &limits()) {
+        // The parse held no more than its budget.
+        assert!(p.memory_charged() <= limits().memory_budget(data.len()));
         let _ = p.to_canonical_json();
         if let Ok(policy) = ListPolicy::from_pickle("test", &p) {
             // The first lookups scan the member table, later ones build
