@@ -420,13 +420,14 @@ impl std::fmt::Display for NotAListDict {
 pub const READ_BUDGET: usize = 224 << 20;
 
 /// What the policy built from a pickle may hold: its strings and tables
-/// are copies of the pickle's, so twice the input (a `str` read as Latin-1
-/// text may double) with a floor, and never past [`READ_BUDGET`] with the
-/// input and the parse. Only a pickle that references the same values
-/// again and again, or a huge one, comes near it.
+/// are copies of the pickle's (a list of short addresses costs about 2.5
+/// times its bytes, with each `String`), so 4 x the input with a floor,
+/// and never past [`READ_BUDGET`] with the input and the parse. Only a
+/// pickle that references the same values again and again, or a huge
+/// one, comes near it.
 pub fn policy_budget(input: usize, parse: usize) -> usize {
     let left = READ_BUDGET.saturating_sub(input.saturating_add(parse));
-    input.saturating_mul(2).saturating_add(8 << 20).min(left)
+    input.saturating_mul(4).saturating_add(8 << 20).min(left)
 }
 
 /// Per-string overhead charged on top of its bytes (the `String` and the
@@ -840,10 +841,13 @@ fn is_matching_text(v: Val<'_>, text: &str) -> bool {
 }
 
 /// What copying a string value costs the policy budget (its bytes, twice
-/// for a `str` that Latin-1 may double, and the string's overhead).
+/// for a non-ASCII `str` that Latin-1 may double, and the string's
+/// overhead).
 fn text_cost(v: Val<'_>) -> usize {
     let n = match v.node() {
-        Node::Bytes(_) => v.as_bytes().map_or(0, |b| b.len() * 2),
+        Node::Bytes(_) => v
+            .as_bytes()
+            .map_or(0, |b| if b.is_ascii() { b.len() } else { b.len() * 2 }),
         Node::Text(_) => v.as_bytes().map_or(0, <[u8]>::len),
         _ => 0,
     };
