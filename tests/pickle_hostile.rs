@@ -326,7 +326,7 @@ fn memory_budget() {
         d
     };
     let n = 4 << 20;
-    let cases: [(&str, Vec<u8>); 4] = [
+    let cases: [(&str, Vec<u8>); 5] = [
         ("a node per byte", body(b"]", n)),
         ("a reference per two bytes", {
             let mut d = b"U\x02abq\x010".to_vec();
@@ -341,6 +341,16 @@ fn memory_budget() {
                 d.extend_from_slice(&i.wrapping_mul(65537).to_le_bytes());
             }
             d.push(b'.');
+            d
+        }),
+        ("a memoized text encoded again and again", {
+            // _codecs.encode(<64 KiB text>, 'latin1'), the text fetched
+            // from the memo each time: a copy per 8 input bytes.
+            let mut d = b"c_codecs\nencode\nq\x01X\x00\x00\x01\x00".to_vec();
+            d.extend(std::iter::repeat_n(b'x', 1 << 16));
+            d.extend_from_slice(b"q\x02X\x06\x00\x00\x00latin1q\x030(");
+            d.extend(std::iter::repeat_n(*b"h\x01h\x02h\x03\x86R", 1 << 12).flatten());
+            d.extend_from_slice(b"l.");
             d
         }),
     ];

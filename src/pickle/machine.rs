@@ -543,6 +543,8 @@ impl<'d> Machine<'d> {
         match self.nodes.get(cls as usize) {
             Some(Node::Global(c)) => {
                 let (module, name) = (c.module.clone(), c.name.clone());
+                // Copies of the class's names, once per instance.
+                self.charge(module.len() + name.len() + 64)?;
                 self.node(Node::Instance(Box::new(Instance {
                     module,
                     name,
@@ -571,6 +573,7 @@ impl<'d> Machine<'d> {
             ("copy_reg" | "copyreg", "_reconstructor", [cls, ..]) => {
                 if let Some(Node::Global(c)) = self.nodes.get(*cls as usize) {
                     let (module, name) = (c.module.clone(), c.name.clone());
+                    self.charge(module.len() + name.len() + 64)?;
                     return self.node(Node::Instance(Box::new(Instance {
                         module,
                         name,
@@ -587,6 +590,9 @@ impl<'d> Machine<'d> {
                     None => Some("utf8".to_owned()),
                 };
                 if let (Some(t), Some(enc)) = (self.text_of(*text), enc) {
+                    // A copy per call, of a text that may be memoized once
+                    // and encoded again and again.
+                    self.charge(t.len() + OWNED_COST)?;
                     let bytes = match enc.as_str() {
                         "latin1" | "iso88591" | "l1" | "8859" | "cp819" => t
                             .chars()
