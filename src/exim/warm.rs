@@ -304,6 +304,28 @@ mod tests {
     /// at once): tests that look at a pass's progress take turns.
     static TURNS: Mutex<()> = Mutex::new(());
 
+    /// The fixture list `test` in a fresh lists directory, a configuration
+    /// naming it and a snapshot directory, and its snapshot exported.
+    fn exported_fixture(tag: &str) -> (PathBuf, PathBuf, std::sync::Arc<crate::gate::Gate>) {
+        let dir = std::env::temp_dir().join(format!("mg-warm-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let lists = dir.join("lists");
+        std::fs::create_dir_all(lists.join("test")).unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists/test");
+        std::fs::copy(fixture.join("config.pck"), lists.join("test/config.pck")).unwrap();
+        let conf = dir.join("gate.conf");
+        let snap = dir.join("snap");
+        let text = format!(
+            "lists_dir = {}\nsnapshot_dir = {}\n",
+            lists.display(),
+            snap.display()
+        );
+        std::fs::write(&conf, text).unwrap();
+        let gate = crate::ffi::gates(Some(&conf)).unwrap();
+        crate::export::export(&gate.store, None, false);
+        (dir, conf, gate)
+    }
+
     #[test]
     fn only_a_daemon_is_warmed_by_the_constructor() {
         assert!(is_daemon_args(&["exim4", "-bd", "-q30m"]));
@@ -328,25 +350,8 @@ mod tests {
     #[test]
     fn a_pass_warms_the_snapshots_and_then_waits_for_the_interval() {
         let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
-        let dir = std::env::temp_dir().join(format!("mg-warm-pass-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let lists = dir.join("lists");
-        std::fs::create_dir_all(lists.join("test")).unwrap();
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists/test");
-        std::fs::copy(fixture.join("config.pck"), lists.join("test/config.pck")).unwrap();
-        std::fs::create_dir_all(lists.join("stray")).unwrap();
-        let conf = dir.join("gate.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "lists_dir = {}\nsnapshot_dir = {}\n",
-                lists.display(),
-                dir.join("snap").display()
-            ),
-        )
-        .unwrap();
-        let gate = crate::ffi::gates(Some(&conf)).unwrap();
-        crate::export::export(&gate.store, None, false);
+        let (dir, conf, gate) = exported_fixture("pass");
+        std::fs::create_dir_all(dir.join("lists/stray")).unwrap();
 
         let p = step(Some(&conf), Duration::from_secs(5)).unwrap();
         assert_eq!((p.loaded, p.skipped, p.done), (1, 1, true), "{p:?}");
@@ -361,25 +366,8 @@ mod tests {
     fn a_forked_process_reads_the_frozen_cache_until_the_list_changes() {
         let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
         use crate::store::ListRef;
-        let dir = std::env::temp_dir().join(format!("mg-warm-frozen-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let lists = dir.join("lists");
-        std::fs::create_dir_all(lists.join("test")).unwrap();
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lists/test");
-        let pck = lists.join("test/config.pck");
-        std::fs::copy(fixture.join("config.pck"), &pck).unwrap();
-        let conf = dir.join("gate.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "lists_dir = {}\nsnapshot_dir = {}\n",
-                lists.display(),
-                dir.join("snap").display()
-            ),
-        )
-        .unwrap();
-        let gate = crate::ffi::gates(Some(&conf)).unwrap();
-        crate::export::export(&gate.store, None, false);
+        let (dir, conf, gate) = exported_fixture("frozen");
+        let pck = dir.join("lists/test/config.pck");
         // Another test's step may hold the pass table for a moment: a step
         // then does nothing, and the next one goes on.
         for _ in 0..1000 {
@@ -403,7 +391,7 @@ mod tests {
                 crate::store::end_round();
                 // A new config.pck (another file in its place): the frozen
                 // entry is stale and the list is read again.
-                let tmp = lists.join("test/config.pck.tmp");
+                let tmp = dir.join("lists/test/config.pck.tmp");
                 std::fs::copy(&pck, &tmp).unwrap();
                 std::fs::rename(&tmp, &pck).unwrap();
                 let reread = matches!(gate.store.load("test"), Ok(ListRef::Shared(_)));
