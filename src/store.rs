@@ -836,7 +836,15 @@ fn read_whole(path: &Path, max: usize) -> Result<Option<(Vec<u8>, FileId)>, Stor
             error: format!("{} bytes is over the {} byte limit", meta.size(), max),
         });
     }
-    let mut data = Vec::with_capacity(meta.size() as usize);
+    let Some(mut data) = crate::pickle::input_buffer(meta.size() as usize + 1) else {
+        return Err(StoreError::Unreadable {
+            path: path.to_owned(),
+            error: format!(
+                "past a limit of the list reader: a buffer of {} bytes was refused",
+                meta.size()
+            ),
+        });
+    };
     f.by_ref()
         .take(max as u64 + 1)
         .read_to_end(&mut data)

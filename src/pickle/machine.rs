@@ -36,6 +36,9 @@ pub(super) struct Machine<'d> {
     op: u8,
     lim: Limits,
     pub(super) nodes: Vec<Node>,
+    /// Nodes charged against the budget: the arena's size as far as the
+    /// budget is concerned (its reservation may be larger, untouched).
+    nodes_charged: usize,
     stack: Vec<NodeId>,
     /// Stack lengths at each open MARK.
     marks: Vec<usize>,
@@ -63,15 +66,27 @@ impl<'d> Machine<'d> {
             .min(lim.max_nodes)
             .min(budget / 2 / NODE_COST)
             .max(16);
-        let nodes = arena(guess);
+        // Address space for as many nodes as the budget could ever pay
+        // for (at most a node per input byte), so that growing never
+        // copies the arena; only what the guess and later growth charge is
+        // counted, and untouched pages cost nothing.
+        let room = d
+            .len()
+            .saturating_add(64)
+            .min(lim.max_nodes)
+            .min(budget / NODE_COST)
+            .max(guess);
+        let nodes = arena(room, guess);
+        let nodes_charged = guess.min(nodes.capacity());
         Machine {
             d,
             pos: 0,
             at: 0,
             op: 0,
             lim: *lim,
-            mem: nodes.capacity() * NODE_COST,
+            mem: nodes_charged * NODE_COST,
             nodes,
+            nodes_charged,
             stack: Vec::new(),
             marks: Vec::with_capacity(16),
             memo: Vec::new(),
@@ -212,11 +227,12 @@ impl<'d> Machine<'d> {
         if id >= self.lim.max_nodes || id >= NIL as usize {
             return Err(self.over(format!("more than {} nodes", self.lim.max_nodes)));
         }
-        if id == self.nodes.capacity() {
+        if id >= self.nodes_charged {
             // Half again, not twice: the arena is most of the budget.
             let more = (id / 2).max(1024);
             self.charge(more.saturating_mul(NODE_COST))?;
-            if self.nodes.try_reserve_exact(more).is_err() {
+            self.nodes_charged = id + more;
+            if id == self.nodes.capacity() && self.nodes.try_reserve_exact(more).is_err() {
                 return Err(self.over(format!("an arena of {} nodes was refused", id + more)));
             }
         }
@@ -1054,13 +1070,15 @@ impl<'d> Machine<'d> {
     }
 }
 
+/// The arena: room for `room` nodes, or for `guess` when that much address
+/// space is refused (then growth reallocates).
 ///
 /// A big file needs tens of megabytes of nodes; faulting them in 4 KiB pages
 /// costs more than the parse itself, so on Linux the arena asks for
 /// transparent huge pages (a hint: without them nothing changes).
-fn arena(n: usize) -> Vec<Node> {
+fn arena(room: usize, guess: usize) -> Vec<Node> {
     let mut v: Vec<Node> = Vec::new();
-    if v.try_reserve_exact(n).is_err() {
+    if v.try_reserve_exact(room).is_err() && v.try_reserve_exact(guess).is_err() {
         return v;
     }
     #[cfg(target_os = "linux")]
@@ -1071,8 +1089,10 @@ fn arena(n: usize) -> Vec<Node> {
     v
 }
 
+/// Asks the kernel to back the whole pages of `[ptr, ptr + len)` with
+/// transparent huge pages; a no-op under 8 MiB or where unsupported.
 #[cfg(target_os = "linux")]
-fn advise_huge_pages(ptr: *mut u8, len: usize) {
+pub(super) fn advise_huge_pages(ptr: *mut u8, len: usize) {
     const PAGE: usize = 4096;
     const HUGE: usize = 2 << 20;
     if len < 4 * HUGE {

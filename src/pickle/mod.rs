@@ -135,6 +135,19 @@ impl std::fmt::Display for PickleError {
 
 impl std::error::Error for PickleError {}
 
+/// An empty buffer with room for an input of `len` bytes, or `None` when
+/// that memory is refused.
+///
+/// Reading a 64 MiB file into 4 KiB pages faults 16 000 times; on Linux
+/// the buffer asks for transparent huge pages (a hint) before it is filled.
+pub fn input_buffer(len: usize) -> Option<Vec<u8>> {
+    let mut v: Vec<u8> = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    #[cfg(target_os = "linux")]
+    machine::advise_huge_pages(v.as_mut_ptr(), v.capacity());
+    Some(v)
+}
+
 /// Parse a whole pickle.
 ///
 /// Reading stops at the first `STOP`; anything after it is ignored, as

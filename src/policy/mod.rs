@@ -452,11 +452,15 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy, budget: &Attrs<'_>) {
     }
     if let (None, Some(d)) = (&side_by_side, user_options) {
         // Keys as text (Latin-1 may double them) and an entry each.
-        let bytes: usize = d.items().map(|(k, _)| text_cost(k)).sum();
+        let (bytes, raw) = d.items().fold((0usize, 0usize), |(b, r), (k, _)| {
+            let n = k.as_bytes().map_or(0, <[u8]>::len);
+            (b.saturating_add(text_cost(k)), r.saturating_add(n))
+        });
         if !budget.charge(bytes) {
             return;
         }
-        let mut t = KeyTable::with_capacity(d.len(), 0);
+        // Sized once (Latin-1 keys may still grow it).
+        let mut t = KeyTable::with_capacity(d.len(), raw);
         for (k, v) in d.items() {
             if let Some(k) = k.as_bytes() {
                 push_latin1(&mut t, k, option_of(v));
