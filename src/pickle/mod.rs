@@ -141,10 +141,20 @@ impl std::error::Error for PickleError {}
 /// Reading a 64 MiB file into 4 KiB pages faults 16 000 times; on Linux
 /// the buffer asks for transparent huge pages (a hint) before it is filled.
 pub fn input_buffer(len: usize) -> Option<Vec<u8>> {
-    let mut v: Vec<u8> = Vec::new();
-    v.try_reserve_exact(len).ok()?;
+    huge_vec(len)
+}
+
+/// An empty vector with room for `n` items, its pages advised as huge
+/// (see [`input_buffer`]), or `None` when that memory is refused. For the
+/// big tables built once from a parse.
+pub fn huge_vec<T>(n: usize) -> Option<Vec<T>> {
+    let mut v: Vec<T> = Vec::new();
+    v.try_reserve_exact(n).ok()?;
     #[cfg(target_os = "linux")]
-    machine::advise_huge_pages(v.as_mut_ptr(), v.capacity());
+    machine::advise_huge_pages(
+        v.as_mut_ptr().cast::<u8>(),
+        v.capacity().saturating_mul(std::mem::size_of::<T>()),
+    );
     Some(v)
 }
 

@@ -172,9 +172,13 @@ impl<V: Copy> Default for KeyTable<V> {
 
 impl<V: Copy> KeyTable<V> {
     pub(super) fn with_capacity(keys: usize, bytes: usize) -> Self {
+        // The budget was charged for these copies; a big list's tables
+        // fault in fewer, huge pages.
+        let text = crate::pickle::huge_vec(bytes).unwrap_or_default();
         KeyTable {
-            text: String::with_capacity(bytes),
-            entries: Vec::with_capacity(keys),
+            // Empty, hence valid UTF-8.
+            text: String::from_utf8(text).unwrap_or_default(),
+            entries: crate::pickle::huge_vec(keys).unwrap_or_default(),
             lookups: AtomicUsize::new(0),
             index: OnceLock::new(),
         }
