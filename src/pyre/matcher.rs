@@ -475,43 +475,24 @@ impl<'p, 's> Vm<'p, 's> {
                     return Ok(Flow::Call(Jump::Repeat, until as usize));
                 }
                 Op::MaxUntil => {
-                    let ri = self.repeat;
-                    if ri == NONE {
-                        return Err(MatchError::Internal);
-                    }
-                    f.rep = ri;
-                    self.sptr = f.ptr;
-                    let rep = self.reps[ri];
-                    let (min, _) = self.repeat_bounds(rep.pc);
-                    f.count = rep.count + 1;
-                    if f.count < min as i64 {
-                        self.reps[ri].count = f.count;
-                        self.set_top(f);
-                        return Ok(Flow::Call(Jump::MaxUntil1, rep.pc + 1));
-                    }
-                    let flow = self.max_until_more(&mut f)?;
+                    let flow = match self.until_round(&mut f, Jump::MaxUntil1)? {
+                        Err(again) => again,
+                        Ok(_) => self.max_until_more(&mut f)?,
+                    };
                     self.set_top(f);
                     return Ok(flow);
                 }
                 Op::MinUntil => {
-                    let ri = self.repeat;
-                    if ri == NONE {
-                        return Err(MatchError::Internal);
-                    }
-                    f.rep = ri;
-                    self.sptr = f.ptr;
-                    let rep = self.reps[ri];
-                    let (min, _) = self.repeat_bounds(rep.pc);
-                    f.count = rep.count + 1;
-                    if f.count < min as i64 {
-                        self.reps[ri].count = f.count;
-                        self.set_top(f);
-                        return Ok(Flow::Call(Jump::MinUntil1, rep.pc + 1));
-                    }
-                    self.lastmark_save(&mut f);
-                    self.repeat = rep.prev;
+                    let flow = match self.until_round(&mut f, Jump::MinUntil1)? {
+                        Err(again) => again,
+                        Ok(rep) => {
+                            self.lastmark_save(&mut f);
+                            self.repeat = rep.prev;
+                            Flow::Call(Jump::MinUntil2, f.pc + 1)
+                        }
+                    };
                     self.set_top(f);
-                    return Ok(Flow::Call(Jump::MinUntil2, f.pc + 1));
+                    return Ok(flow);
                 }
                 Op::GroupRef(g) | Op::GroupRefFold(g) => {
                     let fold = matches!(op, Op::GroupRefFold(_));
@@ -679,6 +660,27 @@ impl<'p, 's> Vm<'p, 's> {
     }
 
     /// `MAX_UNTIL` once the minimum is reached: one more item if possible.
+    /// What MAX_UNTIL and MIN_UNTIL share (as in `_sre.c`): take the
+    /// current repeat and count this round; below the repeat's minimum, go
+    /// round the body again (`Err` holds that call). Otherwise the repeat
+    /// is handed back for the caller's greedy or lazy choice.
+    fn until_round(&mut self, f: &mut Frame, again: Jump) -> Result<Result<Rep, Flow>, MatchError> {
+        let ri = self.repeat;
+        if ri == NONE {
+            return Err(MatchError::Internal);
+        }
+        f.rep = ri;
+        self.sptr = f.ptr;
+        let rep = self.reps[ri];
+        let (min, _) = self.repeat_bounds(rep.pc);
+        f.count = rep.count + 1;
+        if f.count < min as i64 {
+            self.reps[ri].count = f.count;
+            return Ok(Err(Flow::Call(again, rep.pc + 1)));
+        }
+        Ok(Ok(rep))
+    }
+
     fn max_until_more(&mut self, f: &mut Frame) -> Result<Flow, MatchError> {
         let ri = f.rep;
         let rep = self.reps[ri];
