@@ -1,7 +1,8 @@
 //! Transfer decodings with the behaviour of CPython 2.7's `binascii`,
 //! `quopri` and `email.quoprimime`.
 
-const fn b64val(c: u8) -> Option<u8> {
+/// A base64 character's value (the UTF-7 codec reads the same alphabet).
+pub(super) const fn b64val(c: u8) -> Option<u8> {
     match c {
         b'A'..=b'Z' => Some(c - b'A'),
         b'a'..=b'z' => Some(c - b'a' + 26),

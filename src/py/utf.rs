@@ -1,6 +1,7 @@
 //! CPython 2.7's UTF-8, UTF-7 and UTF-16 codecs (`Objects/unicodeobject.c`),
 //! with its error positions.
 
+use super::binascii::b64val;
 use super::codec::{Codec, DecodeError, Out};
 
 /// `PyUnicode_DecodeUTF8`. Python 2 accepts encoded surrogates; they have
@@ -140,17 +141,6 @@ pub(crate) fn decode_utf16(b: &[u8], big: Option<bool>, out: &mut Out) -> Result
     Ok(())
 }
 
-fn b64val(c: u8) -> Option<u32> {
-    Some(match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    } as u32)
-}
-
 /// `PyUnicode_DecodeUTF7`.
 pub(crate) fn decode_utf7(b: &[u8], out: &mut Out) -> Result<(), DecodeError> {
     let n = b.len();
@@ -164,7 +154,7 @@ pub(crate) fn decode_utf7(b: &[u8], out: &mut Out) -> Result<(), DecodeError> {
         let ch = b[i];
         if in_shift {
             if let Some(v) = b64val(ch) {
-                buffer = (buffer << 6) | v;
+                buffer = (buffer << 6) | u32::from(v);
                 bits += 6;
                 i += 1;
                 if bits >= 16 {
