@@ -11,7 +11,6 @@
 //! note (a failure under CI=true).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use mailman_gate::address::Kind;
@@ -26,21 +25,6 @@ const BOUND: Duration = Duration::from_secs(20);
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> bool {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "python3 is required when CI=true"
-        );
-        eprintln!("skipped: python3 is needed to build the hostile list");
-    }
-    ok
 }
 
 /// The settings that make the list hostile, as py2pickle JSON values.
@@ -199,7 +183,7 @@ fn run_cases(lists: &Path, label: &str) {
 
 #[test]
 fn hostile_lists_and_messages_return() {
-    if !python() {
+    if !common::lists::python() {
         return;
     }
     // No size limit: every handler sees the whole message.

@@ -26,21 +26,6 @@ use common::exim::{available, bh, built_cdylib, copy_dir, recipe, root, run, Msg
 /// Far above the 250 ms CPU bound of a verdict, for a loaded machine.
 const BOUND: Duration = Duration::from_secs(10);
 
-fn python() -> bool {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "python3 is required when CI=true"
-        );
-        eprintln!("skipped: python3 is needed to build the lists");
-    }
-    ok
-}
-
 fn rule(p: &str, action: u32) -> Value {
     json!({"$tuple": [p, action, false]})
 }
@@ -81,7 +66,7 @@ fn post(extra: &str, subject: &str) -> Vec<u8> {
 /// the post to Mailman: accepted, undecided, never a hold.
 #[test]
 fn finding_1_regex_time_is_bounded() {
-    if !python() {
+    if !common::lists::python() {
         return;
     }
     let lists = list_with(
@@ -138,7 +123,7 @@ fn finding_1_regex_time_is_bounded() {
 /// Finding 2: valid Python patterns the old engine could not build.
 #[test]
 fn finding_2_python_valid_patterns_are_evaluated() {
-    if !python() {
+    if !common::lists::python() {
         return;
     }
     let lists = list_with(
@@ -199,7 +184,7 @@ fn peak_rss_kib() -> u64 {
 /// limited in bytes.
 #[test]
 fn finding_4_many_patterns_bounded_memory() {
-    if !python() {
+    if !common::lists::python() {
         return;
     }
     let rules: Vec<Value> = (0..1500)
@@ -224,7 +209,7 @@ fn finding_4_many_patterns_bounded_memory() {
 /// Finding 6: 40 KB of headers, and `\w{1000}x` as the first pattern.
 #[test]
 fn finding_6_engine_limits_are_never_a_hold() {
-    if !python() {
+    if !common::lists::python() {
         return;
     }
     let lists = list_with(
@@ -330,7 +315,7 @@ fn member_headers(extra: &str, subject: &str) -> String {
 
 #[test]
 fn exim_regex_findings_get_mailmans_answer() {
-    if !available() || !python() {
+    if !available() || !common::lists::python() {
         return;
     }
     let e = exim_env();
@@ -437,7 +422,7 @@ fn exim_regex_findings_get_mailmans_answer() {
 /// past the budget, undecided rather than a reject).
 #[test]
 fn many_regex_entries_are_bounded() {
-    if !python() {
+    if !common::lists::python() {
         return;
     }
     let entries: Vec<Value> = (0..200_000)

@@ -12,6 +12,23 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Whether `python3` runs (it writes the lists). Without it a test is
+/// skipped with a note, except in CI, where it must be there.
+pub fn python() -> bool {
+    let ok = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "python3 is required when CI=true"
+        );
+        eprintln!("skipped: python3 is needed to build the lists");
+    }
+    ok
+}
+
 /// `work/lists/test/config.pck`: the fixture list `test` with `settings`
 /// (py2pickle JSON values) in place of its own. `work` is made anew;
 /// returns `work/lists`.
