@@ -19,7 +19,6 @@
 //! ports 25100-25199. Needs root, exim4, swaks and `unshare`.
 
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 mod common;
 
@@ -259,15 +258,7 @@ fn start_daemon(s: &Setup, port: u16) -> Daemon {
         .exim()
         .args(["-bd", "-oX", &port.to_string(), "-oP"])
         .arg(&pidfile));
-    let start = Instant::now();
-    while !pidfile.exists() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let pid = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = common::exim::daemon_pid(&pidfile);
     Daemon(pid)
 }
 

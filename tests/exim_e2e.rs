@@ -503,15 +503,7 @@ fn exim_daemon_delivers_only_accepted_posts() {
         .arg(&e.conf)
         .args(["-bd", "-oX", &port.to_string(), "-oP"])
         .arg(&pidfile));
-    let start = Instant::now();
-    while !pidfile.exists() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid: i32 = common::exim::daemon_pid(&pidfile);
     struct Kill(i32);
     impl Drop for Kill {
         fn drop(&mut self) {

@@ -16,7 +16,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 mod common;
 
@@ -113,15 +112,7 @@ impl Daemon {
             cmd.env(k, v);
         }
         run(&mut cmd);
-        let start = Instant::now();
-        while !pidfile.exists() && start.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let pid = std::fs::read_to_string(&pidfile)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let pid = common::exim::daemon_pid(&pidfile);
         Daemon(pid)
     }
 

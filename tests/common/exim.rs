@@ -285,3 +285,17 @@ pub const DAEMON_CASES: [(&str, &str, &str, bool, bool); 7] = [
         false,
     ),
 ];
+
+/// The pid an Exim daemon started with `-oP pidfile` writes, waiting up
+/// to 10 s for the file.
+pub fn daemon_pid(pidfile: &Path) -> i32 {
+    let start = std::time::Instant::now();
+    while !pidfile.exists() && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::fs::read_to_string(pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
