@@ -19,7 +19,7 @@ use std::process::Command;
 
 mod common;
 
-use common::exim::{available, built_cdylib, copy_dir, recipe, root, run, EXIM};
+use common::exim::{available, built_cdylib, recipe, root, run, tree, Tree, EXIM};
 
 struct Env {
     dir: PathBuf,
@@ -29,24 +29,13 @@ struct Env {
 }
 
 fn setup(tag: &str) -> Env {
-    let dir = std::env::temp_dir().join(format!("mailman-gate-warm-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for d in ["spool", "log", "out", "mailman/lists"] {
-        std::fs::create_dir_all(dir.join(d)).unwrap();
-    }
-    let lib = dir.join("libmailman_gate.so");
-    std::fs::copy(built_cdylib(), &lib).unwrap();
-    for l in ["test", "other"] {
-        copy_dir(
-            &root().join("tests/fixtures/lists").join(l),
-            &dir.join("mailman/lists"),
-        );
-    }
-    copy_dir(
-        &root().join("tests/exim/lists/strict"),
-        &dir.join("mailman/lists"),
-    );
-    std::fs::copy(root().join("tests/exim/record.sh"), dir.join("record.sh")).unwrap();
+    let lists = [
+        "tests/fixtures/lists/test",
+        "tests/fixtures/lists/other",
+        "tests/exim/lists/strict",
+    ]
+    .map(|l| root().join(l));
+    let Tree { dir, lib } = tree(&format!("warm-{tag}"), &lists);
     let snapshots = dir.join("snapshots");
     let gate_conf = dir.join("mailman-gate.conf");
     std::fs::write(
@@ -72,11 +61,6 @@ fn setup(tag: &str) -> Env {
             }
         }
     }
-    run(Command::new("chown")
-        .args(["-R", "Debian-exim:Debian-exim"])
-        .arg(dir.join("spool"))
-        .arg(dir.join("log"))
-        .arg(dir.join("out")));
     Env {
         dir,
         lib,

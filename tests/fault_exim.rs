@@ -14,40 +14,14 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::exim::{available, bh, built_cdylib, copy_dir, recipe, root, run, Msg, EXIM};
-
-/// The library, the recipe per scenario, the spool and log; built once.
-struct Env {
-    dir: PathBuf,
-    lib: PathBuf,
-}
+use common::exim::{available, bh, copy_dir, recipe, root, run, tree, Msg, Tree as Env, EXIM};
 
 /// `tag`: one directory per test (they run in parallel).
 fn setup(tag: &str) -> Env {
-    let built = built_cdylib();
-    let dir = std::env::temp_dir().join(format!(
-        "mailman-gate-fault-exim-{tag}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    for d in ["spool", "log", "out", "mailman/lists"] {
-        std::fs::create_dir_all(dir.join(d)).unwrap();
-    }
-    let lib = dir.join("libmailman_gate.so");
-    std::fs::copy(&built, &lib).unwrap();
     // Exim's own routers see the intact lists; each scenario points the
     // gate at its own (damaged) copy.
-    for src in ["tests/fixtures/lists/test", "tests/exim/lists/strict"] {
-        copy_dir(&root().join(src), &dir.join("mailman/lists"));
-    }
-    std::fs::copy(root().join("tests/exim/record.sh"), dir.join("record.sh")).unwrap();
-    run(Command::new("chmod").args(["-R", "a+rX"]).arg(&dir));
-    run(Command::new("chown")
-        .args(["-R", "Debian-exim:Debian-exim"])
-        .arg(dir.join("spool"))
-        .arg(dir.join("log"))
-        .arg(dir.join("out")));
-    Env { dir, lib }
+    let lists = ["tests/fixtures/lists/test", "tests/exim/lists/strict"].map(|l| root().join(l));
+    tree(&format!("fault-exim-{tag}"), &lists)
 }
 
 /// An Exim configuration whose gate reads `gate_conf`.

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use mailman_gate::address::Kind;
 use mailman_gate::decide::{decide, Action, Delivery, Lookups, OtherLists, Verdict};
 use mailman_gate::dmarc::{DmarcAnswer, Found};
@@ -414,7 +416,7 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
     let kind = Kind::parse(case["recipient"].as_str().unwrap_or("post")).expect("recipient kind");
     let raw: Vec<u8> = match (case.get("message"), case.get("message_b64")) {
         (Some(Value::String(m)), _) => m.as_bytes().to_vec(),
-        (_, Some(Value::String(b))) => decode_b64(b),
+        (_, Some(Value::String(b))) => BASE64.decode(b).expect("message_b64"),
         _ => panic!("case without a message"),
     };
     // The harness wrote the unixfrom line as Exim's pipe does.
@@ -480,30 +482,6 @@ fn run_case(store: &Store, case: &Value) -> Verdict {
         case["id"]
     );
     traced
-}
-
-fn decode_b64(s: &str) -> Vec<u8> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for v in s.bytes().filter_map(val) {
-        acc = acc << 6 | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
 }
 
 fn action_name(v: &Verdict) -> &'static str {

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::exim::{available, bh, built_cdylib, copy_dir, recipe, root, run, Msg, EXIM};
+use common::exim::{available, bh, recipe, root, run, tree, Msg, Tree as Env, EXIM};
 
 /// Far above the 250 ms CPU bound of a verdict, for a loaded machine.
 const BOUND: Duration = Duration::from_secs(10);
@@ -237,32 +237,8 @@ fn finding_6_engine_limits_are_never_a_hold() {
 // ---------------------------------------------------------------------------
 // Through Exim.
 
-struct Env {
-    dir: PathBuf,
-    lib: PathBuf,
-}
-
 fn exim_env() -> Env {
-    let built = built_cdylib();
-    let dir = std::env::temp_dir().join(format!("mailman-gate-regex-exim-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for d in ["spool", "log", "out", "mailman/lists"] {
-        std::fs::create_dir_all(dir.join(d)).unwrap();
-    }
-    let lib = dir.join("libmailman_gate.so");
-    std::fs::copy(&built, &lib).unwrap();
-    copy_dir(
-        &root().join("tests/fixtures/lists/test"),
-        &dir.join("mailman/lists"),
-    );
-    std::fs::copy(root().join("tests/exim/record.sh"), dir.join("record.sh")).unwrap();
-    run(Command::new("chmod").args(["-R", "a+rX"]).arg(&dir));
-    run(Command::new("chown")
-        .args(["-R", "Debian-exim:Debian-exim"])
-        .arg(dir.join("spool"))
-        .arg(dir.join("log"))
-        .arg(dir.join("out")));
-    Env { dir, lib }
+    tree("regex-exim", &[root().join("tests/fixtures/lists/test")])
 }
 
 /// An Exim configuration whose gate reads `lists` with `on_hold`.

@@ -299,3 +299,53 @@ pub fn daemon_pid(pidfile: &Path) -> i32 {
         .parse()
         .unwrap()
 }
+
+/// A test's temp tree for Exim: `spool`, `log` and `out` owned by Exim's
+/// user, copies of `lists` (list directories) in `mailman/lists`, the built
+/// library as `lib`, the recorder `record.sh`; everything readable by all.
+pub struct Tree {
+    pub dir: PathBuf,
+    pub lib: PathBuf,
+}
+
+/// Makes the tree `mailman-gate-<name>-<pid>` in the temp directory,
+/// replacing one left by an earlier run of the same process id.
+pub fn tree<P: AsRef<Path>>(name: &str, lists: &[P]) -> Tree {
+    let built = built_cdylib();
+    let dir = std::env::temp_dir().join(format!("mailman-gate-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for d in ["spool", "log", "out", "mailman/lists"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    let lib = dir.join("libmailman_gate.so");
+    std::fs::copy(&built, &lib).unwrap();
+    for l in lists {
+        copy_dir(l.as_ref(), &dir.join("mailman/lists"));
+    }
+    std::fs::copy(root().join("tests/exim/record.sh"), dir.join("record.sh")).unwrap();
+    run(Command::new("chmod").args(["-R", "a+rX"]).arg(&dir));
+    run(Command::new("chown")
+        .args(["-R", "Debian-exim:Debian-exim"])
+        .arg(dir.join("spool"))
+        .arg(dir.join("log"))
+        .arg(dir.join("out")));
+    Tree { dir, lib }
+}
+
+/// A session of two recipients where the gate took the first and deferred
+/// the second for a separate submission (451), and the message was
+/// accepted for the first. `what` names the case in a failure.
+pub fn assert_second_deferred(r: &[String], l: &[String], what: &str) {
+    let rc = rcpt_replies(r, 2);
+    assert!(rc[0].starts_with("250"), "{what}: {}", show(r, l));
+    assert!(
+        rc[1].starts_with("451 Please make each Mailman delivery in a separate submission"),
+        "{what}: {}",
+        show(r, l)
+    );
+    assert!(
+        data_reply(r).starts_with("250 OK id="),
+        "{what}: {}",
+        show(r, l)
+    );
+}
