@@ -160,6 +160,32 @@ for p in [u'(a)\\1', u'(\\w)\\1', u'(.)\\1', u'(.)\\1$', u'^(..)\\1', u'(?P<x>.)
         add(p, fl, BACK)
 
 
+# Search shortcuts: a first char that cannot begin a match is passed over
+# (with its case pairs under IGNORECASE, beyond ASCII under UNICODE), and
+# a leading `.*` is not restarted within a line.
+SKIP = [u'', u'k', u'K', u'\u212a', u'xk', u'xK', u'x\u212ax', u'kx', u'Kx', u'\u212ax',
+        u's', u'S', u'\u017f', u'x\u017fx', u'sx', u'\u017fx', u'\xb5', u'\u03bc',
+        u'\u039c', u'x\xb5x', u'\xb5x', u'\u039cx', u'\xe9x', u'\xc9x', u'\xc9X',
+        u'abc k', u'abc\nKx', u'k\n', u'\nk', u'x\ny\nkx', u'\n\n',
+        u'a@uplinkpro.com', u'from: a@UPLINKPRO.COM', u'a\n@uplinkpro.com',
+        u'x@y\n@uplinkpro.com', u'@uplinkpro.co\nm', u'first line\nb@uplinkpro.com\n',
+        u'b@uplinkpro.com\nx', u'friend@public.com', u'To: FRIEND@PUBLIC.COM\n',
+        u'fr\u0130end@public.com', u'xx friend@public.co', u'Relay.Comanche.Denmark.EU',
+        u'a\nbx\nc', u'bx', u'a\n', u'x', u'xxxx', u'\u0130x', u'ix', u'Ix',
+        u'\xe9t\xe9\nx', u'caf\xe9\nCAF\xc9x']
+for p in [u'kx', u'Kx', u'\u212ax', u'sx', u'\u017fx', u'\xb5x', u'\u03bcx', u'\u039cx',
+          u'\xe9x', u'\xc9x', u'ix', u'\u0130x', u'[ks]x', u'[^a-z]x', u'k*x', u'k+x',
+          u'.x', u'x$', u'x\\Z', u'$', u'\\Z', u'x*', u'^x', u'k',
+          u'friend@public.com', u'relay.comanche.denmark.eu', u'list@listme.com',
+          u'.*@uplinkpro.com', u'.*@uplinkpro.com$', u'.*@uplinkpro\\.com\\Z', u'.+@uplinkpro',
+          u'.*x', u'.*kx', u'.*\u212ax', u'.*\xb5', u'.*$', u'.*\n', u'x.*',
+          u'(?s).*@uplinkpro.com', u'(?s).*kx', u'(?m).*x$', u'(?m)^.*x$', u'.*(k|b)x',
+          u'.*?kx', u'(.*)@uplinkpro', u'(.*)\\1x', u'.*(?<=b)x', u'\\bkx', u'(k|s)x',
+          u'k(?=x)', u'(?:kx|\xb5)', u'[k\xb5]x']:
+    for fl in ['', 'i', 'iu', 'm', 'im', 'imu']:
+        add(p, fl, SKIP)
+
+
 def run():
     out = []
     for pattern, fl, name in P:

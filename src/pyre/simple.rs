@@ -9,6 +9,8 @@ pub(super) const CHAR_UNITS: u64 = 4;
 pub(super) const SKIP_UNITS: u64 = 1;
 /// Each skip to the next line, whatever its length.
 pub(super) const SKIP_CALL_UNITS: u64 = 10;
+/// A byte passed over by the table loop of [`Simple::skip`] (about 1 ns).
+pub(super) const TABLE_SKIP_UNITS: u64 = 2;
 
 use super::parse::{has_groupref, At, Node, Parsed, FLAG_M, FLAG_S, MAXREPEAT};
 
@@ -30,6 +32,17 @@ pub(super) struct Simple {
     sets: Vec<CharSet>,
     /// Masks of the Latin-1 chars (byte-string subjects are all Latin-1).
     ascii: Box<[u64; 256]>,
+    /// Masks of the ASCII chars of the subject, folded as `run` folds them.
+    folded: Box<[u64; 128]>,
+    /// The states at a position where a match may begin and none is under
+    /// way: past the `x*` items at the head.
+    entry: u64,
+    /// The ASCII chars that, read in state `entry`, lead back to `entry`
+    /// at the next position (bit per char): a search in that state can
+    /// pass over them without changing its answer. A first char that
+    /// cannot begin a match, or any char but a newline under a leading
+    /// `.*`, is one. Empty when a match may not begin at every position.
+    skip: u128,
     start: Option<At>,
     end: Option<At>,
     multiline: bool,
@@ -167,21 +180,53 @@ impl Simple {
                 }
             }
         }
-        Some(Simple {
+        let mut simple = Simple {
             one: all & !many,
             many,
             accept: 1 << sets.len(),
             sets,
             ascii,
+            folded: Box::new([0u64; 128]),
+            entry: 0,
+            skip: 0,
             start,
             end,
             multiline,
             fold,
-        })
+        };
+        for c in 0..128u8 {
+            let folded = if simple.fold.is_some() {
+                c.to_ascii_lowercase()
+            } else {
+                c
+            };
+            simple.folded[c as usize] = simple.ascii[folded as usize];
+        }
+        simple.entry = simple.closure(1);
+        // Only where every position may begin a match (no `^`) is the
+        // state at each position the same function of the chars read; an
+        // entry state that accepts (an empty match) is answered at once.
+        if start.is_none() && simple.entry & simple.accept == 0 {
+            for c in 0..128u8 {
+                let next = simple.step(simple.entry, simple.folded[c as usize]);
+                if next | simple.entry == simple.entry {
+                    simple.skip |= 1u128 << c;
+                }
+            }
+        }
+        Some(simple)
+    }
+
+    /// The states after reading a char of mask `m` in states `s`.
+    fn step(&self, s: u64, m: u64) -> u64 {
+        self.closure(((s & m & self.one) << 1) | (s & m & self.many))
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<Simple>() + self.sets.iter().map(|s| s.0.capacity() * 8).sum::<usize>()
+        std::mem::size_of::<Simple>()
+            + std::mem::size_of::<[u64; 256]>()
+            + std::mem::size_of::<[u64; 128]>()
+            + self.sets.iter().map(|s| s.0.capacity() * 8).sum::<usize>()
     }
 
     /// The states reachable from `s` without reading a char: past `x*`.
@@ -210,74 +255,94 @@ impl Simple {
 
     /// Whether the pattern matches, spending from `units` (budget steps
     /// times [`UNITS_PER_STEP`]): a char read costs [`CHAR_UNITS`], a byte
-    /// skipped to the next line [`SKIP_UNITS`].  `None`: units spent.
+    /// skipped to the next line [`SKIP_UNITS`], a byte passed over in the
+    /// entry state [`TABLE_SKIP_UNITS`].  `None`: units spent.
     pub(super) fn run(&self, text: &str, anchored: bool, units: &mut u64) -> Option<bool> {
-        let entry = self.closure(1);
+        let bytes = text.as_bytes();
         // Whether a match can still begin after the first position.
         let later_starts = !anchored && (self.start.is_none() || self.multiline);
+        // A match may begin at every position: a search with no `^`.
+        let every_start = !anchored && self.start.is_none();
+        let skip = if every_start { self.skip } else { 0 };
         let mut s = 0u64;
-        let mut prev: Option<char> = None;
-        let mut rest = text.chars();
+        let mut i = 0usize;
+        // Whether the char before `i` is a newline (or `i` is 0).
+        let mut line_start = true;
         loop {
-            let may_start = match (anchored, self.start) {
-                (true, _) | (false, Some(_)) if prev.is_none() => true,
-                (false, None) => true,
-                (false, Some(At::Beginning)) if self.multiline => prev == Some('\n'),
-                _ => false,
-            };
+            let may_start = every_start
+                || i == 0
+                || (!anchored && self.start == Some(At::Beginning) && self.multiline && line_start);
             if may_start {
-                s |= entry;
+                s |= self.entry;
             }
-            if s & self.accept != 0 && self.end_ok(rest.clone()) {
+            if s & self.accept != 0 && self.end_ok(&text[i..]) {
                 return Some(true);
             }
-            let Some(c) = rest.next() else {
+            if s == self.entry && skip != 0 {
+                // Chars that lead back to this same state change nothing.
+                let from = i;
+                while let Some(&b) = bytes.get(i) {
+                    if b >= 128 || skip >> b & 1 == 0 {
+                        break;
+                    }
+                    i += 1;
+                }
+                if i > from {
+                    *units = units.checked_sub((i - from) as u64 * TABLE_SKIP_UNITS)?;
+                    continue;
+                }
+            }
+            let Some(&b) = bytes.get(i) else {
                 return Some(false);
             };
-            // Beyond Latin-1 each set is searched.
-            let cost = if (c as u32) < 256 {
-                CHAR_UNITS
+            let (m, c) = if b < 128 {
+                *units = units.checked_sub(CHAR_UNITS)?;
+                i += 1;
+                (self.folded[b as usize], b as char)
             } else {
-                CHAR_UNITS + 2 * self.sets.len() as u64
+                let c = text[i..].chars().next()?;
+                i += c.len_utf8();
+                // Beyond Latin-1 each set is searched.
+                let cost = if (c as u32) < 256 {
+                    CHAR_UNITS
+                } else {
+                    CHAR_UNITS + 2 * self.sets.len() as u64
+                };
+                *units = units.checked_sub(cost)?;
+                let folded = match &self.fold {
+                    Some(model) => model.lower(c as u32),
+                    None => c as u32,
+                };
+                (self.mask(folded), c)
             };
-            *units = units.checked_sub(cost)?;
-            let folded = match &self.fold {
-                Some(_) if c.is_ascii() => c.to_ascii_lowercase() as u32,
-                Some(model) => model.lower(c as u32),
-                None => c as u32,
-            };
-            let m = self.mask(folded);
-            s = self.closure(((s & m & self.one) << 1) | (s & m & self.many));
+            s = self.step(s, m);
             if s == 0 && !later_starts {
                 return Some(false);
             }
-            prev = Some(c);
+            line_start = c == '\n';
             if s == 0 && self.start.is_some() && c != '\n' {
                 // Only a line start can begin a match (multiline `^`):
                 // go straight to the next one.
-                let tail = rest.as_str();
-                let Some(nl) = tail.find('\n') else {
-                    *units = units.checked_sub(SKIP_CALL_UNITS + tail.len() as u64 * SKIP_UNITS)?;
+                let Some(nl) = memchr::memchr(b'\n', &bytes[i..]) else {
+                    *units = units
+                        .checked_sub(SKIP_CALL_UNITS + (bytes.len() - i) as u64 * SKIP_UNITS)?;
                     return Some(false);
                 };
                 *units = units.checked_sub(SKIP_CALL_UNITS + nl as u64 * SKIP_UNITS)?;
-                rest = tail[nl + 1..].chars();
-                prev = Some('\n');
+                i += nl + 1;
+                line_start = true;
             }
         }
     }
 
     /// Whether the end anchor holds before `rest`.
-    fn end_ok(&self, mut rest: std::str::Chars<'_>) -> bool {
+    fn end_ok(&self, rest: &str) -> bool {
+        let rest = rest.as_bytes();
         match self.end {
             None => true,
-            Some(At::End) if self.multiline => matches!(rest.next(), None | Some('\n')),
-            Some(At::End) => match rest.next() {
-                None => true,
-                Some('\n') => rest.next().is_none(),
-                Some(_) => false,
-            },
-            Some(_) => rest.next().is_none(),
+            Some(At::End) if self.multiline => matches!(rest.first(), None | Some(b'\n')),
+            Some(At::End) => matches!(rest, [] | [b'\n']),
+            Some(_) => rest.is_empty(),
         }
     }
 }
