@@ -337,7 +337,7 @@ impl<'a> Ctx<'a> {
 
 /// Python 2's `''.join(s.splitlines())` for a `str`.
 pub(crate) fn join_lines(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains(['\r', '\n']) {
+    if memchr::memchr2(b'\r', b'\n', s.as_bytes()).is_some() {
         s.replace("\r\n", "").replace(['\r', '\n'], "").into()
     } else {
         s.into()

@@ -37,12 +37,12 @@ pub(super) struct Simple {
     /// The states at a position where a match may begin and none is under
     /// way: past the `x*` items at the head.
     entry: u64,
-    /// The ASCII chars that, read in state `entry`, lead back to `entry`
-    /// at the next position (bit per char): a search in that state can
-    /// pass over them without changing its answer. A first char that
+    /// Per byte, whether it is an ASCII char that, read in state `entry`,
+    /// leads back to `entry` at the next position: a search in that state
+    /// can pass over it without changing its answer. A first char that
     /// cannot begin a match, or any char but a newline under a leading
-    /// `.*`, is one. Empty when a match may not begin at every position.
-    skip: u128,
+    /// `.*`, is one. None when a match may not begin at every position.
+    skip: Option<Box<[bool; 256]>>,
     start: Option<At>,
     end: Option<At>,
     multiline: bool,
@@ -188,7 +188,7 @@ impl Simple {
             ascii,
             folded: Box::new([0u64; 128]),
             entry: 0,
-            skip: 0,
+            skip: None,
             start,
             end,
             multiline,
@@ -207,11 +207,13 @@ impl Simple {
         // state at each position the same function of the chars read; an
         // entry state that accepts (an empty match) is answered at once.
         if start.is_none() && simple.entry & simple.accept == 0 {
+            let mut skip = Box::new([false; 256]);
             for c in 0..128u8 {
                 let next = simple.step(simple.entry, simple.folded[c as usize]);
-                if next | simple.entry == simple.entry {
-                    simple.skip |= 1u128 << c;
-                }
+                skip[c as usize] = next | simple.entry == simple.entry;
+            }
+            if skip.iter().any(|&b| b) {
+                simple.skip = Some(skip);
             }
         }
         Some(simple)
@@ -226,6 +228,7 @@ impl Simple {
         std::mem::size_of::<Simple>()
             + std::mem::size_of::<[u64; 256]>()
             + std::mem::size_of::<[u64; 128]>()
+            + self.skip.as_ref().map_or(0, |_| 256)
             + self.sets.iter().map(|s| s.0.capacity() * 8).sum::<usize>()
     }
 
@@ -263,26 +266,26 @@ impl Simple {
         let later_starts = !anchored && (self.start.is_none() || self.multiline);
         // A match may begin at every position: a search with no `^`.
         let every_start = !anchored && self.start.is_none();
-        let skip = if every_start { self.skip } else { 0 };
+        let skip = self.skip.as_deref().filter(|_| every_start);
+        // A multiline `^` in a search: a match may begin after a newline.
+        let line_starts = !anchored && self.start == Some(At::Beginning) && self.multiline;
         let mut s = 0u64;
         let mut i = 0usize;
         // Whether the char before `i` is a newline (or `i` is 0).
         let mut line_start = true;
         loop {
-            let may_start = every_start
-                || i == 0
-                || (!anchored && self.start == Some(At::Beginning) && self.multiline && line_start);
+            let may_start = every_start || i == 0 || (line_starts && line_start);
             if may_start {
                 s |= self.entry;
             }
             if s & self.accept != 0 && self.end_ok(&text[i..]) {
                 return Some(true);
             }
-            if s == self.entry && skip != 0 {
+            if let Some(skip) = skip.filter(|_| s == self.entry) {
                 // Chars that lead back to this same state change nothing.
                 let from = i;
                 while let Some(&b) = bytes.get(i) {
-                    if b >= 128 || skip >> b & 1 == 0 {
+                    if !skip[b as usize] {
                         break;
                     }
                     i += 1;
