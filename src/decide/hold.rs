@@ -2,7 +2,7 @@
 //! headers, body size, moderated newsgroup. The first hit holds.
 
 use super::administrivia::is_administrivia;
-use super::patterns::{compile, match_start, search, Unusable, IGNORECASE};
+use super::patterns::{compile, match_start, search, Slot, Unusable, IGNORECASE};
 use super::{text, Ctx, Step, StepResult, Stop};
 use crate::message::Message;
 use parking_lot::RwLock;
@@ -163,7 +163,7 @@ enum BounceLine {
     Rule {
         line: String,
         header: String,
-        regex: String,
+        regex: Slot,
     },
 }
 
@@ -186,7 +186,7 @@ fn bounce_lines(text: &str) -> Arc<Vec<BounceLine>> {
             Some((header, value)) => BounceLine::Rule {
                 line: line.to_owned(),
                 header: header.to_owned(),
-                regex: value.trim_start().to_owned(),
+                regex: Slot::new(value.trim_start().to_owned()),
             },
         });
     }
@@ -202,7 +202,7 @@ fn bounce_lines(text: &str) -> Arc<Vec<BounceLine>> {
 /// whose regex is found in a value of its header.
 fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
     for rule in bounce_lines(&ctx.policy.bounce_matching_headers).iter() {
-        let (line, header, regex) = match rule {
+        let (line, header, slot) = match rule {
             BounceLine::NoColon(line) => {
                 ctx.note(Step::Hold, || {
                     format!("bounce_matching_headers line {line:?} has no colon: ignored")
@@ -213,9 +213,10 @@ fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
                 line,
                 header,
                 regex,
-            } => (line, header.as_str(), regex.as_str()),
+            } => (line, header.as_str(), regex),
         };
-        let re = match compile(regex, IGNORECASE, &ctx.budget) {
+        let regex = slot.as_str();
+        let re = match slot.compile(IGNORECASE, &ctx.budget) {
             Ok(re) => re,
             Err(Unusable::Invalid(e)) => {
                 ctx.note(Step::Hold, || {

@@ -119,6 +119,42 @@ pub fn compile(pattern: &str, flags: Flags, budget: &Budget) -> Result<Regex, Un
     remember(&mut table.write(), pattern, compiled).map_err(Unusable::of)
 }
 
+/// A pattern of a list setting split into its patterns once per text
+/// (`bounce_matching_headers`, `header_filter_rules`), with the program
+/// the cache holds for it, so that later verdicts skip the cache lookup.
+/// One slot serves one set of flags (each setting has its own).
+#[derive(Debug)]
+pub struct Slot {
+    pub pattern: String,
+    cached: std::sync::OnceLock<&'static PyRegex>,
+}
+
+impl Slot {
+    pub fn new(pattern: String) -> Slot {
+        Slot {
+            pattern,
+            cached: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// [`compile`] of the pattern with `flags` (always the same for one
+    /// slot), remembered once the cache holds the program.
+    pub fn compile(&self, flags: Flags, budget: &Budget) -> Result<Regex, Unusable> {
+        if let Some(re) = self.cached.get() {
+            return Ok(Regex::Cached(re));
+        }
+        let re = compile(&self.pattern, flags, budget)?;
+        if let Regex::Cached(r) = re {
+            let _ = self.cached.set(r);
+        }
+        Ok(re)
+    }
+}
+
 /// Put a compiled pattern into the cache, as if [`compile`] had compiled
 /// it, unless the cache holds it already or is full. `make` is called
 /// only when the pattern is missing (a prepared pattern is read only when
@@ -180,7 +216,7 @@ pub fn list_patterns(policy: &crate::policy::ListPolicy) -> Vec<(String, Flags)>
         for rule in policy.header_filter_rules.iter().filter(|r| r.action != 0) {
             let form = crate::message::NormalForm::default();
             for p in super::spam::prepared_patterns(&rule.patterns, charset, form).iter() {
-                out.push((p.clone(), flags));
+                out.push((p.pattern.clone(), flags));
             }
         }
     }

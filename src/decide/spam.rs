@@ -3,7 +3,7 @@
 //! KNOWN_SPAMMERS and header_filter_rules.
 
 use super::patterns::{
-    compile, get_pattern, search, NoOtherLists, PatternHit, Unusable, IGNORECASE,
+    compile, get_pattern, search, NoOtherLists, PatternHit, Slot, Unusable, IGNORECASE,
 };
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
 use std::sync::{Arc, LazyLock};
@@ -263,9 +263,9 @@ pub(super) fn prepared_patterns(
     patterns: &PyStr,
     charset: &'static str,
     form: crate::message::NormalForm,
-) -> Arc<Vec<String>> {
+) -> Arc<Vec<Slot>> {
     type Key = (PyStr, &'static str, crate::message::NormalForm);
-    type Cache = hashbrown::HashMap<Key, Arc<Vec<String>>, foldhash::fast::FixedState>;
+    type Cache = hashbrown::HashMap<Key, Arc<Vec<Slot>>, foldhash::fast::FixedState>;
     static CACHE: LazyLock<RwLock<Cache>> = LazyLock::new(Default::default);
     // Looked up by reference (hashed as the owned key): no copy of the
     // rules for each post.
@@ -298,7 +298,7 @@ pub(super) fn prepared_patterns(
                 }
             }
         };
-        out.push(form.apply(&pattern));
+        out.push(Slot::new(form.apply(&pattern)));
     }
     let out = Arc::new(out);
     let mut cache = CACHE.write();
@@ -340,9 +340,9 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
         if rule.action == DEFER {
             continue;
         }
-        for pattern in prepared_patterns(&rule.patterns, charset, form).iter() {
-            let pattern = pattern.as_str();
-            match compile(pattern, flags, &ctx.budget) {
+        for slot in prepared_patterns(&rule.patterns, charset, form).iter() {
+            let pattern = slot.as_str();
+            match slot.compile(flags, &ctx.budget) {
                 Ok(re) => match search(&re, &headers, &ctx.budget) {
                     Ok(m) => mo = Some(m),
                     Err(why) => {
