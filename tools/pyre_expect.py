@@ -181,7 +181,12 @@ for p in [u'kx', u'Kx', u'\u212ax', u'sx', u'\u017fx', u'\xb5x', u'\u03bcx', u'\
           u'.*x', u'.*kx', u'.*\u212ax', u'.*\xb5', u'.*$', u'.*\n', u'x.*',
           u'(?s).*@uplinkpro.com', u'(?s).*kx', u'(?m).*x$', u'(?m)^.*x$', u'.*(k|b)x',
           u'.*?kx', u'(.*)@uplinkpro', u'(.*)\\1x', u'.*(?<=b)x', u'\\bkx', u'(k|s)x',
-          u'k(?=x)', u'(?:kx|\xb5)', u'[k\xb5]x']:
+          u'k(?=x)', u'(?:kx|\xb5)', u'[k\xb5]x',
+          # Programs (not bit-parallel): leading repeats, groups, branches.
+          u'[ks]*(x|@)', u'\\w*(x|@)', u'k*(?=x)', u'.*(?=x)', u'.*?(k|x)$', u'(?s).*(k|x)$',
+          u'.+(?<=k)x', u'.*\\bx', u'.*(x)\\1', u'(.*)(x)', u'.{2,}(k|x)', u'.*?\\n(k|x)',
+          u'.*$\\n^(k|x)', u'(?:.*)(k|@)', u'(k|s)+x', u'(?:k|\xb5|\u03bc)(x|$)',
+          u'[^a]*(x|b)', u'(?:ab|k|x)', u'(k)(?:x|$)', u'(?:(k)|(s))x', u'.*\\Z(x)?']:
     for fl in ['', 'i', 'iu', 'm', 'im', 'imu']:
         add(p, fl, SKIP)
 

@@ -940,8 +940,29 @@ fn search(
     } else {
         u64::MAX
     };
+    // Two shortcuts sre does not take (it has no prefix or charset under
+    // IGNORECASE), both exact: a position whose char no first op accepts
+    // fails at once, and a leading unbounded `.*` that fails at a
+    // position fails at every later one of the same line.
+    let first = FirstOps::of(prog);
+    let dot_star = leading_dot_star(prog);
     let (mut ptr, mut idx) = (0usize, 0u64);
     loop {
+        if let Some(first) = &first {
+            while ptr < s.len() && idx <= last {
+                let (c, next) = decode(s, ptr);
+                if first.accepts(vm, c) {
+                    break;
+                }
+                vm.step()?;
+                ptr = next;
+                idx += 1;
+            }
+            if ptr >= s.len() {
+                // No char to read: every first op fails.
+                return Ok(false);
+            }
+        }
         if idx > last {
             return Ok(false);
         }
@@ -952,7 +973,106 @@ fn search(
         if ptr >= s.len() {
             return Ok(false);
         }
+        if dot_star {
+            // From `ptr` the `.*` tried every end on this line that a
+            // later start on it could try: go to the next line.
+            let Some(nl) = memchr::memchr(b'\n', &s[ptr..]) else {
+                vm.spend((s.len() - ptr) as u64 / 16 + 1)?;
+                return Ok(false);
+            };
+            vm.spend(nl as u64 / 16 + 1)?;
+            if last != u64::MAX {
+                idx += char_count(&s[ptr..ptr + nl + 1]);
+            }
+            ptr += nl + 1;
+            continue;
+        }
         ptr = decode(s, ptr).1;
         idx += 1;
     }
+}
+
+/// Whether `op` reads exactly one char.
+fn single_char(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Any
+            | Op::AnyAll
+            | Op::Lit(_)
+            | Op::NotLit(_)
+            | Op::LitFold(_)
+            | Op::NotLitFold(_)
+            | Op::In(_)
+            | Op::InFold(_)
+    )
+}
+
+/// The single-char ops of which one must accept the char at a start
+/// position for a match to begin there: the first op past the group
+/// marks (or the item of a repeat that takes at least one), or that of
+/// each alternative of a first branch.
+struct FirstOps {
+    ops: [Op; FirstOps::MAX],
+    len: usize,
+}
+
+impl FirstOps {
+    const MAX: usize = 8;
+
+    /// The op that reads the first char from `pc` on, if one must.
+    fn at(prog: &Program, mut pc: usize) -> Option<Op> {
+        loop {
+            match *prog.ops.get(pc)? {
+                Op::Mark(_) => pc += 1,
+                op if single_char(op) => return Some(op),
+                Op::RepeatOne { min, .. } | Op::MinRepeatOne { min, .. } if min >= 1 => {
+                    let item = *prog.ops.get(pc + 1)?;
+                    return single_char(item).then_some(item);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn of(prog: &Program) -> Option<FirstOps> {
+        let mut first = FirstOps {
+            ops: [Op::Failure; FirstOps::MAX],
+            len: 0,
+        };
+        let mut pc = 0;
+        while let Some(Op::Mark(_)) = prog.ops.get(pc) {
+            pc += 1;
+        }
+        if let Some(&Op::Branch(table)) = prog.ops.get(pc) {
+            let table = table as usize;
+            let n = *prog.alts.get(table)? as usize;
+            if n == 0 || n > FirstOps::MAX {
+                return None;
+            }
+            for i in 0..n {
+                let apc = *prog.alts.get(table + 1 + i)? as usize;
+                first.ops[i] = FirstOps::at(prog, apc)?;
+            }
+            first.len = n;
+        } else {
+            first.ops[0] = FirstOps::at(prog, pc)?;
+            first.len = 1;
+        }
+        Some(first)
+    }
+
+    fn accepts(&self, vm: &Vm<'_, '_>, c: u32) -> bool {
+        self.ops[..self.len].iter().any(|&op| vm.test(op, c))
+    }
+}
+
+/// Whether the program begins with an unbounded `.*` (`.` without
+/// DOTALL, any minimum, greedy or not) outside any group: the ends it
+/// tries from a start are a superset of those from any later start on
+/// the same line, and what follows sees only the text and its position.
+fn leading_dot_star(prog: &Program) -> bool {
+    matches!(
+        prog.ops.first(),
+        Some(Op::RepeatOne { max: UNBOUNDED, .. } | Op::MinRepeatOne { max: UNBOUNDED, .. })
+    ) && prog.ops.get(1) == Some(&Op::Any)
 }
