@@ -134,6 +134,16 @@ fn attacks() -> Vec<Attack> {
         flags: I,
         subject: "x@foo.org".into(),
     });
+    // The most work per position the first-char shortcut does: eight
+    // alternatives, each a Unicode class tested on the lowered char.
+    v.push(Attack {
+        name: "8 alternatives of classes under re.IU, 64 MiB",
+        patterns: vec![
+            "(?:[\\d\u{e9}]q|[\\s\u{3c3}]q|[^\\w\\s]q|[\u{17f}\u{212a}]q|\\dz|\\sz|[\u{3bc}-\u{3c9}]z|[\u{100}-\u{17f}]z)".into(),
+        ],
+        flags: IMU,
+        subject: "\u{e0}".repeat(32 << 20),
+    });
     v.push(Attack {
         name: "<\\w{30,80}@ on 'w'x50k",
         patterns: vec!["<\\w{30,80}@".into()],

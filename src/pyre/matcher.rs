@@ -954,7 +954,8 @@ fn search(
                 if first.accepts(vm, c) {
                     break;
                 }
-                vm.step()?;
+                // A step per op tested, as the branch would spend.
+                vm.spend(first.len as u64)?;
                 ptr = next;
                 idx += 1;
             }
