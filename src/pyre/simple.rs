@@ -349,3 +349,78 @@ impl Simple {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::charset::CharModel;
+    use super::super::parse::{parse, FLAG_I, FLAG_M, FLAG_U};
+    use super::*;
+
+    fn simple(pattern: &str, flags: u32) -> Simple {
+        let parsed = parse(pattern, flags).unwrap();
+        Simple::from_parsed(&parsed, &CharModel::new(parsed.flags)).expect(pattern)
+    }
+
+    fn skipped(s: &Simple) -> Vec<u8> {
+        let table = s.skip.as_deref().map_or([false; 256], |t| *t);
+        (0..=255u8).filter(|&b| !table[b as usize]).collect()
+    }
+
+    #[test]
+    fn what_is_passed_over() {
+        // A first literal under IGNORECASE: both of its ASCII cases stop
+        // the pass, and every non-ASCII byte (the char may fold to it).
+        let s = simple("friend@public.com", FLAG_I);
+        let stops: Vec<u8> = skipped(&s).into_iter().filter(|b| b.is_ascii()).collect();
+        assert_eq!(stops, b"Ff");
+        assert!(skipped(&s).contains(&0xC5));
+        // A leading `.*`: only the char after it, and not the newline
+        // (which ends the `.*` but begins a new start).
+        let s = simple(".*@uplinkpro.com", FLAG_I);
+        let stops: Vec<u8> = skipped(&s).into_iter().filter(|b| b.is_ascii()).collect();
+        assert_eq!(stops, b"@");
+        // Not every position may begin a match, or the empty match.
+        assert!(simple("^x", FLAG_I | FLAG_M).skip.is_none());
+        assert!(simple("x*", 0).skip.is_none());
+        assert!(simple("$", 0).skip.is_none());
+    }
+
+    /// The pass changes no answer: the same searches without the table,
+    /// over subjects mixing ASCII, newlines and case pairs beyond ASCII.
+    #[test]
+    fn passing_over_keeps_every_answer() {
+        let alphabet = [
+            'k', 'K', '\u{212a}', 'x', 's', '\u{17f}', '\n', '@', 'a', '\u{e9}',
+        ];
+        let patterns = [
+            "kx", "sx", "\u{17f}x", ".*kx", ".*@a", "k+x$", ".x\\Z", "[ks]a*x",
+        ];
+        let mut r = 0x2545_f491_4f6c_dd1du64;
+        for p in patterns {
+            for flags in [0, FLAG_I, FLAG_I | FLAG_U, FLAG_M, FLAG_I | FLAG_M | FLAG_U] {
+                let fast = simple(p, flags);
+                let mut slow = simple(p, flags);
+                slow.skip = None;
+                for _ in 0..300 {
+                    r ^= r << 13;
+                    r ^= r >> 7;
+                    r ^= r << 17;
+                    let len = (r % 12) as usize;
+                    let text: String = (0..len)
+                        .map(|i| alphabet[((r >> (4 + 3 * i)) % alphabet.len() as u64) as usize])
+                        .collect();
+                    for anchored in [false, true] {
+                        let (mut a, mut b) = (u64::MAX, u64::MAX);
+                        let want = slow.run(&text, anchored, &mut b);
+                        assert_eq!(
+                            fast.run(&text, anchored, &mut a),
+                            want,
+                            "{p:?} {flags} {text:?}"
+                        );
+                        assert!(a >= b, "{p:?} {text:?}: the pass spent more");
+                    }
+                }
+            }
+        }
+    }
+}
