@@ -9,7 +9,7 @@ pub(super) const CHAR_UNITS: u64 = 4;
 pub(super) const SKIP_UNITS: u64 = 1;
 /// Each skip to the next line, whatever its length.
 pub(super) const SKIP_CALL_UNITS: u64 = 10;
-/// A byte passed over by the loop over the `skip` table (about 1 ns).
+/// A byte passed over by the loop over the `skip` bits (about 1 ns).
 pub(super) const TABLE_SKIP_UNITS: u64 = 2;
 
 use super::parse::{has_groupref, At, Node, Parsed, FLAG_M, FLAG_S, MAXREPEAT};
@@ -30,19 +30,21 @@ pub(super) struct Simple {
     /// Per item, the chars it takes (as sre compares them: lowered under
     /// IGNORECASE), and the same as masks for ASCII chars.
     sets: Vec<CharSet>,
-    /// Masks of the Latin-1 chars (byte-string subjects are all Latin-1).
+    /// Masks of the Latin-1 chars (byte-string subjects are all Latin-1);
+    /// under IGNORECASE an ASCII capital has its small letter's mask, so
+    /// that an ASCII char of the subject needs no folding.
     ascii: Box<[u64; 256]>,
-    /// Masks of the ASCII chars of the subject, folded as `run` folds them.
-    folded: Box<[u64; 128]>,
     /// The states at a position where a match may begin and none is under
     /// way: past the `x*` items at the head.
     entry: u64,
-    /// Per byte, whether it is an ASCII char that, read in state `entry`,
-    /// leads back to `entry` at the next position: a search in that state
-    /// can pass over it without changing its answer. A first char that
-    /// cannot begin a match, or any char but a newline under a leading
-    /// `.*`, is one. None when a match may not begin at every position.
-    skip: Option<Box<[bool; 256]>>,
+    /// Per ASCII char, whether it leads from state `entry` back to
+    /// `entry` at the next position: a search in that state can pass over
+    /// it without changing its answer. A first char that cannot begin a
+    /// match, or any char but a newline under a leading `.*`, is one. All
+    /// false when a match may not begin at every position.
+    skip: [bool; 128],
+    /// Whether `skip` holds any char.
+    passes_over: bool,
     start: Option<At>,
     end: Option<At>,
     multiline: bool,
@@ -186,35 +188,30 @@ impl Simple {
             accept: 1 << sets.len(),
             sets,
             ascii,
-            folded: Box::new([0u64; 128]),
             entry: 0,
-            skip: None,
+            skip: [false; 128],
+            passes_over: false,
             start,
             end,
             multiline,
             fold,
         };
-        for c in 0..128u8 {
-            let folded = if simple.fold.is_some() {
-                c.to_ascii_lowercase()
-            } else {
-                c
-            };
-            simple.folded[c as usize] = simple.ascii[folded as usize];
+        if simple.fold.is_some() {
+            // `run` looks up folded chars only: a capital is never one.
+            for c in b'A'..=b'Z' {
+                simple.ascii[c as usize] = simple.ascii[c.to_ascii_lowercase() as usize];
+            }
         }
         simple.entry = simple.closure(1);
         // Only where every position may begin a match (no `^`) is the
         // state at each position the same function of the chars read; an
         // entry state that accepts (an empty match) is answered at once.
         if start.is_none() && simple.entry & simple.accept == 0 {
-            let mut skip = Box::new([false; 256]);
             for c in 0..128u8 {
-                let next = simple.step(simple.entry, simple.folded[c as usize]);
-                skip[c as usize] = next | simple.entry == simple.entry;
+                let next = simple.step(simple.entry, simple.ascii[c as usize]);
+                simple.skip[c as usize] = next | simple.entry == simple.entry;
             }
-            if skip.iter().any(|&b| b) {
-                simple.skip = Some(skip);
-            }
+            simple.passes_over = simple.skip.contains(&true);
         }
         Some(simple)
     }
@@ -225,11 +222,7 @@ impl Simple {
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<Simple>()
-            + std::mem::size_of::<[u64; 256]>()
-            + std::mem::size_of::<[u64; 128]>()
-            + self.skip.as_ref().map_or(0, |_| 256)
-            + self.sets.iter().map(|s| s.0.capacity() * 8).sum::<usize>()
+        std::mem::size_of::<Simple>() + self.sets.iter().map(|s| s.0.capacity() * 8).sum::<usize>()
     }
 
     /// The states reachable from `s` without reading a char: past `x*`.
@@ -266,7 +259,7 @@ impl Simple {
         let later_starts = !anchored && (self.start.is_none() || self.multiline);
         // A match may begin at every position: a search with no `^`.
         let every_start = !anchored && self.start.is_none();
-        let skip = self.skip.as_deref().filter(|_| every_start);
+        let passes_over = every_start && self.passes_over;
         // A multiline `^` in a search: a match may begin after a newline.
         let line_starts = !anchored && self.start == Some(At::Beginning) && self.multiline;
         let mut s = 0u64;
@@ -281,11 +274,11 @@ impl Simple {
             if s & self.accept != 0 && self.end_ok(&text[i..]) {
                 return Some(true);
             }
-            if let Some(skip) = skip.filter(|_| s == self.entry) {
+            if passes_over && s == self.entry {
                 // Chars that lead back to this same state change nothing.
                 let from = i;
                 while let Some(&b) = bytes.get(i) {
-                    if !skip[b as usize] {
+                    if !self.skip.get(b as usize).copied().unwrap_or(false) {
                         break;
                     }
                     i += 1;
@@ -301,7 +294,7 @@ impl Simple {
             let (m, c) = if b < 128 {
                 *units = units.checked_sub(CHAR_UNITS)?;
                 i += 1;
-                (self.folded[b as usize], b as char)
+                (self.ascii[b as usize], b as char)
             } else {
                 let c = text[i..].chars().next()?;
                 i += c.len_utf8();
@@ -362,8 +355,9 @@ mod tests {
     }
 
     fn skipped(s: &Simple) -> Vec<u8> {
-        let table = s.skip.as_deref().map_or([false; 256], |t| *t);
-        (0..=255u8).filter(|&b| !table[b as usize]).collect()
+        (0..=255u8)
+            .filter(|&b| !s.skip.get(b as usize).copied().unwrap_or(false))
+            .collect()
     }
 
     #[test]
@@ -380,9 +374,9 @@ mod tests {
         let stops: Vec<u8> = skipped(&s).into_iter().filter(|b| b.is_ascii()).collect();
         assert_eq!(stops, b"@");
         // Not every position may begin a match, or the empty match.
-        assert!(simple("^x", FLAG_I | FLAG_M).skip.is_none());
-        assert!(simple("x*", 0).skip.is_none());
-        assert!(simple("$", 0).skip.is_none());
+        assert!(!simple("^x", FLAG_I | FLAG_M).passes_over);
+        assert!(!simple("x*", 0).passes_over);
+        assert!(!simple("$", 0).passes_over);
     }
 
     /// The pass changes no answer: the same searches without the table,
@@ -400,7 +394,7 @@ mod tests {
             for flags in [0, FLAG_I, FLAG_I | FLAG_U, FLAG_M, FLAG_I | FLAG_M | FLAG_U] {
                 let fast = simple(p, flags);
                 let mut slow = simple(p, flags);
-                slow.skip = None;
+                slow.passes_over = false;
                 for _ in 0..300 {
                     r ^= r << 13;
                     r ^= r >> 7;
