@@ -9,7 +9,7 @@ pub(super) const CHAR_UNITS: u64 = 4;
 pub(super) const SKIP_UNITS: u64 = 1;
 /// Each skip to the next line, whatever its length.
 pub(super) const SKIP_CALL_UNITS: u64 = 10;
-/// A byte passed over by the loop over the `skip` bits (about 1 ns).
+/// A byte passed over by the loop over the `skip` flags (about 1 ns).
 pub(super) const TABLE_SKIP_UNITS: u64 = 2;
 
 use super::parse::{has_groupref, At, Node, Parsed, FLAG_M, FLAG_S, MAXREPEAT};
