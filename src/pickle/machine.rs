@@ -12,7 +12,9 @@ use crate::py::escape::{string_escape, EscapeError};
 
 const NIL: NodeId = u32::MAX;
 const SMALL_MIN: i64 = -5;
-const SMALL_MAX: i64 = 256;
+/// Ints up to this are one shared node each: user_options bit sets (264,
+/// 272, ...) come once per member.
+const SMALL_MAX: i64 = 1023;
 /// Longest `LONG1`/`LONG4` payload accepted, in bytes (about 10,000 digits).
 const MAX_LONG_BYTES: usize = 4096;
 
@@ -21,6 +23,11 @@ const MAX_LONG_BYTES: usize = 4096;
 const NODE_COST: usize = std::mem::size_of::<Node>() + 3;
 /// What the allocator adds to each owned string.
 const OWNED_COST: usize = 32;
+/// What the allocator adds to each new vector (its header and rounding).
+const ALLOC_COST: usize = 16;
+/// Arena nodes are charged this many at a time (2.3 MB): the arena's
+/// pages are touched only as nodes are pushed, so the charge follows them.
+const NODE_CHUNK: usize = 1 << 16;
 /// What one entry of the sparse memo is charged: twice its size (key,
 /// value, table overhead), as cPickle numbers memo keys densely and only a
 /// made-up file fills this table, at the cost of a hash insert each.
@@ -60,8 +67,9 @@ pub(super) struct Machine<'d> {
 impl<'d> Machine<'d> {
     pub(super) fn new(d: &'d [u8], lim: &Limits) -> Self {
         let budget = lim.memory_budget(d.len());
-        // A config.pck has about one node per 24 bytes; the guess is
-        // charged like any growth, and never more than half the budget.
+        // A config.pck has about one node per 24 bytes: the room reserved
+        // when the whole arena's address space is refused (then growth
+        // reallocates), never more than half the budget.
         let guess = (d.len() / 24)
             .min(lim.max_nodes)
             .min(budget / 2 / NODE_COST)
@@ -77,16 +85,15 @@ impl<'d> Machine<'d> {
             .min(budget / NODE_COST)
             .max(guess);
         let nodes = arena(room, guess);
-        let nodes_charged = guess.min(nodes.capacity());
         Machine {
             d,
             pos: 0,
             at: 0,
             op: 0,
             lim: *lim,
-            mem: nodes_charged * NODE_COST,
+            mem: 0,
             nodes,
-            nodes_charged,
+            nodes_charged: 0,
             stack: Vec::new(),
             marks: Vec::with_capacity(16),
             memo: Vec::new(),
@@ -135,7 +142,12 @@ impl<'d> Machine<'d> {
             return Ok(());
         }
         let cap = need.max(v.capacity().saturating_mul(2)).max(4);
-        self.charge((cap - v.capacity()).saturating_mul(std::mem::size_of::<T>()))?;
+        let header = if v.capacity() == 0 { ALLOC_COST } else { 0 };
+        self.charge(
+            (cap - v.capacity())
+                .saturating_mul(std::mem::size_of::<T>())
+                .saturating_add(header),
+        )?;
         v.try_reserve_exact(cap - v.len())
             .map_err(|_| self.over(format!("an allocation of {cap} items was refused")))
     }
@@ -227,14 +239,24 @@ impl<'d> Machine<'d> {
         if id >= self.lim.max_nodes || id >= NIL as usize {
             return Err(self.over(format!("more than {} nodes", self.lim.max_nodes)));
         }
-        if id >= self.nodes_charged {
-            // Half again, not twice: the arena is most of the budget.
+        if id == self.nodes.capacity() {
+            // Only when the arena's room was refused: a reallocation,
+            // which touches all it copies. Half again, not twice: the
+            // arena is most of the budget.
             let more = (id / 2).max(1024);
+            let cap = id + more;
+            self.charge(
+                cap.saturating_sub(self.nodes_charged)
+                    .saturating_mul(NODE_COST),
+            )?;
+            self.nodes_charged = self.nodes_charged.max(cap);
+            if self.nodes.try_reserve_exact(more).is_err() {
+                return Err(self.over(format!("an arena of {cap} nodes was refused")));
+            }
+        } else if id >= self.nodes_charged {
+            let more = NODE_CHUNK.min(self.nodes.capacity() - id);
             self.charge(more.saturating_mul(NODE_COST))?;
             self.nodes_charged = id + more;
-            if id == self.nodes.capacity() && self.nodes.try_reserve_exact(more).is_err() {
-                return Err(self.over(format!("an arena of {} nodes was refused", id + more)));
-            }
         }
         if id % 64 == 0 {
             if self.containers.len() == self.containers.capacity()

@@ -60,6 +60,9 @@ pub struct Limits {
     pub memory_per_byte: usize,
     /// Memory allowed whatever the input size, below `max_memory`.
     pub memory_floor: usize,
+    /// Most memory the input and the parse may hold together: the budget
+    /// is also capped at this less the input's size.
+    pub max_total: usize,
     /// Deepest nesting of containers, both of the finished value and of the
     /// `MARK` frames open at any time.
     pub max_depth: usize,
@@ -78,6 +81,7 @@ impl Default for Limits {
             max_memory: MAX_MEMORY,
             memory_per_byte: MEMORY_PER_BYTE,
             memory_floor: 8 << 20,
+            max_total: MAX_TOTAL,
             max_depth: 200,
             max_memo: 1 << 24,
             max_nodes: 1 << 25,
@@ -87,8 +91,11 @@ impl Default for Limits {
 
 /// The memory budget's cap (see [`Limits`]).
 pub const MAX_MEMORY: usize = 128 << 20;
+/// The cap on input and parse together (see [`Limits`]): with the policy
+/// built from them, a read holds at most `policy::READ_BUDGET`.
+pub const MAX_TOTAL: usize = 192 << 20;
 /// The memory budget per input byte (see [`Limits`]).
-pub const MEMORY_PER_BYTE: usize = 4;
+pub const MEMORY_PER_BYTE: usize = 3;
 
 impl Limits {
     /// The memory budget for an input of `len` bytes.
@@ -97,6 +104,7 @@ impl Limits {
             .saturating_mul(len)
             .saturating_add(self.memory_floor)
             .min(self.max_memory)
+            .min(self.max_total.saturating_sub(len))
     }
 }
 

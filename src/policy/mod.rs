@@ -136,8 +136,9 @@ impl std::fmt::Display for NotAListDict {
 
 /// All a list's read may hold at once: the input, its parse and the
 /// policy built from it (the parse is dropped after). With the process
-/// itself, under 256 MB whatever the `config.pck`.
-pub const READ_BUDGET: usize = 224 << 20;
+/// itself, the compiled patterns (`decide::patterns::CACHE_BYTES`) and a
+/// message, under about 220 MB whatever the `config.pck`.
+pub const READ_BUDGET: usize = 192 << 20;
 
 /// What the policy built from a pickle may hold: its strings and tables
 /// are copies of the pickle's (a list of short addresses costs about 2.5
@@ -254,17 +255,14 @@ impl ListPolicy {
         }
         let mut p = ListPolicy::with_defaults(internal_name);
         let budget = policy_budget(pickle.input_len(), pickle.memory_charged());
-        let a = Attrs {
-            root,
-            left: std::cell::Cell::new(budget),
-        };
+        let a = Attrs::new(root, budget);
 
         a.display_text("real_name", &mut p.real_name);
         a.text("host_name", &mut p.host_name);
         a.text("preferred_language", &mut p.preferred_language);
         a.strings("available_languages", &mut p.available_languages);
         p.member_language_default = p.preferred_language.clone();
-        if let Some(d) = root.get("language") {
+        if let Some(d) = a.get("language") {
             let list_lang = p.preferred_language.clone();
             // Nearly every member has the list's language: compare before
             // copying anything.
@@ -330,10 +328,10 @@ impl ListPolicy {
         a.int("max_message_size", &mut p.max_message_size);
         a.flag("gateway_to_news", &mut p.gateway_to_news);
         a.int("news_moderation", &mut p.news_moderation);
-        if let Some(rules) = root.get("header_filter_rules") {
+        if let Some(rules) = a.get("header_filter_rules") {
             p.header_filter_rules = rules
                 .elements()
-                .take_while(|&r| a.charge(r.elements().next().map_or(0, text_cost)))
+                .take_while(|&r| a.charge(r.elements().next().map_or(0, text_cost) + RULE_COST))
                 .filter_map(header_filter_rule)
                 .collect();
         }
@@ -358,7 +356,7 @@ impl ListPolicy {
         p.post_password = a.password("post_password");
         a.strings("owner", &mut p.owner);
         a.strings("moderator", &mut p.moderator);
-        if let Some(v) = root.get("pipeline") {
+        if let Some(v) = a.get("pipeline") {
             p.pipeline = Some(
                 v.elements()
                     .take_while(|&e| a.charge(text_cost(e)))
@@ -367,7 +365,7 @@ impl ListPolicy {
             );
         }
 
-        read_members(root, &mut p, &a);
+        read_members(&mut p, &a);
         if a.left.get() == 0 {
             return Err(NotAListDict::OverBudget { budget });
         }
@@ -418,9 +416,9 @@ impl ListPolicy {
 /// Fill the members map: both dicts, keyed by the lower-cased address, with
 /// `user_options` bits. A value is `0` or the case-preserved address; any
 /// value works, only the key matters for the decision.
-fn read_members(root: Val<'_>, p: &mut ListPolicy, budget: &Attrs<'_>) {
-    let dicts = [("digest_members", true), ("members", false)].map(|(a, d)| (root.get(a), d));
-    let user_options = root.get("user_options");
+fn read_members(p: &mut ListPolicy, budget: &Attrs<'_>) {
+    let dicts = [("digest_members", true), ("members", false)].map(|(a, d)| (budget.get(a), d));
+    let user_options = budget.get("user_options");
     let option_of = |v: Val<'_>| v.as_int().unwrap_or(0) as u32;
     // Mailman adds a member to `members` and `user_options` together, so
     // the two dicts are often pickled in the same key order: then the
@@ -468,20 +466,24 @@ fn read_members(root: Val<'_>, p: &mut ListPolicy, budget: &Attrs<'_>) {
         }
         options = Some(t);
     }
-    let (count, bytes) = dicts
+    // Raw key bytes, and what they take as text (a non-ASCII key's
+    // Latin-1 text may double it).
+    let (count, bytes, text) = dicts
         .iter()
         .filter_map(|(d, _)| d.as_ref())
         .flat_map(|d| d.items())
-        .fold((0usize, 0usize), |(n, b), (k, _)| {
-            (n + 1, b + k.as_bytes().map_or(0, <[u8]>::len))
+        .fold((0usize, 0usize, 0usize), |(n, b, t), (k, _)| {
+            let raw = k.as_bytes().unwrap_or(&[]);
+            let as_text = if raw.is_ascii() {
+                raw.len()
+            } else {
+                raw.len() * 2
+            };
+            (n + 1, b + raw.len(), t + as_text)
         });
-    // The table: all keys in one string (Latin-1 may double them), an
-    // entry of 16 bytes each and its index, built at lookup.
-    if !budget.charge(
-        count
-            .saturating_mul(24)
-            .saturating_add(bytes.saturating_mul(2)),
-    ) {
+    // The table: all keys in one string, an entry of 16 bytes each and
+    // its index, built at lookup.
+    if !budget.charge(count.saturating_mul(24).saturating_add(text)) {
         return;
     }
     let mut table = MemberTable::with_capacity(count, bytes);
@@ -582,11 +584,47 @@ fn text_cost(v: Val<'_>) -> usize {
 /// default. Copies are charged against `left`, the budget still unspent;
 /// once it is spent (0) nothing more is copied and the policy is refused.
 struct Attrs<'a> {
-    root: Val<'a>,
+    /// The root dict's keys, each with its last value (Python's dict:
+    /// a later duplicate key replaces the earlier one), found in one pass
+    /// however many entries repeat a key.
+    index: hashbrown::HashMap<&'a [u8], Val<'a>, foldhash::fast::FixedState>,
     left: std::cell::Cell<usize>,
 }
 
-impl Attrs<'_> {
+/// What a header filter rule costs besides its text: its place in the
+/// rules' vector, which grows by doubling.
+const RULE_COST: usize = 2 * std::mem::size_of::<HeaderFilterRule>();
+
+/// What one distinct key of the root dict costs in [`Attrs::index`]
+/// (the entry and the table's spare room).
+const INDEX_ENTRY_COST: usize = 64;
+
+impl<'a> Attrs<'a> {
+    /// The index of `root`'s keys, charged against `budget`; a budget
+    /// spent here leaves the index partial and the policy refused.
+    fn new(root: Val<'a>, budget: usize) -> Attrs<'a> {
+        let mut a = Attrs {
+            index: Default::default(),
+            left: std::cell::Cell::new(budget),
+        };
+        for (k, v) in root.items() {
+            let Some(key) = k.as_bytes() else { continue };
+            if let Some(slot) = a.index.get_mut(key) {
+                *slot = v;
+            } else if a.charge(INDEX_ENTRY_COST) {
+                a.index.insert(key, v);
+            } else {
+                break;
+            }
+        }
+        a
+    }
+
+    /// The value of the root dict's key `name` (the last one given).
+    fn get(&self, name: &str) -> Option<Val<'a>> {
+        self.index.get(name.as_bytes()).copied()
+    }
+
     /// Charge `bytes`; false (and the budget spent) when they do not fit.
     fn charge(&self, bytes: usize) -> bool {
         match self.left.get().checked_sub(bytes) {
@@ -602,33 +640,33 @@ impl Attrs<'_> {
     }
 
     fn flag(&self, name: &str, out: &mut bool) {
-        if let Some(v) = self.root.get(name) {
+        if let Some(v) = self.get(name) {
             *out = v.truthy();
         }
     }
     fn int(&self, name: &str, out: &mut i64) {
-        if let Some(n) = self.root.get(name).and_then(|v| v.as_int()) {
+        if let Some(n) = self.get(name).and_then(|v| v.as_int()) {
             *out = n;
         }
     }
     fn text(&self, name: &str, out: &mut String) {
-        if let Some(s) = self.root.get(name).and_then(matching_text) {
+        if let Some(s) = self.get(name).and_then(matching_text) {
             *out = s;
         }
     }
     /// For texts shown to people: a `str` read as UTF-8 when it is valid.
     fn display_text(&self, name: &str, out: &mut String) {
-        if let Some(s) = self.root.get(name).and_then(to_pystr) {
+        if let Some(s) = self.get(name).and_then(to_pystr) {
             *out = s.to_text();
         }
     }
     fn pystr(&self, name: &str, out: &mut PyStr) {
-        if let Some(s) = self.root.get(name).and_then(to_pystr) {
+        if let Some(s) = self.get(name).and_then(to_pystr) {
             *out = s;
         }
     }
     fn strings(&self, name: &str, out: &mut Vec<String>) {
-        if let Some(v) = self.root.get(name) {
+        if let Some(v) = self.get(name) {
             if matches!(v.node(), Node::List(_) | Node::Tuple(_)) {
                 *out = v
                     .elements()
@@ -639,8 +677,7 @@ impl Attrs<'_> {
         }
     }
     fn password(&self, name: &str) -> Option<Vec<u8>> {
-        self.root
-            .get(name)
+        self.get(name)
             .and_then(|v| v.as_bytes())
             .filter(|b| !b.is_empty())
             .map(|b| b.to_vec())

@@ -148,6 +148,10 @@ pub const PROGRAM_LIMIT: usize = 8 << 20;
 pub const CALL_STEPS: u64 = 16;
 /// Steps charged per byte of a pattern compiled.
 pub const COMPILE_STEPS_PER_BYTE: u64 = 8;
+/// Steps charged for each compilation, before its bytes: parsing, the
+/// char model and sets, the allocations (about 2.5 µs for a short
+/// pattern, as much as 250 matcher steps).
+pub const COMPILE_STEPS: u64 = 256;
 
 /// A budget of steps, shared by every pattern a verdict evaluates.
 #[derive(Debug)]
@@ -187,7 +191,7 @@ impl Budget {
 
 /// Steps charged for compiling `pattern`.
 pub fn compile_cost(pattern: &str) -> u64 {
-    (pattern.len() as u64).saturating_mul(COMPILE_STEPS_PER_BYTE) + 64
+    (pattern.len() as u64).saturating_mul(COMPILE_STEPS_PER_BYTE) + COMPILE_STEPS
 }
 
 /// A compiled Python pattern.

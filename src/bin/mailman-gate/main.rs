@@ -225,8 +225,10 @@ fn cmd_dump(site: &cli::Site, list: &str, json: bool, with_members: bool) -> Res
     Ok(())
 }
 
-/// Run `check`/`explain`: the verdict for the given list, sender and message.
-fn verdict_for(a: &Post) -> Result<(Gate, String, Verdict), Fail> {
+/// Run `check`/`explain`: the verdict for the given list, sender and
+/// message; the trace of rules consulted is built only for `explain`
+/// (`check` does the work the MTA does).
+fn verdict_for(a: &Post, trace: bool) -> Result<(Gate, String, Verdict), Fail> {
     let list = a.list.clone();
     let sender = a.sender.clone();
     let raw = match a.message.as_deref() {
@@ -242,13 +244,13 @@ fn verdict_for(a: &Post) -> Result<(Gate, String, Verdict), Fail> {
     };
     let g = gate(&a.site)?;
     let v = g
-        .check(&list, a.kind, Some(&sender), &raw)
+        .check_with_trace(&list, a.kind, Some(&sender), &raw, trace)
         .map_err(|e| Fail(3, e.to_string()))?;
     Ok((g, list, v))
 }
 
 fn cmd_check(a: &Post, json: bool) -> Result<(), Fail> {
-    let (_, list, v) = verdict_for(a)?;
+    let (_, list, v) = verdict_for(a, false)?;
     if json {
         println!(
             "{{\"list\": {}, \"action\": {}, \"step\": {}, \"reason\": {}, \"undecided\": {}}}",
@@ -275,7 +277,7 @@ fn cmd_check(a: &Post, json: bool) -> Result<(), Fail> {
 }
 
 fn cmd_explain(a: &Post) -> Result<(), Fail> {
-    let (g, list, v) = verdict_for(a)?;
+    let (g, list, v) = verdict_for(a, true)?;
     println!(
         "list {list} in {} ({} layout)",
         g.site.lists.lists_dir.display(),
