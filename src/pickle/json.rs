@@ -68,7 +68,7 @@ impl Pickle {
             Node::Dict(entries) => {
                 let mut rendered: Vec<(String, NodeId)> = Vec::with_capacity(entries.len());
                 let mut seen: HashMap<String, usize> = HashMap::new();
-                for &(k, v) in entries {
+                for &(k, v) in entries.iter() {
                     let mut ks = String::new();
                     self.canon(k, &mut ks);
                     if entries.len() > 1 {

@@ -25,6 +25,8 @@ const NODE_COST: usize = std::mem::size_of::<Node>() + 3;
 const OWNED_COST: usize = 32;
 /// What the allocator adds to each new vector (its header and rounding).
 const ALLOC_COST: usize = 16;
+/// What a list's or dict's box costs (the vector's header, allocated).
+const BOX_COST: usize = 24 + ALLOC_COST;
 /// Arena nodes are charged this many at a time (2.3 MB): the arena's
 /// pages are touched only as nodes are pushed, so the charge follows them.
 const NODE_CHUNK: usize = 1 << 16;
@@ -156,7 +158,7 @@ impl<'d> Machine<'d> {
     fn grow_node(&mut self, id: NodeId, extra: usize) -> R<()> {
         let mut node = std::mem::replace(&mut self.nodes[id as usize], Node::None);
         let r = match &mut node {
-            Node::List(v) | Node::Tuple(v) => self.grow(v, extra),
+            Node::List(v) => self.grow(v, extra),
             Node::Dict(v) => self.grow(v, extra),
             _ => Ok(()),
         };
@@ -166,9 +168,18 @@ impl<'d> Machine<'d> {
 
     /// A new vector holding the stack's items from `m` up, which are then
     /// taken off the stack.
+    /// Sized exactly (a tuple's box keeps the allocation as it is).
     fn take_stack(&mut self, m: usize) -> R<Vec<NodeId>> {
+        let n = self.stack.len() - m;
         let mut v = Vec::new();
-        self.grow(&mut v, self.stack.len() - m)?;
+        if n > 0 {
+            self.charge(
+                n.saturating_mul(std::mem::size_of::<NodeId>())
+                    .saturating_add(ALLOC_COST),
+            )?;
+            v.try_reserve_exact(n)
+                .map_err(|_| self.over(format!("an allocation of {n} items was refused")))?;
+        }
         v.extend_from_slice(&self.stack[m..]);
         self.stack.truncate(m);
         Ok(v)
@@ -535,7 +546,7 @@ impl<'d> Machine<'d> {
         self.charge(t.len() + OWNED_COST)?;
         match parse_decimal(t) {
             Some(Ok(v)) => self.push_int(v),
-            Some(Err(big)) => self.push_node(Node::BigInt(big)),
+            Some(Err(big)) => self.push_node(Node::BigInt(big.into_boxed_str())),
             None => Err(self.fail(format!("bad integer {:?}", String::from_utf8_lossy(line)))),
         }
     }
@@ -547,7 +558,7 @@ impl<'d> Machine<'d> {
         let b = self.take(n)?;
         match long_from_le(b) {
             Ok(v) => self.push_int(v),
-            Err(s) => self.push_node(Node::BigInt(s)),
+            Err(s) => self.push_node(Node::BigInt(s.into_boxed_str())),
         }
     }
 
@@ -591,7 +602,7 @@ impl<'d> Machine<'d> {
                 })))
             }
             _ => {
-                let t = self.node(Node::Tuple(args))?;
+                let t = self.node(Node::Tuple(args.into_boxed_slice()))?;
                 self.node(Node::Reduced {
                     callable: cls,
                     args: t,
@@ -607,7 +618,7 @@ impl<'d> Machine<'d> {
         ) else {
             return self.node(Node::Reduced { callable, args });
         };
-        match (c.module.as_str(), c.name.as_str(), a.as_slice()) {
+        match (c.module.as_str(), c.name.as_str(), &a[..]) {
             ("copy_reg" | "copyreg", "_reconstructor", [cls, ..]) => {
                 if let Some(Node::Global(c)) = self.nodes.get(*cls as usize) {
                     let (module, name) = (c.module.clone(), c.name.clone());
@@ -770,9 +781,15 @@ impl<'d> Machine<'d> {
                     }
                     self.marks.push(self.stack.len());
                 }
-                EMPTY_DICT => self.push_node(Node::Dict(Vec::new()))?,
-                EMPTY_LIST => self.push_node(Node::List(Vec::new()))?,
-                EMPTY_TUPLE => self.konst(3, Node::Tuple(Vec::new()))?,
+                EMPTY_DICT => {
+                    self.charge(BOX_COST)?;
+                    self.push_node(Node::Dict(Box::default()))?
+                }
+                EMPTY_LIST => {
+                    self.charge(BOX_COST)?;
+                    self.push_node(Node::List(Box::default()))?
+                }
+                EMPTY_TUPLE => self.konst(3, Node::Tuple(Box::new([])))?,
                 SETITEM => {
                     let v = self.pop()?;
                     let k = self.pop()?;
@@ -833,17 +850,19 @@ impl<'d> Machine<'d> {
                     self.grow(&mut e, (self.stack.len() - m) / 2)?;
                     e.extend(self.stack[m..].chunks_exact(2).map(|c| (c[0], c[1])));
                     self.stack.truncate(m);
-                    self.push_node(Node::Dict(e))?;
+                    self.charge(BOX_COST)?;
+                    self.push_node(Node::Dict(Box::new(e)))?;
                 }
                 LIST => {
                     let m = self.pop_mark()?;
                     let items = self.take_stack(m)?;
-                    self.push_node(Node::List(items))?;
+                    self.charge(BOX_COST)?;
+                    self.push_node(Node::List(Box::new(items)))?;
                 }
                 TUPLE => {
                     let m = self.pop_mark()?;
                     let items = self.take_stack(m)?;
-                    self.push_node(Node::Tuple(items))?;
+                    self.push_node(Node::Tuple(items.into_boxed_slice()))?;
                 }
                 TUPLE1..=TUPLE3 => {
                     let n = usize::from(op - TUPLE1 + 1);
@@ -851,7 +870,7 @@ impl<'d> Machine<'d> {
                         return Err(self.underflow());
                     }
                     let items = self.take_stack(self.stack.len() - n)?;
-                    self.push_node(Node::Tuple(items))?;
+                    self.push_node(Node::Tuple(items.into_boxed_slice()))?;
                 }
 
                 // -- memo (text forms)
@@ -1014,7 +1033,8 @@ impl<'d> Machine<'d> {
         /// for an absent slot).
         fn child(n: &Node, i: usize) -> Option<NodeId> {
             match n {
-                Node::Tuple(v) | Node::List(v) => v.get(i).copied(),
+                Node::Tuple(v) => v.get(i).copied(),
+                Node::List(v) => v.get(i).copied(),
                 Node::Dict(e) => e.get(i / 2).map(|&(k, v)| if i % 2 == 0 { k } else { v }),
                 Node::Instance(inst) => match i.checked_sub(inst.args.len()) {
                     None => Some(inst.args[i]),

@@ -32,25 +32,25 @@ pub struct Instance {
 
 /// One decoded value.
 ///
-/// Kept at 32 bytes (the rare large variants are boxed): a big
-/// `config.pck` has hundreds of thousands of nodes, and the arena's size
-/// is most of what the parse costs in page faults.
+/// Kept at 24 bytes (lists, dicts and longs are boxed; a tuple, never
+/// grown, is a boxed slice): a big `config.pck` has millions of nodes,
+/// and the arena is most of what the parse holds.
 #[derive(Debug, Clone)]
 pub enum Node {
     None,
     Bool(bool),
     Int(i64),
     /// A Python long that does not fit in i64, as decimal text.
-    BigInt(String),
+    BigInt(Box<str>),
     Float(f64),
     /// Python 2 `str` (bytes, in the list's charset).
     Bytes(Str),
     /// Python 2 `unicode`, UTF-8 (lone surrogates as U+FFFD).
     Text(Str),
-    Tuple(Vec<NodeId>),
-    List(Vec<NodeId>),
+    Tuple(Box<[NodeId]>),
+    List(Box<Vec<NodeId>>),
     /// Entries in pickle order; a later duplicate key overrides an earlier one.
-    Dict(Vec<(NodeId, NodeId)>),
+    Dict(Box<Vec<(NodeId, NodeId)>>),
     /// A class or function reference (GLOBAL).
     Global(Box<Class>),
     /// An instance (OBJ, INST, NEWOBJ, copy_reg._reconstructor): opaque.
@@ -158,8 +158,7 @@ impl<'a> Val<'a> {
             Node::BigInt(_) => true,
             Node::Float(f) => *f != 0.0,
             Node::Bytes(s) | Node::Text(s) => !self.p.str_bytes(s).is_empty(),
-            Node::Tuple(v) | Node::List(v) => !v.is_empty(),
-            Node::Dict(v) => !v.is_empty(),
+            Node::Tuple(_) | Node::List(_) | Node::Dict(_) => !self.is_empty(),
             Node::Global(_) | Node::Instance(_) | Node::Reduced { .. } => true,
         }
     }
@@ -235,7 +234,8 @@ impl<'a> Val<'a> {
     pub fn elements(&self) -> impl Iterator<Item = Val<'a>> + 'a {
         let p = self.p;
         let items: &'a [NodeId] = match self.node() {
-            Node::List(v) | Node::Tuple(v) => v,
+            Node::List(v) => v,
+            Node::Tuple(v) => v,
             _ => &[],
         };
         items.iter().map(move |&id| Val { p, id })
@@ -243,7 +243,8 @@ impl<'a> Val<'a> {
     /// Number of elements or entries of a container, 0 otherwise.
     pub fn len(&self) -> usize {
         match self.node() {
-            Node::List(v) | Node::Tuple(v) => v.len(),
+            Node::List(v) => v.len(),
+            Node::Tuple(v) => v.len(),
             Node::Dict(v) => v.len(),
             _ => 0,
         }
