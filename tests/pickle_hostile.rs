@@ -318,7 +318,10 @@ fn memory_budget() {
         ..Limits::default()
     };
     let budget = lim.memory_budget(4 << 20);
-    assert_eq!(budget, (1 << 20) + mailman_gate::pickle::MEMORY_PER_BYTE * (4 << 20));
+    assert_eq!(
+        budget,
+        (1 << 20) + mailman_gate::pickle::MEMORY_PER_BYTE * (4 << 20)
+    );
     let body = |unit: &[u8], n: usize| -> Vec<u8> {
         let mut d = b"(".to_vec();
         d.extend(std::iter::repeat_n(unit, n).flatten());

@@ -170,8 +170,8 @@ def fit(size, make):
 
 # The largest header_filter_rules and duplicate-key states the reader
 # accepts (`tools/bounds_states.sh 64 1 largest` finds them again).
-ACCEPTED_RULES = 8_000_000
-ACCEPTED_DUPLICATES = 8_000_000
+ACCEPTED_RULES = 8 << 20
+ACCEPTED_DUPLICATES = 4_000_000
 
 
 def list_states(size, tools):

@@ -93,7 +93,7 @@ impl Default for Limits {
 pub const MAX_MEMORY: usize = 128 << 20;
 /// The cap on input and parse together (see [`Limits`]): with the policy
 /// built from them, a read holds at most `policy::READ_BUDGET`.
-pub const MAX_TOTAL: usize = 192 << 20;
+pub const MAX_TOTAL: usize = 176 << 20;
 /// The memory budget per input byte (see [`Limits`]).
 pub const MEMORY_PER_BYTE: usize = 3;
 

@@ -137,8 +137,8 @@ impl std::fmt::Display for NotAListDict {
 /// All a list's read may hold at once: the input, its parse and the
 /// policy built from it (the parse is dropped after). With the process
 /// itself, the compiled patterns (`decide::patterns::CACHE_BYTES`) and a
-/// message, under about 220 MB whatever the `config.pck`.
-pub const READ_BUDGET: usize = 192 << 20;
+/// message, about 200 MB at most whatever the `config.pck`.
+pub const READ_BUDGET: usize = 176 << 20;
 
 /// What the policy built from a pickle may hold: its strings and tables
 /// are copies of the pickle's (a list of short addresses costs about 2.5
