@@ -34,6 +34,10 @@ const NODE_CHUNK: usize = 1 << 16;
 /// value, table overhead), as cPickle numbers memo keys densely and only a
 /// made-up file fills this table, at the cost of a hash insert each.
 const MEMO_FAR_COST: usize = 64;
+/// Most entries of the sparse memo: a hash insert each costs more time
+/// than any other opcode, and no pickler writes such keys (cPickle and
+/// pickle.py number them from 0 up).
+const MAX_MEMO_FAR: usize = 1 << 16;
 
 type R<T> = Result<T, PickleError>;
 
@@ -399,6 +403,9 @@ impl<'d> Machine<'d> {
             }
         }
         if !self.memo_far.contains_key(&key) {
+            if self.memo_far.len() >= MAX_MEMO_FAR {
+                return Err(self.over(format!("more than {MAX_MEMO_FAR} sparse memo keys")));
+            }
             self.count_memo()?;
             self.charge(MEMO_FAR_COST)?;
             if self.memo_far.try_reserve(1).is_err() {
