@@ -587,7 +587,8 @@ struct Attrs<'a> {
     /// The root dict's keys, each with its last value (Python's dict:
     /// a later duplicate key replaces the earlier one), found in one pass
     /// however many entries repeat a key.
-    index: hashbrown::HashMap<&'a [u8], Val<'a>, foldhash::fast::FixedState>,
+    /// Seeded per process: a made-up file cannot be built to collide.
+    index: hashbrown::HashMap<&'a [u8], Val<'a>, foldhash::fast::RandomState>,
     left: std::cell::Cell<usize>,
 }
 
@@ -687,6 +688,24 @@ impl<'a> Attrs<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeated_root_key_keeps_its_last_value() {
+        // max_message_size given 200 000 times (1, 2, 3, 1, 2, 3, ...,
+        // then 7), a unicode key among str ones: Python's dict keeps the
+        // last value of each key.
+        let mut d = b"}(".to_vec();
+        for i in 0..200_000 {
+            d.extend_from_slice(b"U\x10max_message_sizeK");
+            d.push(1 + (i % 3) as u8);
+        }
+        d.extend_from_slice(b"X\x10\x00\x00\x00max_message_sizeK\x07");
+        d.extend_from_slice(b"U\x0dadministrivia\x88U\x0dadministrivia\x89u.");
+        let p = crate::pickle::parse(d, &crate::pickle::Limits::default()).unwrap();
+        let policy = ListPolicy::from_pickle("x", &p).unwrap();
+        assert_eq!(policy.max_message_size, 7);
+        assert!(!policy.administrivia);
+    }
 
     #[test]
     fn one_string_referenced_many_times_is_over_budget() {
