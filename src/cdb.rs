@@ -125,6 +125,34 @@ impl CdbWriter {
         Ok(value_at)
     }
 
+    /// [`CdbWriter::add`] of a value that `fill` appends to the file's
+    /// buffer itself: a large value is written once, never copied. On
+    /// an error from `fill` the record is taken out again.
+    pub fn add_with<E: From<CdbError>>(
+        &mut self,
+        key: &[u8],
+        fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let pos = self.buf.len();
+        self.buf
+            .extend_from_slice(&(key.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(&0u32.to_le_bytes());
+        self.buf.extend_from_slice(key);
+        let value_at = self.buf.len();
+        if let Err(e) = fill(&mut self.buf) {
+            self.buf.truncate(pos);
+            return Err(e);
+        }
+        let len = self.buf.len() - value_at;
+        if self.buf.len() as u64 + 16 * (self.slots.len() as u64 + 1) > MAX_LEN {
+            self.buf.truncate(pos);
+            return Err(CdbError::TooLarge.into());
+        }
+        self.buf[pos + 4..pos + 8].copy_from_slice(&(len as u32).to_le_bytes());
+        self.slots.push((hash(key), pos as u32));
+        Ok(value_at)
+    }
+
     /// Records added so far.
     pub fn len(&self) -> usize {
         self.slots.len()
@@ -613,6 +641,31 @@ impl Iterator for FileRecords<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_written_in_place_is_the_same_file() {
+        let mut a = CdbWriter::new();
+        let mut b = CdbWriter::new();
+        a.add(b"one", b"first").unwrap();
+        a.add(b"two", &[7u8; 300]).unwrap();
+        b.add(b"one", b"first").unwrap();
+        // A failed fill leaves nothing behind.
+        let failed = b.add_with(b"bad", |buf: &mut Vec<u8>| {
+            buf.extend_from_slice(b"partial");
+            Err(CdbError::TooLarge)
+        });
+        assert!(failed.is_err());
+        let at = b
+            .add_with(b"two", |buf: &mut Vec<u8>| {
+                buf.extend_from_slice(&[7u8; 300]);
+                Ok::<(), CdbError>(())
+            })
+            .unwrap();
+        let (a, b) = (a.finish().unwrap(), b.finish().unwrap());
+        assert_eq!(a, b);
+        assert_eq!(&b[at..at + 300], &[7u8; 300][..]);
+        assert!(Cdb::new(&b).unwrap().get(b"bad").unwrap().is_none());
+    }
 
     #[test]
     fn round_trip_and_absent_keys() {

@@ -96,6 +96,21 @@ impl Enc {
 
 /// Encode every field but `members`. Fails only for a field over 4 GiB.
 pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    encode_policy_into(p, &mut out)?;
+    Ok(out)
+}
+
+/// [`encode_policy`] appended to `out` (a snapshot's buffer: no copy of
+/// the record). On failure `out` holds part of a record.
+pub fn encode_policy_into(p: &ListPolicy, out: &mut Vec<u8>) -> Result<(), String> {
+    let mut e = Enc(std::mem::take(out));
+    let r = encode_fields(p, &mut e);
+    *out = e.0;
+    r
+}
+
+fn encode_fields(p: &ListPolicy, e: &mut Enc) -> Result<(), String> {
     // No `..`: a field added to ListPolicy must be added here too.
     let ListPolicy {
         internal_name,
@@ -153,7 +168,6 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
         moderator,
         pipeline,
     } = p;
-    let mut e = Enc::default();
     e.u32(POLICY_VERSION);
     e.str(internal_name)?;
     e.str(real_name)?;
@@ -222,7 +236,7 @@ pub fn encode_policy(p: &ListPolicy) -> Result<Vec<u8>, String> {
             e.strings(names)?;
         }
     }
-    Ok(e.0)
+    Ok(())
 }
 
 /// Why a policy record does not decode.

@@ -210,13 +210,14 @@ pub fn encode_snapshot(policy: &ListPolicy, source: Option<FileId>) -> io::Resul
         )));
     }
     let members = policy.members.entries();
-    let policy_rec = codec::encode_policy(policy).map_err(invalid)?;
     let patterns_rec = patterns::encode_patterns(policy);
     let member_bytes: usize = members.iter().map(|(a, _)| a.len() + 15).sum();
+    // The policy record is encoded straight into the file's buffer (the
+    // buffer grows for it): a list of a million non-members is not held
+    // twice over.
     let mut w = CdbWriter::with_capacity(
         META_LEN
             + name.len()
-            + policy_rec.len()
             + patterns_rec.as_ref().map_or(0, |r| r.len() + 17)
             + member_bytes
             + 32,
@@ -249,7 +250,9 @@ pub fn encode_snapshot(policy: &ListPolicy, source: Option<FileId>) -> io::Resul
     meta.extend_from_slice(name);
 
     let meta_at = w.add(META_KEY, &meta)?;
-    w.add(POLICY_KEY, &policy_rec)?;
+    w.add_with(POLICY_KEY, |buf| {
+        codec::encode_policy_into(policy, buf).map_err(invalid)
+    })?;
     if let Some(rec) = &patterns_rec {
         w.add(patterns::PATTERNS_KEY, rec)?;
     }
