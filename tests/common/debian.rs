@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::exim::{bh_with, built_cdylib, copy_dir, root, run, set_macros, Msg, EXIM};
+use super::exim::{
+    bh_with, built_cdylib, copy_dir, open_to_exim, root, run, set_macros, Msg, EXIM,
+};
 
 pub const OUTSIDE: &str = "192.0.2.1";
 
@@ -226,12 +228,7 @@ pub fn setup(split: bool, name: &str) -> Setup {
             .arg(f.share.join("add-to-template"))
             .arg(etc.join("exim4.conf.template")));
     }
-    run(Command::new("chmod").args(["-R", "a+rX"]).arg(&dir));
-    run(Command::new("chown")
-        .args(["-R", "Debian-exim:Debian-exim"])
-        .arg(dir.join("spool"))
-        .arg(dir.join("log"))
-        .arg(dir.join("out")));
+    open_to_exim(&dir);
 
     let conf = dir.join("exim4.conf.generated");
     run(in_ns(&etc, "update-exim4.conf").arg("-o").arg(&conf));

@@ -323,13 +323,19 @@ pub fn tree<P: AsRef<Path>>(name: &str, lists: &[P]) -> Tree {
         copy_dir(l.as_ref(), &dir.join("mailman/lists"));
     }
     std::fs::copy(root().join("tests/exim/record.sh"), dir.join("record.sh")).unwrap();
-    run(Command::new("chmod").args(["-R", "a+rX"]).arg(&dir));
+    open_to_exim(&dir);
+    Tree { dir, lib }
+}
+
+/// `dir` readable by all, its `spool`, `log` and `out` owned by Exim's
+/// user.
+pub fn open_to_exim(dir: &Path) {
+    run(Command::new("chmod").args(["-R", "a+rX"]).arg(dir));
     run(Command::new("chown")
         .args(["-R", "Debian-exim:Debian-exim"])
         .arg(dir.join("spool"))
         .arg(dir.join("log"))
         .arg(dir.join("out")));
-    Tree { dir, lib }
 }
 
 /// A session of two recipients where the gate took the first and deferred
