@@ -33,6 +33,9 @@
 //! Environment: `COLD_BENCH_RUNS` (default 40) runs per mode,
 //! `COLD_BENCH_BASELINE_RUNS` (default 10) runs per interpreter.
 
+#[path = "post.rs"]
+mod post;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -231,10 +234,7 @@ fn main() {
     let msg = dir.join("post.eml");
     std::fs::write(
         &msg,
-        format!(
-            "From: {member}\nTo: biglist@lists.example.org\nSubject: hello list\n\
-             Message-ID: <1@example.net>\n\nHello everyone.\n"
-        ),
+        post::post(&member, "biglist@lists.example.org", 1),
     )
     .unwrap();
     let pck_len = std::fs::metadata(&pck).unwrap().len();

@@ -6,7 +6,7 @@
  * mailman_gate_data exactly as the ACLs call them.
  *
  *   cc -O2 -rdynamic -o exim_calls benches/exim_calls.c -ldl
- *   ./exim_calls N LIB CONFIG LIST DOMAIN SENDER SPOOL_DIR
+ *   ./exim_calls N LIB CONFIG LIST DOMAIN SENDER SPOOL_DIR POST
  *
  * cold: the child dlopens the library and calls (what each connection pays
  *       without warm start; the dlopen is reported apart).
@@ -14,7 +14,9 @@
  *       before forking (what `smtp_accept_max_per_host =
  *       ${dlfunc{LIB}{mailman_gate_daemon}{CONFIG}}` does in Exim).
  * Prints min and median over N children, in microseconds, and the tokens
- * of the last child. SPOOL_DIR/input/ gets the -D file of the message. */
+ * of the last child. The message is POST (benches/post.eml, placeholders
+ * filled in): its headers become header_list, one header_line per field
+ * as Exim keeps them, and SPOOL_DIR/input/ gets the -D file of its body. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -147,9 +149,72 @@ static void report(const char *what, int n, double *d, double *rc, double *da, s
            what, d[0], d[n / 2], rc[0], rc[n / 2], da[0], da[n / 2], last->rcpt, last->data);
 }
 
+/* `text` with every `from` replaced by `to` (a new string). */
+static char *replace_all(const char *text, const char *from, const char *to) {
+    size_t n = 0, lf = strlen(from), lt = strlen(to);
+    for (const char *p = text; (p = strstr(p, from)); p += lf)
+        n++;
+    char *out = malloc(strlen(text) + n * lt + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = text;;) {
+        const char *q = strstr(p, from);
+        if (!q) {
+            strcpy(o, p);
+            return out;
+        }
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, to, lt);
+        o += lt;
+        p = q + lf;
+    }
+}
+
+/* The post of benches/post.eml from `sender` to `rcpt`, as a string. */
+static char *read_post(const char *path, const char *sender, const char *rcpt) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    static char buf[16384];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    char *a = replace_all(buf, "{{SENDER}}", sender);
+    char *b = replace_all(a, "{{LIST}}", rcpt);
+    char *c = replace_all(b, "{{N}}", "1");
+    free(a);
+    free(b);
+    return c;
+}
+
+/* header_list from the header block `h` (ends at its blank line): one
+ * header_line per field, continuation lines included, as Exim keeps them. */
+static header_line *header_lines(char *h) {
+    header_line *first = NULL, **tail = &first;
+    char *p = h;
+    while (*p && *p != '\n') {
+        char *e = p;
+        do {
+            char *nl = strchr(e, '\n');
+            e = nl ? nl + 1 : e + strlen(e);
+        } while (*e == ' ' || *e == '\t');
+        header_line *l = calloc(1, sizeof *l);
+        l->text = (unsigned char *)p;
+        l->slen = (int)(e - p);
+        l->type = ' ';
+        *tail = l;
+        tail = &l->next;
+        p = e;
+    }
+    return first;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 8) {
-        fprintf(stderr, "usage: exim_calls N LIB CONFIG LIST DOMAIN SENDER SPOOL_DIR\n");
+    if (argc != 9) {
+        fprintf(stderr, "usage: exim_calls N LIB CONFIG LIST DOMAIN SENDER SPOOL_DIR POST\n");
         return 2;
     }
     int n = atoi(argv[1]);
@@ -163,16 +228,16 @@ int main(int argc, char **argv) {
     /* The message: headers in header_list, the body in the -D file. */
     snprintf((char *)message_id_buf, sizeof message_id_buf, "1xXvOc-0006Nc-1i");
     message_id = message_id_buf;
-    static char headers[1024];
-    snprintf(headers, sizeof headers,
-             "Received: from client.example by mx.bench.example\n"
-             "From: %s\nTo: %s@%s\nSubject: calls\nMessage-ID: <calls@bench.example>\n",
-             argv[6], list, domain);
-    static header_line h;
-    h.text = (unsigned char *)headers;
-    h.slen = (int)strlen(headers);
-    h.type = ' ';
-    header_list = &h;
+    char rcpt[512];
+    snprintf(rcpt, sizeof rcpt, "%s@%s", list, domain);
+    char *post = read_post(argv[8], argv[6], rcpt);
+    char *body = strstr(post, "\n\n");
+    if (!post || !body) {
+        fprintf(stderr, "exim_calls: %s: no header/body separator\n", argv[8]);
+        return 1;
+    }
+    body += 2;
+    header_list = header_lines(post);
     char path[4096];
     snprintf(path, sizeof path, "%s/input", spool);
     mkdir(path, 0755);
@@ -182,7 +247,7 @@ int main(int argc, char **argv) {
         perror(path);
         return 1;
     }
-    fprintf(f, "%s-D\nHello list.\n", message_id);
+    fprintf(f, "%s-D\n%s", message_id, body);
     fclose(f);
 
     double *d = calloc(n, sizeof *d), *rc = calloc(n, sizeof *rc), *da = calloc(n, sizeof *da);

@@ -145,7 +145,10 @@ for c in gate warm aclonly gate-pck nogate; do "$EXIM" -C "$D/exim-$c.conf" -bV 
 # One -bh session as root: the answer to a member's post.
 session() {
     printf 'EHLO load.example\r\nMAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n' "$MEMBER" "$TO"
-    printf 'From: %s\r\nTo: %s\r\nSubject: rss\r\n\r\nHello list.\r\n.\r\nQUIT\r\n' "$MEMBER" "$TO"
+    # The realistic post (benches/post.eml), CRLF line ends.
+    sed -e "s|{{SENDER}}|$MEMBER|g; s|{{LIST}}|$TO|g; s|{{N}}|1|g" -e 's/$/\r/' \
+        "$ROOT/benches/post.eml"
+    printf '.\r\nQUIT\r\n'
 }
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1) guest), $("$EXIM" -bV | head -1)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -205,18 +208,18 @@ mkdir -p "$D/calls-spool"
 cc -O2 -shared -fPIC -o "$D/libnoop.so" "$ROOT/benches/exim_calls_noop.c"
 echo "  floor (benches/exim_calls_noop.c, entry points that do nothing):"
 "$D/exim_calls" 200 "$D/libnoop.so" "$D/gate-snapshot.conf" biglist lists.example.org \
-    "$MEMBER" "$D/calls-spool" | sed 's/^/    /'
+    "$MEMBER" "$D/calls-spool" "$ROOT/benches/post.eml" | sed 's/^/    /'
 if [ -n "${BASE_LIB:-}" ]; then
     for k in $(seq "$CALL_PAIRS"); do
         for lib in base mailman_gate; do
             echo "  pair $k, lib$lib.so:"
             "$D/exim_calls" 200 "$D/lib$lib.so" "$D/gate-snapshot.conf" biglist lists.example.org \
-                "$MEMBER" "$D/calls-spool" | sed 's/^/    /'
+                "$MEMBER" "$D/calls-spool" "$ROOT/benches/post.eml" | sed 's/^/    /'
         done
     done
 else
     "$D/exim_calls" 400 "$D/libmailman_gate.so" "$D/gate-snapshot.conf" biglist lists.example.org \
-        "$MEMBER" "$D/calls-spool" | sed 's/^/  /'
+        "$MEMBER" "$D/calls-spool" "$ROOT/benches/post.eml" | sed 's/^/  /'
 fi
 echo
 

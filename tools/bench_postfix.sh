@@ -191,6 +191,21 @@ echo
 cat > "$D/client.py" <<'PY'
 import socket, struct, sys, time
 path, n, member = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+# The realistic post (benches/post.eml): its fields (a folded value keeps
+# its line breaks) and its body with CRLF line ends.
+template = open(sys.argv[4], 'rb').read()
+def message(sender, rcpt, i):
+    t = (template.replace(b'{{SENDER}}', sender).replace(b'{{LIST}}', rcpt)
+         .replace(b'{{N}}', b'%d' % i))
+    head, body = t.split(b'\n\n', 1)
+    fields = []
+    for line in head.split(b'\n'):
+        if line[:1] in (b' ', b'\t'):
+            fields[-1][1] += b'\n' + line
+        else:
+            k, v = line.split(b':', 1)
+            fields.append([k, v])
+    return fields, body.replace(b'\n', b'\r\n')
 s = socket.socket(socket.AF_UNIX); s.connect(path)
 f = s.makefile('rb')
 def send(cmd, data=b''):
@@ -218,11 +233,11 @@ for i in range(n):
     t = time.perf_counter()
     send(b'T'); recv()
     data_t.append(time.perf_counter() - t)
-    for k, v in ((b'From', b' ' + sender), (b'To', b' ' + lst + b'@lists.example.org'),
-                 (b'Subject', b' bench %d' % i), (b'Message-ID', b' <b%d@bench.example>' % i)):
+    fields, body = message(sender, lst + b'@lists.example.org', i)
+    for k, v in fields:
         send(b'L', k + b'\0' + v + b'\0')
         if not nr_hdr: recv()
-    send(b'B', b'Hello list.\r\n')
+    send(b'B', body)
     if not nr_body: recv()
     t = time.perf_counter()
     send(b'E'); c, _ = recv()
@@ -240,5 +255,5 @@ PY
 # and the client run at nice -15 for this part (root may).
 for t in /proc/"$MILTER_PID"/task/*; do renice -n -15 -p "${t##*/}" >/dev/null; done
 echo "load average before the latency run: $(cut -d' ' -f1-3 /proc/loadavg)"
-nice -n -15 python3 "$D/client.py" "$D/milter.sock" "$VERDICTS" "$MEMBER"
+nice -n -15 python3 "$D/client.py" "$D/milter.sock" "$VERDICTS" "$MEMBER" "$ROOT/benches/post.eml"
 grep -E '^(VmHWM|VmRSS)' "/proc/$MILTER_PID/status" | tr -s ' \t' ' ' | sed 's/^/milter /'
