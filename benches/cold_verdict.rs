@@ -232,11 +232,7 @@ fn main() {
     let member = entries[entries.len() / 2].0.clone();
     drop((loaded, g));
     let msg = dir.join("post.eml");
-    std::fs::write(
-        &msg,
-        post::post(&member, "biglist@lists.example.org", 1),
-    )
-    .unwrap();
+    std::fs::write(&msg, post::post(&member, "biglist@lists.example.org", 1)).unwrap();
     let pck_len = std::fs::metadata(&pck).unwrap().len();
     let snap_len = std::fs::metadata(snapshots.join("biglist.cdb"))
         .unwrap()

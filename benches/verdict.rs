@@ -280,7 +280,16 @@ fn main() {
             l.source
         );
         let name = format!("biglist (100k): member post, {source}");
-        case(&name, g, "biglist", &member, &raw, Some(Action::Accept), true, sizes);
+        case(
+            &name,
+            g,
+            "biglist",
+            &member,
+            &raw,
+            Some(Action::Accept),
+            true,
+            sizes,
+        );
         let name = format!("biglist (100k): non-member post, {source}");
         case(&name, g, "biglist", nonmember, &raw_non, None, false, sizes);
     }

@@ -236,6 +236,18 @@ pub fn search(re: &PyRegex, text: &str, budget: &Budget) -> Result<bool, String>
     re.search_in(text, budget).map_err(|e| e.to_string())
 }
 
+/// `re.search` in a text whose line starts are known (see
+/// [`PyRegex::search_lines_in`]), spending from `budget`.
+pub fn search_lines(
+    re: &PyRegex,
+    text: &str,
+    line_starts: &[usize],
+    budget: &Budget,
+) -> Result<bool, String> {
+    re.search_lines_in(text, line_starts, budget)
+        .map_err(|e| e.to_string())
+}
+
 /// `re.match`, spending from `budget`.
 pub fn match_start(re: &PyRegex, text: &str, budget: &Budget) -> Result<bool, String> {
     re.match_in(text, budget).map_err(|e| e.to_string())

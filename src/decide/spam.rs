@@ -3,7 +3,8 @@
 //! KNOWN_SPAMMERS and header_filter_rules.
 
 use super::patterns::{
-    compile, get_pattern, search, NoOtherLists, PatternHit, Slot, Unusable, IGNORECASE,
+    compile, get_pattern, search, search_lines, NoOtherLists, PatternHit, Slot, Unusable,
+    IGNORECASE,
 };
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
 use std::sync::{Arc, LazyLock};
@@ -320,7 +321,7 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
         )));
     };
     let form = ctx.settings.normalize_form;
-    let headers = ctx.msg.header_filter_text(form).map_err(|e| {
+    let headers = ctx.msg.header_filter_lines(form).map_err(|e| {
         Stop::Undecided(match e {
             HeaderTextError::Codec(codec) => {
                 format!("an encoded word is in Python's {codec} codec, which is not decoded here")
@@ -343,7 +344,8 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
         for slot in prepared_patterns(&rule.patterns, charset, form).iter() {
             let pattern = slot.as_str();
             match slot.compile(flags, &ctx.budget) {
-                Ok(re) => match search(&re, &headers, &ctx.budget) {
+                Ok(re) => match search_lines(&re, &headers.text, &headers.line_starts, &ctx.budget)
+                {
                     Ok(m) => mo = Some(m),
                     Err(why) => {
                         return Err(Stop::Undecided(format!(

@@ -239,6 +239,14 @@ impl<'a> Feed<'a> {
     }
 
     fn parse_headers(&mut self, part: &mut Part<'a>, lines: &[&'a [u8]]) {
+        // At most one field per line that is not a continuation: one
+        // allocation, not a doubling per few fields (a failure is met
+        // again, per field, below).
+        let fields = lines
+            .iter()
+            .filter(|l| !matches!(l.first(), Some(b' ' | b'\t')))
+            .count();
+        let _ = part.headers.try_reserve_exact(fields);
         let mut last: Option<&'a [u8]> = None;
         let mut value = Gather::Empty;
         for (lineno, &line) in lines.iter().enumerate() {

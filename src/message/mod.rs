@@ -240,21 +240,46 @@ impl<'a> Message<'a> {
     /// grows fallibly; the copies made per header are bounded by
     /// [`limits::MAX_HEADER_BYTES`].
     pub fn header_filter_text(&self, form: NormalForm) -> Result<String, HeaderTextError> {
+        self.header_filter_lines(form).map(|h| h.text)
+    }
+
+    /// [`Message::header_filter_text`] and where its lines begin (what
+    /// [`crate::pyre::PyRegex::search_lines_in`] takes): 0 and each
+    /// position after a `\n`, the end included when the text ends in one.
+    pub fn header_filter_lines(&self, form: NormalForm) -> Result<HeaderText, HeaderTextError> {
         // Sized for the undecoded headers at once (decoding rarely makes
         // them longer): one allocation, not a doubling per few headers.
-        let size: usize = self
+        let (size, fields) = self
             .walk()
             .flat_map(|p| p.headers.iter())
-            .map(|(h, v)| h.len() + v.len() + 3)
-            .sum();
+            .fold((0, 0), |(size, n), (h, v)| {
+                (size + h.len() + v.len() + 3, n + 1)
+            });
         let mut out = String::new();
         out.try_reserve(size)
             .map_err(|_| HeaderTextError::NoMemory)?;
+        // A line per field, and one start past the last.
+        let mut line_starts = Vec::new();
+        line_starts
+            .try_reserve_exact(fields + 1)
+            .map_err(|_| HeaderTextError::NoMemory)?;
+        line_starts.push(0);
         for p in self.walk() {
-            decoded_headers(p, form, &mut out)?;
+            decoded_headers(p, form, &mut out, &mut line_starts)?;
         }
-        Ok(out)
+        Ok(HeaderText {
+            text: out,
+            line_starts,
+        })
     }
+}
+
+/// SpamDetect's decoded header text with the positions its lines begin at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderText {
+    pub text: String,
+    /// 0 and each position after a `\n` of `text`, ascending.
+    pub line_starts: Vec<usize>,
 }
 
 /// `email.Utils.getaddresses(values)` of Python 2.7: (realname, address) pairs.

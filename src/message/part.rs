@@ -68,6 +68,31 @@ impl<'a> Part<'a> {
         let Some(v) = self.get_raw("content-type") else {
             return Cow::Borrowed(self.default_type);
         };
+        if v.is_ascii() {
+            // The usual case: no copy to bytes, and the common types
+            // without an allocation.
+            let b = v.as_bytes();
+            let main = match memchr::memchr(b';', b) {
+                Some(i) => &b[..i],
+                None => b,
+            };
+            let ct = strip(main);
+            if ct.iter().filter(|&&c| c == b'/').count() != 1 {
+                return Cow::Borrowed("text/plain");
+            }
+            for known in [
+                "text/plain",
+                "text/html",
+                "multipart/mixed",
+                "multipart/alternative",
+            ] {
+                if ct.eq_ignore_ascii_case(known.as_bytes()) {
+                    return Cow::Borrowed(known);
+                }
+            }
+            // SAFETY: ASCII bytes are UTF-8.
+            return Cow::Owned(unsafe { String::from_utf8_unchecked(ct.to_ascii_lowercase()) });
+        }
         let b = to_bytes(v);
         let main = match b.iter().position(|&c| c == b';') {
             Some(i) => &b[..i],
@@ -102,9 +127,11 @@ impl<'a> Part<'a> {
     }
 
     /// `get_content_maintype()`.
-    pub fn maintype(&self) -> String {
-        let ct = self.content_type();
-        ct.split('/').next().unwrap_or("").to_string()
+    pub fn maintype(&self) -> Cow<'static, str> {
+        match self.content_type_cow() {
+            Cow::Borrowed(ct) => Cow::Borrowed(ct.split('/').next().unwrap_or("")),
+            Cow::Owned(ct) => Cow::Owned(ct.split('/').next().unwrap_or("").to_string()),
+        }
     }
 
     pub(super) fn get_param(&self, name: &str, header: &str) -> Option<ParamVal> {

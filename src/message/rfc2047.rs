@@ -193,16 +193,41 @@ impl PyLines for String {
     }
 }
 
+/// Whether `b` holds `=?`, where an encoded word would begin: a `memchr`
+/// for `?`, rare in headers (where `=` is common), before the substring
+/// search.
+fn has_ew_start(b: &[u8]) -> bool {
+    memchr::memchr(b'?', b).is_some() && memchr::memmem::find(b, b"=?").is_some()
+}
+
 /// SpamDetect's `getDecodedHeaders` for one part.
+/// Appends to `out` and pushes onto `line_starts` where each line of what
+/// it appends begins after the first (the position after each `\n`).
 pub(super) fn decoded_headers(
     p: &Part<'_>,
     form: NormalForm,
     out: &mut String,
+    line_starts: &mut Vec<usize>,
 ) -> Result<(), HeaderTextError> {
+    // A line end the value itself keeps (one not followed by whitespace,
+    // or one a decoded word holds) begins a line too.
+    let inner_lines = |out: &str, from: usize, line_starts: &mut Vec<usize>| {
+        let inner = &out.as_bytes()[from..out.len() - 1];
+        line_starts
+            .try_reserve(memchr::memchr_iter(b'\n', inner).count())
+            .map_err(|_| HeaderTextError::NoMemory)?;
+        line_starts.extend(memchr::memchr_iter(b'\n', inner).map(|j| from + j + 1));
+        Ok(())
+    };
+    let line_room = |line_starts: &mut Vec<usize>| {
+        line_starts
+            .try_reserve(1)
+            .map_err(|_| HeaderTextError::NoMemory)
+    };
     let room =
         |out: &mut String, n: usize| out.try_reserve(n).map_err(|_| HeaderTextError::NoMemory);
     for (h, v) in &p.headers {
-        if v.is_ascii() && !v.contains("=?") {
+        if v.is_ascii() && !has_ew_start(v.as_bytes()) {
             room(out, h.len() + v.len() + 3)?;
             // No encoded word and nothing to decode: the value as it is,
             // unfolded (ASCII is in every normal form).
@@ -211,8 +236,10 @@ pub(super) fn decoded_headers(
             // Runs between line ends copied whole; `\n` and the
             // whitespace after it become one space.
             let b = v.as_bytes();
+            let at = out.len();
             let mut start = 0;
             let mut from = 0;
+            let mut kept_nl = false;
             while let Some(j) = memchr::memchr(b'\n', &b[from..]) {
                 let i = from + j;
                 if i + 1 < b.len() && is_ws(b[i + 1]) {
@@ -221,11 +248,17 @@ pub(super) fn decoded_headers(
                     start = i + 2;
                     from = i + 2;
                 } else {
+                    kept_nl = true;
                     from = i + 1;
                 }
             }
             out.push_str(&v[start..]);
             out.push('\n');
+            if kept_nl {
+                inner_lines(out, at, line_starts)?;
+            }
+            line_room(line_starts)?;
+            line_starts.push(out.len());
             continue;
         }
         let raw = to_bytes(v);
@@ -258,10 +291,14 @@ pub(super) fn decoded_headers(
         }
         let value = form.apply(&u);
         room(out, h.len() + value.len() + 3)?;
+        let at = out.len();
         out.push_str(h);
         out.push_str(": ");
         out.push_str(&value);
         out.push('\n');
+        inner_lines(out, at, line_starts)?;
+        line_room(line_starts)?;
+        line_starts.push(out.len());
     }
     Ok(())
 }

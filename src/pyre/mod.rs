@@ -299,6 +299,38 @@ impl PyRegex {
         self.run(text, false, budget)
     }
 
+    /// `pattern.search(text) is not None`, spending from `budget`, where
+    /// `line_starts` says where the lines of `text` begin: 0 and each
+    /// position after a `\n`, ascending (a caller that built the text
+    /// knows them). A simple pattern whose matches begin only at line
+    /// starts (a leading `^` under MULTILINE) is tried only there, which
+    /// reads a few bytes of each line instead of every line to its end;
+    /// any other pattern is searched as by [`PyRegex::search_in`]. The
+    /// answer is the same either way.
+    pub fn search_lines_in(
+        &self,
+        text: &str,
+        line_starts: &[usize],
+        budget: &Budget,
+    ) -> Result<bool, MatchError> {
+        let simple = match &*self.inner {
+            Compiled::Simple(simple) if simple.line_anchored() => simple,
+            _ => return self.search_in(text, budget),
+        };
+        debug_assert!(
+            line_starts_of(text) == line_starts,
+            "line starts of {text:?}"
+        );
+        budget.charge(CALL_STEPS)?;
+        let start = budget.left().saturating_mul(simple::UNITS_PER_STEP);
+        let mut units = start;
+        let hit = simple.run_from_lines(text, line_starts, &mut units);
+        budget.charge((start - units).div_ceil(simple::UNITS_PER_STEP).max(1))?;
+        hit.ok_or(MatchError::Budget).inspect_err(|_| {
+            let _ = budget.charge(u64::MAX);
+        })
+    }
+
     /// `pattern.match(text) is not None`, spending from `budget`.
     pub fn match_in(&self, text: &str, budget: &Budget) -> Result<bool, MatchError> {
         self.run(text, true, budget)
@@ -327,9 +359,67 @@ impl PyRegex {
     }
 }
 
+/// Where the lines of `text` begin, as [`PyRegex::search_lines_in`] wants
+/// them: 0 and each position after a `\n`.
+pub fn line_starts_of(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_from_line_starts_answers_as_search() {
+        let texts = [
+            "",
+            "\n",
+            "Subject: hello\nX-Spam-Flag: YES\n",
+            "x-spam-flag: no\nX-SPAM-FLAG: yes",
+            "a\n\nsubject: vi\u{e1}gra now\n",
+            "\u{e9}t\u{e9}\nSubject: caf\u{e9}\n\n",
+            "To: b@x\nsubject:\nviagra\n",
+            "from: a\nfrom: list@listme.com\n",
+        ];
+        let patterns = [
+            "^x-spam-flag: yes",
+            "^subject:.*vi\u{e1}gra",
+            "^subject:.*viagra$",
+            "^$",
+            "^[a-z]*:",
+            "^from: .*@listme\\.com\\Z",
+            "^\u{e9}t",
+            "^.",
+            "x-spam",
+            "\\Asubject",
+        ];
+        for p in patterns {
+            for ignorecase in [false, true] {
+                let flags = Flags {
+                    ignorecase,
+                    multiline: true,
+                    unicode: true,
+                };
+                let re = PyRegex::compile_in(p, flags, &Budget::verdict()).expect(p);
+                if p.starts_with("^x") || p.starts_with("^subject") {
+                    // The line-start path is the one under test here.
+                    assert!(
+                        matches!(&*re.inner, Compiled::Simple(s) if s.line_anchored()),
+                        "{p:?}"
+                    );
+                }
+                for t in texts {
+                    let want = re.search(t).unwrap();
+                    let got = re
+                        .search_lines_in(t, &line_starts_of(t), &Budget::verdict())
+                        .unwrap();
+                    assert_eq!(got, want, "{p:?} ignorecase={ignorecase} in {t:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn ascii_lowering_is_the_head_of_the_unicode_table() {

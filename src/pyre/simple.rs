@@ -331,6 +331,39 @@ impl Simple {
         }
     }
 
+    /// Whether a match can begin only at a line start (a leading `^`
+    /// under MULTILINE) and is never empty: then [`Simple::run_from_lines`]
+    /// gives a search's answer.
+    pub(super) fn line_anchored(&self) -> bool {
+        self.start == Some(At::Beginning) && self.multiline && self.entry & self.accept == 0
+    }
+
+    /// A search of a [`Simple::line_anchored`] pattern in `text`, whose
+    /// lines begin at `line_starts` (0 and each position after a `\n`,
+    /// ascending): a match is tried from each line start whose first char
+    /// the pattern may take, and the lines between are not read at all.
+    /// Spends [`SKIP_CALL_UNITS`] per line start, and what each try reads.
+    pub(super) fn run_from_lines(
+        &self,
+        text: &str,
+        line_starts: &[usize],
+        units: &mut u64,
+    ) -> Option<bool> {
+        let bytes = text.as_bytes();
+        for &p in line_starts {
+            // At the end only an empty match could begin.
+            let Some(&b) = bytes.get(p) else { continue };
+            *units = units.checked_sub(SKIP_CALL_UNITS)?;
+            if b < 128 && self.step(self.entry, self.ascii[b as usize]) == 0 {
+                continue;
+            }
+            if self.run(&text[p..], true, units)? {
+                return Some(true);
+            }
+        }
+        Some(false)
+    }
+
     /// Whether the end anchor holds before `rest`.
     fn end_ok(&self, rest: &str) -> bool {
         let rest = rest.as_bytes();
