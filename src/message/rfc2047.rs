@@ -193,11 +193,65 @@ impl PyLines for String {
     }
 }
 
-/// Whether `b` holds `=?`, where an encoded word would begin: a `memchr`
-/// for `?`, rare in headers (where `=` is common), before the substring
-/// search.
-fn has_ew_start(b: &[u8]) -> bool {
-    memchr::memchr(b'?', b).is_some() && memchr::memmem::find(b, b"=?").is_some()
+/// `h: v\n` for an ASCII `v` that holds no `=?` (no encoded word and
+/// nothing to decode: the value as it is, unfolded; ASCII is in every
+/// normal form), appended to `out` with its line starts; false, and
+/// nothing appended, if `v` holds `=?`. One `memchr2` pass finds both the
+/// line ends and the `?` (rare in headers, where `=` is common).
+fn push_plain(
+    h: &str,
+    v: &str,
+    out: &mut String,
+    line_starts: &mut Vec<usize>,
+) -> Result<bool, HeaderTextError> {
+    let b = v.as_bytes();
+    let begin = out.len();
+    out.try_reserve(h.len() + v.len() + 3)
+        .map_err(|_| HeaderTextError::NoMemory)?;
+    out.push_str(h);
+    out.push_str(": ");
+    let at = out.len();
+    // Runs between line ends copied whole; `\n` and the whitespace after
+    // it become one space.
+    let mut start = 0;
+    let mut from = 0;
+    let mut kept_nl = false;
+    while let Some(j) = memchr::memchr2(b'\n', b'?', &b[from..]) {
+        let i = from + j;
+        if b[i] == b'?' {
+            if i > 0 && b[i - 1] == b'=' {
+                out.truncate(begin);
+                return Ok(false);
+            }
+            from = i + 1;
+        } else if i + 1 < b.len() && is_ws(b[i + 1]) {
+            out.push_str(&v[start..i]);
+            out.push(' ');
+            start = i + 2;
+            from = i + 2;
+        } else {
+            kept_nl = true;
+            from = i + 1;
+        }
+    }
+    out.push_str(&v[start..]);
+    out.push('\n');
+    // A line end the value keeps (not followed by whitespace) begins a
+    // line.
+    let more = if kept_nl {
+        memchr::memchr_iter(b'\n', &out.as_bytes()[at..out.len() - 1]).count()
+    } else {
+        0
+    };
+    line_starts
+        .try_reserve(more + 1)
+        .map_err(|_| HeaderTextError::NoMemory)?;
+    if kept_nl {
+        let inner = &out.as_bytes()[at..out.len() - 1];
+        line_starts.extend(memchr::memchr_iter(b'\n', inner).map(|j| at + j + 1));
+    }
+    line_starts.push(out.len());
+    Ok(true)
 }
 
 /// SpamDetect's `getDecodedHeaders` for one part.
@@ -227,38 +281,7 @@ pub(super) fn decoded_headers(
     let room =
         |out: &mut String, n: usize| out.try_reserve(n).map_err(|_| HeaderTextError::NoMemory);
     for (h, v) in &p.headers {
-        if v.is_ascii() && !has_ew_start(v.as_bytes()) {
-            room(out, h.len() + v.len() + 3)?;
-            // No encoded word and nothing to decode: the value as it is,
-            // unfolded (ASCII is in every normal form).
-            out.push_str(h);
-            out.push_str(": ");
-            // Runs between line ends copied whole; `\n` and the
-            // whitespace after it become one space.
-            let b = v.as_bytes();
-            let at = out.len();
-            let mut start = 0;
-            let mut from = 0;
-            let mut kept_nl = false;
-            while let Some(j) = memchr::memchr(b'\n', &b[from..]) {
-                let i = from + j;
-                if i + 1 < b.len() && is_ws(b[i + 1]) {
-                    out.push_str(&v[start..i]);
-                    out.push(' ');
-                    start = i + 2;
-                    from = i + 2;
-                } else {
-                    kept_nl = true;
-                    from = i + 1;
-                }
-            }
-            out.push_str(&v[start..]);
-            out.push('\n');
-            if kept_nl {
-                inner_lines(out, at, line_starts)?;
-            }
-            line_room(line_starts)?;
-            line_starts.push(out.len());
+        if v.is_ascii() && push_plain(h, v, out, line_starts)? {
             continue;
         }
         let raw = to_bytes(v);
