@@ -8,8 +8,14 @@ pub(crate) fn is_ws(c: u8) -> bool {
 /// The index of the first byte that is not whitespace. Whitespace floods
 /// (millions of blank lines) are passed 32 bytes at a time.
 pub(crate) fn first_non_ws(b: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    for chunk in b.chunks_exact(32) {
+    // Most calls stop within a few bytes (the space after a header's
+    // colon): those need no chunk.
+    let head = b.len().min(4);
+    if let Some(k) = b[..head].iter().position(|&c| !is_ws(c)) {
+        return Some(k);
+    }
+    let mut i = head;
+    for chunk in b[head..].chunks_exact(32) {
         // No early exit inside a chunk: the test compiles to vector code.
         if !chunk.iter().fold(true, |all, &c| all & is_ws(c)) {
             break;
