@@ -190,6 +190,10 @@ pub fn verdict_answer(policy: &AnswerPolicy, v: &Verdict) -> Answer {
         Action::Discard => Answer::Discard,
         // The notice Mailman would mail the sender, reflowed for SMTP.
         Action::Reject => Answer::Reject(wrap(v.notice.as_deref().unwrap_or(reason))),
+        // Mailman would fail on the post and keep it in its shunt queue:
+        // neither a hold nor a refusal, so never a 4xx/5xx, whatever
+        // `on_hold` says.
+        Action::Hold if v.shunted => Answer::Hold,
         Action::Hold => match policy.on_hold {
             OnHold::Accept => Answer::Hold,
             OnHold::Defer => Answer::Defer(wrap(&format!(
@@ -419,6 +423,18 @@ mod tests {
         assert!(a.token().starts_with("defer Your message awaits"));
         policy.on_hold = OnHold::Reject;
         assert_eq!(verdict_answer(&policy, &held).code(), 550);
+        // A post Mailman would shunt (an invalid header_filter_rules
+        // pattern makes SpamDetect raise) is not refused under any on_hold.
+        let mut shunted = verdict(
+            Action::Hold,
+            Some("Mailman would shunt this message: invalid pattern"),
+        );
+        shunted.shunted = true;
+        for on_hold in [OnHold::Accept, OnHold::Defer, OnHold::Reject] {
+            policy.on_hold = on_hold;
+            assert_eq!(verdict_answer(&policy, &shunted), Answer::Hold);
+        }
+        policy.on_hold = OnHold::Reject;
         let rej = verdict(Action::Reject, Some("You are not allowed to post."));
         assert_eq!(
             verdict_answer(&policy, &rej).token(),

@@ -963,6 +963,7 @@ case('a29-from-member-no-domain-env', 'From: alice (no domain), unixfrom alice@e
 
 # ---- legacy passwords, the poster's text, site settings, DMARC by DNS ----------
 execfile(__file__.replace('cases_def.py', 'cases_fidelity.py'))
+execfile(__file__.replace('cases_def.py', 'cases_hostile.py'))
 
 # ---- regex engine bounds (issue 10, findings 1, 2, 4, 6) ---------------------
 # Each pattern here is evaluated by Mailman; the gate must answer what

@@ -1,0 +1,353 @@
+# -*- coding: utf-8 -*-
+# Hostile cases: settings a list admin can type into Mailman's web UI
+# (odd, invalid and costly regular expressions in header_filter_rules,
+# bounce_matching_headers, the nonmember lists and acceptable_aliases; edge
+# values of the size and recipient limits) and messages any stranger can
+# send (NUL bytes, 8-bit and broken encoded headers, duplicate and odd
+# address headers, Approved: in odd places, broken MIME). Python 2 syntax;
+# executed by cases_def.py in its namespace (case(), M(), gen2(), fcase()).
+#
+# A case marked gate_undecided is one whose answer the gate cannot reach
+# within its bounds: it must say undecided (the MTA accepts), never refuse.
+
+NM = 'x@foo.org'
+HOLD, REJECT, DISCARD, ACCEPT, DEFER = 7, 2, 3, 6, 0
+
+
+def hr(*rules):
+    """header_filter_rules from (pattern, action) pairs."""
+    return {'header_filter_rules': [[p, a, False] for p, a in rules]}
+
+
+# ---- header_filter_rules: odd syntax Python 2 accepts or refuses ----------
+case('hx01-verbose-comment', '(?x) rule with spaces and a # comment (hold), Subject: buy now',
+     M(subject='buy now'), hr(('(?x) ^subject: \\s* buy  # spam words', HOLD)))
+case('hx02-inline-i-middle', 'global (?i) in the middle of a rule (discard)',
+     M(subject='FOO bar'), hr(('^subject: (?i)foo', DISCARD)))
+case('hx03-locale-flag', '(?L) rule (reject) matching',
+     M(subject='locale test'), hr(('(?L)^subject: locale\\b', REJECT)))
+case('hx04-unicode-flag', '(?u) rule with \\w+$ (hold)',
+     M(subject='word'), hr(('(?u)^subject: \\w+$', HOLD)))
+case('hx05-possessive-first-then-discard', 'a++ (Python 2: multiple repeat) first, then a discard rule that matches',
+     M(subject='aaa'), hr(('^subject: a++', REJECT), ('^subject: a', DISCARD)))
+case('hx06-possessive-only', 'only rule a*+ (invalid in Python 2): accepted',
+     M(subject='aaa'), hr(('^subject: a*+', REJECT)))
+case('hx07-brace-no-min', '{,5} is {0,5} in Python 2 (hold), Subject xxy',
+     M(subject='xxy'), hr(('^subject: x{,5}y$', HOLD)))
+case('hx08-brace-literal', 'a{b is a literal brace (hold)',
+     M(subject='a{b'), hr(('^subject: a{b', HOLD)))
+case('hx09-lookbehind', 'fixed-width lookbehind (reject)',
+     M(subject='spam here'), hr(('(?<=subject: )spam', REJECT)))
+case('hx10-lookbehind-variable', 'variable-width lookbehind (error in Python 2) then nothing: accepted',
+     M(subject='bcx'), hr(('(?<=a|bc)x', REJECT)))
+case('hx11-backref', 'backreference \\1 (hold), Subject hi hi',
+     M(subject='hi hi'), hr(('^subject: (\\w+) \\1$', HOLD)))
+case('hx12-named-backref', '(?P<n>..)(?P=n) (discard)',
+     M(subject='abab'), hr(('^subject: (?P<n>ab)(?P=n)', DISCARD)))
+case('hx13-octal-escape', '\\101 octal escape under re.I (hold), Subject abc',
+     M(subject='abc'), hr(('^subject: \\101BC', HOLD)))
+case('hx14-u-escape-literal', '\\u0041 in a str pattern is u0041 in Python 2 (hold)',
+     M(subject='u0041'), hr(('^subject: \\u0041', HOLD)))
+case('hx15-u-escape-not-A', '\\u0041 does not match A (hold rule not matching)',
+     M(subject='A'), hr(('^subject: \\u0041', HOLD)))
+case('hx16-end-Z', '\\Z after the Subject (last header) (hold)',
+     M(subject='end', to=None, extra=[]), hr(('^subject: end\\Z', HOLD)))
+case('hx17-bad-range-then-accept', '[z-a] (bad range) skipped, then ACCEPT, then a matching reject',
+     M(subject='zz'), hr(('^subject: [z-a]', REJECT), ('^from: alice', ACCEPT), ('^subject: z', REJECT)))
+case('hx18-conditional-group', '(?(1)...) conditional group (hold), Subject <hi>',
+     M(subject='<hi>'), hr(('^subject: (<)?\\w+(?(1)>)$', HOLD)))
+case('hx19-atomic-group', '(?>...) (error in Python 2): accepted',
+     M(subject='abc'), hr(('^subject: (?>abc)', DISCARD)))
+case('hx20-posix-class', '[[:alpha:]] is a set then a ] in Python (hold), Subject a]',
+     M(subject='a]'), hr(('^subject: [[:alpha:]]', HOLD)))
+case('hx21-posix-class-no-bracket', '[[:alpha:]] does not match a plain word (hold rule not matching)',
+     M(subject='abc'), hr(('^subject: [[:alpha:]]$', HOLD)))
+case('hx22-bad-interval', '.{2,1} (bad repeat interval) only: accepted',
+     M(subject='abc'), hr(('^subject: .{2,1}', DISCARD)))
+case('hx23-inline-comment', '(?#...) inline comment (reject)',
+     M(subject='hello'), hr(('^subject: (?#greeting)hello', REJECT)))
+case('hx24-negative-lookahead-multiline', '^(?!subject:).*viagra over all header lines (hold)',
+     M(extra=['X-Mailer: viagra-mailer']), hr(('^(?!subject:).*viagra', HOLD)))
+fcase('hx25-exponential-alternation', '(a|a)+$ over 22 a and a b: Python backtracks 2^22 (hold, no match); past the gate\'s budget',
+      M(subject='a' * 22 + 'b'), hr(('^subject: (a|a)+$', HOLD)), gate_undecided=True)
+case('hx26-nested-quantifier-match', '(\\w+\\s?)+$ matching a short Subject (hold)',
+     M(subject='hello big world'), hr(('^subject: (\\w+\\s?)+$', HOLD)))
+case('hx27-hex-escape-short', '\\x4 followed by g (hold)',
+     M(subject='\x04g'), hr(('^subject: \\x4g', HOLD)))
+case('hx28-trailing-backslash', 'a rule ending in a backslash (error) then a matching hold',
+     M(subject='x'), hr(('subject: x\\', DISCARD), ('^subject: x', HOLD)))
+case('hx29-unbalanced-paren', 'unbalanced ) (error) only: accepted',
+     M(subject='x)'), hr(('^subject: x)', REJECT)))
+case('hx30-empty-alternative', 'an empty alternative matches everything (discard)',
+     M(subject='anything'), hr(('^subject: zzz|', DISCARD)))
+case('hx31-defer-then-reject', 'DEFER rule matching, then a REJECT rule that matches (defer continues)',
+     M(subject='spam'), hr(('^subject: spam', DEFER), ('^subject: sp', REJECT)))
+case('hx32-dot-newline', '. does not cross the header newline (hold rule not matching)',
+     M(subject='a', extra=['X-B: b']), hr(('^subject: a.x-b', HOLD)))
+case('hx33-dollar-before-newline', '$ before each newline under re.M (hold)',
+     M(subject='tail'), hr(('tail$', HOLD)))
+case('hx34-nul-in-subject', 'a NUL byte in the Subject, rule a.b (hold)',
+     M(subject='a\x00b'), hr(('^subject: a.b$', HOLD)))
+case('hx35-nested-repeat-error', '(a*)* in Python 2.7 compiles; a Subject of b (hold, matching the empty prefix)',
+     M(subject='b'), hr(('^subject: (a*)*b', HOLD)))
+case('hx36-long-subject-lookahead-miss', '.*zzz over a 60 KB single-line Subject (discard, no match)',
+     M(subject='ab ' * 20000), hr(('^subject:.*zzz', DISCARD)))
+case('hx37-many-headers-rule', '3000 headers, rule ^x-h-2999: (hold)',
+     M(extra=['X-H-%d: v' % i for i in range(3000)]), hr(('^x-h-2999:', HOLD)))
+case('hx38-8bit-pattern-byte', 'a rule with a raw latin-1 byte matching an 8-bit Subject (hold)',
+     M(subject='caf\xe9'), {'header_filter_rules': [['^subject: caf\xe9', HOLD, False]]})
+
+# ---- bounce_matching_headers (Hold.py) -------------------------------------
+case('hb01-no-colon-then-valid', 'a line without colon, then Subject: spam (hold)',
+     M(subject='spam'), {'bounce_matching_headers': 'X-Nothing\nSubject: spam'})
+case('hb02-regex-error', 'Subject: (unclosed (error): accepted',
+     M(subject='(unclosed'), {'bounce_matching_headers': 'Subject: (unclosed'})
+case('hb03-indented-comment', 'an indented # comment line, nothing else: accepted',
+     M(subject='# comment'), {'bounce_matching_headers': '   # Subject: hi'})
+case('hb04-empty-value', 'Subject: with an empty pattern matches any Subject (hold)',
+     M(subject='whatever'), {'bounce_matching_headers': 'Subject:'})
+case('hb05-empty-name', ':value with an empty header name',
+     M(subject='value'), {'bounce_matching_headers': ':value'})
+case('hb06-crlf-setting', 'CRLF line ends in the setting',
+     M(subject='spam'), {'bounce_matching_headers': 'X-Foo: bar\r\nSubject: spam\r\n'})
+case('hb07-anchors', 'Subject: ^spam$ (hold), Subject spam',
+     M(subject='spam'), {'bounce_matching_headers': 'Subject: ^spam$'})
+case('hb08-utf8-value', 'a UTF-8 value in the setting and in the Subject (8-bit)',
+     M(subject='caf\xc3\xa9'), {'bounce_matching_headers': 'Subject: caf\xc3\xa9'})
+case('hb09-possessive', 'Subject: a++ (error in Python 2): accepted',
+     M(subject='aaa'), {'bounce_matching_headers': 'Subject: a++'})
+case('hb10-two-colons', 'X-A: b: c matches the value b: c',
+     M(extra=['X-A: b: c']), {'bounce_matching_headers': 'X-A: b: c'})
+case('hb11-name-with-space', 'a header name with an inner space',
+     M(extra=['X A: b']), {'bounce_matching_headers': 'X A: b'})
+
+# ---- ^regex entries of the nonmember lists ---------------------------------
+case('hn01-accept-caret-only', 'accept entry ^ alone (empty regex) matches every sender, gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^']))
+case('hn02-accept-possessive', 'accept ^x++@foo (error, skipped), gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^x++@foo\\.org']))
+case('hn03-reject-Z', 'reject ^.*@foo\\.org\\Z, gen=0',
+     M(frm=NM), {'generic_nonmember_action': 0, 'reject_these_nonmembers': ['^.*@foo\\.org\\Z']})
+case('hn04-accept-inline-i', 'accept ^(?i)X@FOO\\.ORG$, gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^(?i)X@FOO\\.ORG$']))
+case('hn05-accept-verbose', 'accept ^(?x) x @ foo \\. org  # comment, gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^(?x) x @ foo \\. org  # comment']))
+case('hn06-hold-backref', 'hold ^(\\w)\\1@foo\\.org for xx@foo.org, gen=0',
+     M(frm='xx@foo.org'), {'generic_nonmember_action': 0, 'hold_these_nonmembers': ['^(\\w)\\1@foo\\.org']})
+case('hn07-discard-brace-no-min', 'discard ^x{,3}@foo\\.org, gen=0',
+     M(frm=NM), {'generic_nonmember_action': 0, 'discard_these_nonmembers': ['^x{,3}@foo\\.org']})
+case('hn08-accept-hex', 'accept ^\\x78@foo\\.org (hex escape), gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^\\x78@foo\\.org']))
+case('hn09-accept-lookahead', 'accept ^[^@]+@(?!evil)foo\\.org, gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^[^@]+@(?!evil)foo\\.org']))
+case('hn10-accept-lookbehind-start', 'accept ^(?<!y)x@foo\\.org, gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^(?<!y)x@foo\\.org']))
+case('hn11-reject-locale', 'reject ^(?L)x@foo\\.org, gen=0',
+     M(frm=NM), {'generic_nonmember_action': 0, 'reject_these_nonmembers': ['^(?L)x@foo\\.org']})
+case('hn12-accept-caret-space', 'accept entry "^ " does not match, gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^ ']))
+case('hn13-accept-trailing-space', 'accept ^x@foo\\.org$ with a trailing space, gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^x@foo\\.org$ ']))
+case('hn14-accept-unicode-entry', 'accept ^x@foo\\.org stored as unicode, gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=[U(u'^x@foo\\.org')]))
+case('hn15-invalid-accept-then-valid-hold', 'accept ^(x (error) then hold ^x@ matching, gen=2',
+     M(frm=NM), {'generic_nonmember_action': 2, 'accept_these_nonmembers': ['^(x'],
+                 'hold_these_nonmembers': ['^x@']})
+case('hn16-accept-conditional', 'accept with a conditional group, gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^(<)?x@foo\\.org(?(1)>)$']))
+fcase('hn17-accept-exponential', 'accept ^(x|x)+$ against 24 x and @ (no match), gen=0; past the gate\'s budget',
+      M(frm='x' * 24 + '@foo.org'), {'generic_nonmember_action': 0,
+                                    'accept_these_nonmembers': ['^(x|x)+$']}, gate_undecided=True)
+case('hn18-accept-dollar-newline', 'accept ^x@foo\\.org\\n? style $, gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^x@foo\\.org$']))
+case('hn19-accept-u-escape', 'accept ^\\u0078@foo\\.org (\\u is u in Python 2), gen=2',
+     M(frm=NM), gen2(accept_these_nonmembers=['^\\u0078@foo\\.org']))
+
+# ---- size, recipients, aliases ---------------------------------------------
+case('hs01-size-0-big', 'max_message_size 0 (off) with a 200 KB body',
+     M(body=('z' * 79 + '\n') * 2600), {'max_message_size': 0})
+case('hs02-size-1-1023', 'max_message_size 1, a message just under 1 KB',
+     M(body='q' * 900 + '\n'), {'max_message_size': 1})
+case('hs03-recips-huge', 'max_num_recipients 2**31, 3 recipients',
+     M(extra=['Cc: a@x.org, b@x.org']), {'max_num_recipients': 2 ** 31})
+case('hs04-recips-1-to-and-cc-empty', 'max_num_recipients 1, To: list, empty Cc:',
+     M(extra=['Cc: ']), {'max_num_recipients': 1})
+case('hs05-recips-2-dup-list', 'max_num_recipients 2, the list twice in To',
+     M(to='test@example.com, test@example.com'), {'max_num_recipients': 2})
+case('he01-alias-verbose', 'acceptable alias (?x) with a comment, To: other@',
+     M(to='other@example.org'), {'acceptable_aliases': '(?x) ^other @ example\\.org  # alias'})
+case('he02-alias-possessive', 'acceptable alias a++ (error), To: a@x.org: implicit',
+     M(to='a@x.org'), {'acceptable_aliases': 'a++'})
+case('he03-alias-empty-regex-line', 'alias "^" matches every address',
+     M(to='whoever@x.org'), {'acceptable_aliases': '^'})
+
+# ---- messages from strangers -----------------------------------------------
+case('hm01-nul-in-from', 'a NUL byte in From, gen=2',
+     M(frm='x\x00y@foo.org'), GEN2)
+case('hm02-8bit-from-name', 'an 8-bit display name in From, member address',
+     M(frm='\xff\xfe <alice@example.com>'))
+case('hm03-broken-b64-from-name', 'From name =?utf-8?B?!!!?= with a member address',
+     M(frm='=?utf-8?B?!!!?= <alice@example.com>'))
+case('hm04-unknown-charset-from-name', 'From name in an unknown charset, member address',
+     M(frm='=?x-klingon?Q?Qapla?= <alice@example.com>'))
+case('hm05-two-senders', 'From non-member, two Sender: (second a member), gen=2',
+     M(frm=NM, extra=['Sender: y@foo.org', 'Sender: alice@example.com']), GEN2)
+case('hm06-empty-from-sender-nonmember', 'From: empty, Sender: non-member, gen=2',
+     M(frm='', extra=['Sender: y@foo.org']), GEN2)
+case('hm07-from-comment-with-member', 'From: (alice@example.com) x@foo.org, gen=2',
+     M(frm='(alice@example.com) x@foo.org'), GEN2)
+case('hm08-from-quoted-at-comma', 'From: "x@foo.org, bob" <alice@example.com>, gen=2',
+     M(frm='"x@foo.org, bob" <alice@example.com>'), GEN2)
+case('hm09-from-group-empty', 'From: undisclosed:; with a member Sender, gen=2',
+     M(frm='undisclosed:;', extra=['Sender: alice@example.com']), GEN2)
+case('hm10-approved-tab', 'Approved:<TAB>adminpw, non-member, gen=2',
+     M(frm=NM, extra=['Approved:\tadminpw']), GEN2)
+case('hm11-approved-space-before-colon', '"Approved : adminpw", non-member, gen=2',
+     M(frm=NM, extra=['Approved : adminpw']), GEN2)
+case('hm12-approved-folded', 'Approved: folded onto a second line, non-member, gen=2',
+     M(frm=NM, extra=['Approved:', ' adminpw']), GEN2)
+NESTED_ALT = ('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="O"\n\n'
+              '--O\nContent-Type: multipart/alternative; boundary="I"\n\n'
+              '--I\nContent-Type: text/plain\n\nApproved: adminpw\nhello\n'
+              '--I\nContent-Type: text/html\n\n<p>Approved: adminpw</p>\n--I--\n'
+              '--O--\n')
+case('hm13-approved-nested-alternative', 'Approved: in a text/plain inside multipart/alternative inside mixed, gen=2',
+     M(frm=NM, extra=NESTED_ALT.split('\n\n', 1)[0].split('\n'), body=NESTED_ALT.split('\n\n', 1)[1]), GEN2)
+case('hm14-approve-body-crlf', 'Approve: adminpw as the first body line, CRLF line ends, gen=2',
+     ('From: x@foo.org\r\nTo: test@example.com\r\nSubject: hi\r\n\r\n'
+      'Approve: adminpw\r\n\r\nhello\r\n'), GEN2)
+case('hm15-admin-german', 'Subject hilfe and body abonnieren (not commands)',
+     M(subject='hilfe', body='abonnieren\n'))
+case('hm16-admin-subscribe-crlf', 'body "subscribe" with CRLF line ends',
+     'From: alice@example.com\r\nTo: test@example.com\r\nSubject: x\r\n\r\nsubscribe\r\n')
+case('hm17-admin-nbsp', 'Subject "help" followed by a no-break space (UTF-8)',
+     M(subject='help\xc2\xa0'))
+case('hm18-boundary-empty', 'multipart/mixed; boundary="" with a text/html part, filter_content on',
+     M(extra=['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=""'],
+       body='--\nContent-Type: text/html\n\n<b>x</b>\n----\n'),
+     {'filter_content': 1, 'filter_mime_types': ['text/html']})
+RFC822_DEEP = ''
+for _i in range(60):
+    RFC822_DEEP += 'Content-Type: message/rfc822\n\n'
+RFC822_DEEP += 'Content-Type: text/html\n\n<b>deep</b>\n'
+case('hm19-rfc822-60-deep', '60 nested message/rfc822 with HTML inside, filter_content on (html filtered)',
+     M(extra=['MIME-Version: 1.0'], body='') [:-2] + '\n' + RFC822_DEEP,
+     {'filter_content': 1, 'filter_mime_types': ['text/html']})
+case('hm20-ct-bad-params', 'Content-Type: text/html; ;;charset*=\'\';name*0*=x%; filter_content (html)',
+     M(extra=['MIME-Version: 1.0', 'Content-Type: text/html; ;;charset*=\'\';name*0*=x%'],
+       body='<p>x</p>\n'),
+     {'filter_content': 1, 'filter_mime_types': ['text/html']})
+case('hm21-ct-unterminated-quote', 'Content-Type: text/plain; charset="unterminated, pass_mime_types text/plain',
+     M(extra=['MIME-Version: 1.0', 'Content-Type: text/plain; charset="unterminated'],
+       body='plain\n'),
+     {'filter_content': 1, 'pass_mime_types': ['text/plain']})
+case('hm22-mixed-line-ends-rule', 'CRLF on the Subject only, LF elsewhere, rule ^subject: viagra$ (hold)',
+     'From: alice@example.com\nTo: test@example.com\nSubject: viagra\r\nX-A: b\n\nbody\n',
+     hr(('^subject: viagra$', HOLD)))
+case('hm23-bare-cr-header', 'a bare CR inside the Subject, rule ^subject: a$ (hold)',
+     M(subject='a\rb'), hr(('^subject: a$', HOLD)))
+case('hm24-first-line-continuation', 'the message starts with a continuation line',
+     ' folded\n' + M())
+case('hm25-500-from-headers', '500 From: headers, the first a non-member, gen=2',
+     M(frm=None, pre=['From: x%d@foo.org' % i for i in range(500)]), GEN2)
+case('hm26-long-to-header', 'To: with 5000 addresses, max_num_recipients 0',
+     M(to=', '.join('u%d@x.org' % i for i in range(5000))), {'max_num_recipients': 0})
+case('hm27-long-to-implicit', 'To: with 5000 addresses not the list: implicit destination',
+     M(to=', '.join('u%d@x.org' % i for i in range(5000))))
+case('hm28-encoded-subject-nul', 'Subject =?utf-8?Q?a=00b?= with a rule a.b (hold)',
+     M(subject='=?utf-8?Q?a=00b?='), hr(('^subject: a.b', HOLD)))
+case('hm29-encoded-subject-bad-utf8', 'Subject =?utf-8?B?/w==?= (0xff) with a rule',
+     M(subject='=?utf-8?B?/w==?='), hr(('^subject: \\xff', HOLD)))
+case('hm30-header-no-space-after-colon', 'Subject:viagra (no space), rule ^subject: viagra (hold, not matching)',
+     M(subject=None, extra=['Subject:viagra']), hr(('^subject: viagra', HOLD)))
+
+# ---- odd address syntax of a member's From (gen=2: a misread is a reject) --
+for _n, (_frm, _doc) in enumerate([
+        ('<alice@example.com> x@foo.org', 'angle address then a bare one'),
+        ('alice@example.com <x@foo.org>', 'bare address then an angle one'),
+        ('"alice@example.com"', 'only a quoted string'),
+        ('alice@[example.com]', 'domain literal'),
+        ('alice @ example . com', 'spaces around @ and dot'),
+        ('=?utf-8?q?alice=40example=2Ecom?=', 'the address as an encoded word'),
+        ('alice@example.com.', 'trailing dot'),
+        ('<<alice@example.com>>', 'double angle brackets'),
+        ('alice@example.com;', 'trailing semicolon'),
+        ('"a\\"b" <alice@example.com>', 'escaped quote in the name'),
+        ('Alice <alice@example.com', 'unclosed angle bracket'),
+        ('alice@example.com>', 'stray closing bracket'),
+        ('Alice\t<alice@example.com>', 'tab before the angle address'),
+        ('Alice (x@foo.org) <alice@example.com>', 'comment holding a non-member address'),
+        ('alice@example.com (Alice (nested) comment)', 'nested comment after the address'),
+        ('"Alice" <"alice"@example.com>', 'quoted local part'),
+        ('Alice <@route.org:alice@example.com>', 'source route'),
+        ('Alice <alice@example.com>, ', 'trailing comma'),
+        (', alice@example.com', 'leading comma'),
+        ('ALICE@Example.COM', 'mixed case'),
+        ('alice@example.com\x00', 'NUL after the address'),
+        ('alice@ex\xc3\xa4mple.com', 'UTF-8 in the domain (not a member)'),
+        ('Alice <alice@example.com> (trailing comment)', 'comment after the angle address'),
+        ('=?utf-8?B?QWxpY2U=?= <alice@example.com>', 'encoded name'),
+        ('"=?utf-8?B?QWxpY2U=?=" <alice@example.com>', 'encoded word inside quotes'),
+]):
+    case('ha%02d-from-odd' % (_n + 1), 'From: %r (%s), gen=2' % (_frm, _doc), M(frm=_frm), GEN2)
+case('ha26-from-folded-address', 'From folded inside the angle address, gen=2',
+     M(frm='Alice <alice@exa', extra=[]).replace('From: Alice <alice@exa\n', 'From: Alice <alice@\n example.com>\n'), GEN2)
+case('ha27-from-crlf-fold', 'From folded with CRLF before the address, gen=2',
+     'From: Alice\r\n <alice@example.com>\r\nTo: test@example.com\r\nSubject: hi\r\n\r\nhello\r\n', GEN2)
+
+# ---- Approved: variants (non-member, gen=2) --------------------------------
+for _n, (_extra, _body, _doc) in enumerate([
+        (['Approved: "adminpw"'], 'hello\n', 'quoted password'),
+        (['Approved: =?utf-8?q?adminpw?='], 'hello\n', 'password as an encoded word'),
+        (['APPROVED: adminpw'], 'hello\n', 'header name upper case'),
+        (['Approved: adminpw\r'], 'hello\n', 'a CR after the password'),
+        (['Approved:adminpw'], 'hello\n', 'no space after the colon'),
+        (['Approved: adminpw extra'], 'hello\n', 'password then a word'),
+        ([], '\n\nApproved: adminpw\nhello\n', 'body password after two blank lines'),
+        ([], '   Approved: adminpw\nhello\n', 'body password line indented'),
+        ([], 'approved: adminpw\nhello\n', 'body password, lower-case name'),
+        ([], 'Approved:adminpw\nhello\n', 'body password without space'),
+        ([], 'Approved: adminpw', 'body password without a final newline'),
+        (['Content-Transfer-Encoding: quoted-printable'], 'Approved: admin=\npw\nhello\n', 'body password split by a QP soft break'),
+        (['Content-Transfer-Encoding: quoted-printable'], '=41pproved: adminpw\nhello\n', 'body password with a QP-encoded letter'),
+        (['Content-Type: text/plain; charset=utf-16'], 'Approved: adminpw\nhello\n', 'body password, part declared utf-16'),
+        (['Content-Transfer-Encoding: base64'], 'QXBwcm92ZWQ6IGFkbWlucHcKaGVsbG8K\n!!!\n', 'base64 body password with trailing garbage'),
+]):
+    case('hp%02d-approved' % (_n + 1), 'Approved variant: %s; non-member, gen=2' % _doc,
+         M(frm=NM, extra=_extra, body=_body), GEN2)
+
+# ---- explicit destination (member, default require_explicit_destination) ---
+for _n, (_to, _doc) in enumerate([
+        ('=?utf-8?q?test=40example=2Ecom?=', 'list address as an encoded word'),
+        ('"test@example.com" <other@x.org>', 'list address only in the display name'),
+        ('(test@example.com) other@x.org', 'list address only in a comment'),
+        ('list: test@example.com;', 'list address inside a group'),
+        ('TEST@EXAMPLE.COM.', 'upper case with a trailing dot'),
+        ('<test@example.com', 'unclosed angle bracket'),
+        ('test@example.com\x00', 'NUL after the address'),
+        ('Test List <test@example.com> (comment)', 'comment after the address'),
+        ('test+tag@example.com', 'plus suffix'),
+        ('"test"@example.com', 'quoted local part'),
+        ('test@example.com.evil.org', 'list address as a domain prefix'),
+        ('other@x.org,test@example.com', 'no space after the comma'),
+]):
+    case('hd%02d-to' % (_n + 1), 'To: %r (%s), member' % (_to, _doc), M(to=_to))
+case('hd13-to-header-name-upper', 'TO: header name upper case, member',
+     M(to=None, extra=['TO: test@example.com']))
+case('hd14-cc-folded', 'list address in a folded Cc, To other',
+     M(to='other@x.org', extra=['Cc: a@x.org,', '\tTest <test@example.com>']))
+
+# ---- recipient counting (max_num_recipients 3) ----------------------------
+for _n, (_to, _cc, _doc) in enumerate([
+        ('"a, b" <a@x.org>, test@example.com', None, 'quoted comma in a name'),
+        ('test@example.com, (c, d) a@x.org', None, 'comma in a comment'),
+        ('grp: a@x.org, b@x.org;, test@example.com', None, 'group of two'),
+        ('test@example.com', ',,, ,', 'Cc of commas only'),
+        ('test@example.com', 'a@x.org', 'exactly 2 (under)'),
+        ('test@example.com, a@x.org', 'b@x.org', 'exactly 3 (the limit)'),
+        ('test@example.com, <>', 'a@x.org', 'an empty angle address'),
+        ('test@example.com, a@x.org', '=?utf-8?q?b=40x.org=2C_c=40x.org?=', 'encoded word holding two addresses'),
+]):
+    _extra = ['Cc: ' + _cc] if _cc is not None else []
+    case('hr%02d-recipients' % (_n + 1), 'max_num_recipients 3: %s' % _doc,
+         M(to=_to, extra=_extra), {'max_num_recipients': 3})
