@@ -351,3 +351,113 @@ for _n, (_to, _cc, _doc) in enumerate([
     _extra = ['Cc: ' + _cc] if _cc is not None else []
     case('hr%02d-recipients' % (_n + 1), 'max_num_recipients 3: %s' % _doc,
          M(to=_to, extra=_extra), {'max_num_recipients': 3})
+
+# ---- character semantics of Python 2's sre: ASCII-only case folding and
+# classes unless (?u); decoded (unicode) headers in SpamDetect, raw str
+# elsewhere ------------------------------------------------------------------
+def q(s):
+    """An RFC 2047 Q encoded word of UTF-8 text."""
+    return '=?utf-8?b?' + s.encode('base64').strip().replace('\n', '') + '?='
+
+
+for _n, (_subj, _rule, _doc) in enumerate([
+        (q('CAF\xc3\x89'), '^subject: caf\xc3\xa9', 're.I on a non-ASCII letter without (?u)'),
+        (q('CAF\xc3\x89'), '(?u)^subject: caf\xc3\xa9', 're.I on a non-ASCII letter with (?u)'),
+        (q('caf\xc3\xa9'), '^subject: caf\\w$', '\\w on a non-ASCII letter without (?u)'),
+        (q('caf\xc3\xa9'), '(?u)^subject: caf\\w$', '\\w on a non-ASCII letter with (?u)'),
+        (q('\xc3\xa9viagra'), '\\bviagra\\b', '\\b after a non-ASCII letter without (?u)'),
+        (q('\xc3\xa9viagra'), '(?u)\\bviagra\\b', '\\b after a non-ASCII letter with (?u)'),
+        (q('a\xc2\xa0b'), '^subject: a\\sb', '\\s on a no-break space without (?u)'),
+        (q('a\xc2\xa0b'), '(?u)^subject: a\\sb', '\\s on a no-break space with (?u)'),
+        (q('\xd9\xa1\xd9\xa2'), '^subject: \\d+$', '\\d on Arabic-Indic digits without (?u)'),
+        (q('\xd9\xa1\xd9\xa2'), '(?u)^subject: \\d+$', '\\d on Arabic-Indic digits with (?u)'),
+        (q('\xe2\x84\xaaate'), '(?u)^subject: kate', 'Kelvin sign under (?iu)'),
+        (q('\xe2\x84\xaaate'), '^subject: kate', 'Kelvin sign under re.I only'),
+        (q('\xc5\xbfpam'), '(?u)^subject: spam', 'long s under (?iu)'),
+        (q('\xc5\xbfpam'), '^subject: [a-z]pam', 'long s against [a-z] under re.I'),
+        (q('\xe2\x84\xaaate'), '(?u)^subject: [a-z]ate', 'Kelvin sign against [a-z] under (?iu)'),
+        (q('STRASSE'), '(?u)^subject: stra\xc3\x9fe', 'sharp s against SS under (?iu)'),
+        (q('\xc4\xb0stanbul'), '(?u)^subject: istanbul', 'dotted capital I under (?iu)'),
+        (q('\xce\xa3\xce\xb9\xcf\x83'), '(?u)^subject: \xcf\x83\xce\xb9\xcf\x82', 'final sigma under (?iu)'),
+        (q('x\xe2\x80\xa8y'), '^subject: x.y', '. over U+2028 (line separator)'),
+        (q('x\xc2\x85y'), '^subject: x$', '$ before U+0085 (next line)'),
+        (q('\xef\xbc\xa1\xef\xbc\xa2'), '^subject: ab', 'fullwidth letters (NFKC) under re.I'),
+        (q('A\xcc\x8a'), '^subject: \xc3\xa5', 'A + combining ring vs a-ring (NFKC composes)'),
+        (q('x\ty'), '^subject: x\\sy', 'tab inside an encoded word'),
+        (q('\xf0\x9f\x92\x8a pills'), '^subject: .\\spills', 'an astral character is one . or two (narrow build)'),
+]):
+    case('hu%02d-rule-chars' % (_n + 1), 'hold rule %r, Subject %s: %s' % (_rule, _subj, _doc),
+         M(subject=_subj), hr((_rule, HOLD)))
+
+for _n, (_frm, _entry, _doc) in enumerate([
+        ('\xc3\x89x@foo.org', '^\xc3\xa9x@foo\\.org$', 'non-ASCII local part, entry lower case'),
+        ('caf\xc3\xa9@foo.org', '^caf\\w@foo\\.org$', '\\w against a UTF-8 byte'),
+        ('caf\xc3\xa9@foo.org', '^caf\\w\\w@foo\\.org$', '\\w\\w against two UTF-8 bytes'),
+        ('caf\xc3\xa9@foo.org', '^(?u)caf\\w+@foo\\.org$', '(?u) \\w+ against UTF-8 bytes of a str'),
+        ('\xe2\x84\xaax@foo.org', '^kx@foo\\.org$', 'Kelvin sign bytes against k'),
+        ('x@foo.org', '^X@FOO\\.ORG$', 'upper-case entry'),
+        ('x.y@foo.org', '^x\\Sy@foo\\.org$', '\\S'),
+]):
+    case('hv%02d-nonmember-chars' % (_n + 1), 'reject entry %r, From %r, gen=0: %s' % (_entry, _frm, _doc),
+         M(frm=_frm), {'generic_nonmember_action': 0, 'reject_these_nonmembers': [_entry]})
+
+for _n, (_subj, _line, _doc) in enumerate([
+        ('CAF\xc3\x89', 'Subject: caf\xc3\xa9', 'raw UTF-8 Subject, upper-case non-ASCII'),
+        (q('spam'), 'Subject: spam', 'encoded word (bounce_matching_headers sees it raw)'),
+        ('a\xc2\xa0b', 'Subject: a\\sb', 'raw no-break space bytes and \\s'),
+        ('caf\xc3\xa9', 'Subject: caf\\w\\w$', '\\w\\w against raw UTF-8 bytes'),
+        ('\xe2\x84\xaaate', 'Subject: (?u)kate', 'Kelvin sign bytes under (?u) on a str'),
+]):
+    case('hw%02d-bounce-chars' % (_n + 1), 'bounce_matching_headers %r, Subject %r: %s' % (_line, _subj, _doc),
+         M(subject=_subj), {'bounce_matching_headers': _line})
+
+# ---- Approved: in odd bodies (non-member, gen=2: a miss is a reject) -------
+def MP(parts, ctype='multipart/mixed', preamble='', frm=NM):
+    """A multipart message of (headers, body) parts."""
+    b = 'BND'
+    text = preamble
+    for hdrs, body in parts:
+        text += '--%s\n%s\n\n%s' % (b, '\n'.join(hdrs), body)
+    text += '--%s--\n' % b
+    return M(frm=frm, extra=['MIME-Version: 1.0', 'Content-Type: %s; boundary="%s"' % (ctype, b)],
+             body=text)
+
+
+TP = ['Content-Type: text/plain']
+for _n, (_msg, _doc) in enumerate([
+        (MP([(TP, 'hello\n')], preamble='Approved: adminpw\n\n'), 'password only in the preamble'),
+        (MP([(TP + ['Content-Disposition: attachment; filename="a.txt"'], 'Approved: adminpw\nhi\n')]),
+         'first text/plain is an attachment'),
+        (MP([(['Content-Type: message/rfc822'], 'From: a@b.c\nSubject: fw\n\nApproved: adminpw\nhi\n')]),
+         'password in a forwarded message\'s body'),
+        (MP([(['Content-Type: message/rfc822'], 'From: a@b.c\nApproved: adminpw\n\nhi\n')]),
+         'Approved: header of a forwarded message'),
+        (MP([(TP, '\n'), (TP, 'Approved: adminpw\nhi\n')]), 'first text/plain empty, password in the second'),
+        (MP([(TP, ' \t\nApproved: adminpw\nhi\n')]), 'a whitespace-only line before the password'),
+        (MP([(TP, 'Approved: adminpw   \nhi\n')]), 'trailing spaces after the password'),
+        (MP([(TP, 'Approved:   adminpw\nhi\n')]), 'several spaces after the colon'),
+        (MP([(TP + ['Content-Transfer-Encoding: quoted-printable'], 'Approved: adminpw=20\nhi\n')]),
+         'QP-encoded trailing space'),
+        (MP([(TP + ['Content-Transfer-Encoding: base64'], '!!!!\n')]), 'undecodable base64 part'),
+        (MP([(TP + ['Content-Transfer-Encoding: x-uuencode'], 'begin 644 a\n#86)C\n`\nend\n')]),
+         'uuencoded part'),
+        (MP([(['Content-Type: text/plain; charset=unknown-8bit'], 'Approved: adminpw\n\xff\xfe\n')]),
+         'unknown-8bit charset'),
+        (MP([(TP, 'Approved: adminpw\r\nhi\r\n')]), 'CRLF inside a part'),
+        (MP([(['Content-Type: TEXT/PLAIN'], 'Approved: adminpw\nhi\n')]), 'upper-case content type'),
+        (MP([(['Content-Type: text/plain; format=flowed'], 'Approved: admin \npw\nhi\n')]), 'format=flowed soft break'),
+        (MP([(['Content-Type: text/html'], '<p>Approved: adminpw</p>\n'), (TP, 'Approved: adminpw\nhi\n')],
+            ctype='multipart/related'), 'multipart/related, html first'),
+        (MP([(TP, 'Approved: adminpw\nhi\n')], ctype='multipart/signed'), 'multipart/signed'),
+        (MP([(['Content-Type: multipart/mixed; boundary="IN"'],
+              '--IN\nContent-Type: text/plain\n\nApproved: adminpw\n--IN--\n')]), 'nested multipart'),
+        (M(frm=NM, extra=['MIME-Version: 1.0', 'Content-Type: text/plain; charset="utf-16"',
+                          'Content-Transfer-Encoding: base64'],
+           body=u'Approved: adminpw\n'.encode('utf-16').encode('base64')), 'UTF-16 body in base64'),
+        (M(frm=NM, body='\xef\xbb\xbfApproved: adminpw\nhi\n'), 'a UTF-8 BOM before the password'),
+        (M(frm=NM, body='Approved: adminpw\x00\nhi\n'), 'a NUL after the password'),
+        (M(frm=NM, body='Approved : adminpw\nhi\n'), 'a space before the colon'),
+        (M(frm=NM, body='X-Approved: adminpw\nhi\n'), 'X-Approved: in the body'),
+]):
+    case('hq%02d-approved-body' % (_n + 1), 'Approved in the body: %s; non-member, gen=2' % _doc,
+         _msg, GEN2)
