@@ -461,3 +461,50 @@ for _n, (_msg, _doc) in enumerate([
 ]):
     case('hq%02d-approved-body' % (_n + 1), 'Approved in the body: %s; non-member, gen=2' % _doc,
          _msg, GEN2)
+
+# ---- content filtering on odd MIME (member posts, filter_action reject) ----
+def FX(**kw):
+    d = {'filter_content': 1, 'filter_action': 1, 'pass_mime_types': [],
+         'filter_mime_types': [], 'filter_filename_extensions': []}
+    d.update(kw)
+    return d
+
+
+EXT = FX(filter_filename_extensions=['exe'])
+PASS = FX(pass_mime_types=['text/plain', 'multipart'])
+for _n, (_parts, _ov, _doc) in enumerate([
+        ([(['Content-Type: application/octet-stream; name="a.EXE "'], 'x\n')], EXT, 'name with upper case and a trailing space'),
+        ([(['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename*=utf-8\'\'a%2Eexe'], 'x\n')],
+         EXT, 'RFC 2231 encoded filename'),
+        ([(['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename*0="a.e"; filename*1="xe"'], 'x\n')],
+         EXT, 'RFC 2231 continued filename'),
+        ([(['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename="=?utf-8?q?a.exe?="'], 'x\n')],
+         EXT, 'encoded-word filename'),
+        ([(['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename="a.exe."'], 'x\n')],
+         EXT, 'filename with a trailing dot'),
+        ([(['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename="dir/a.exe"'], 'x\n')],
+         EXT, 'filename with a directory'),
+        ([(['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename="a.exe\\"'], 'x\n')],
+         EXT, 'filename ending in a backslash'),
+        ([(['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename=a.exe; filename=b.txt'], 'x\n')],
+         EXT, 'two filename parameters'),
+        ([(['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename=".exe"'], 'x\n')],
+         EXT, 'filename .exe (no stem)'),
+        ([(['Content-Type: application/octet-stream; name=a.exe', 'Content-Disposition: attachment; filename=a.txt'], 'x\n')],
+         EXT, 'name and filename disagree'),
+        ([(['Content-Type: text'], 'x\n')], PASS, 'content type without subtype'),
+        ([(['Content-Type: TEXT/PLAIN (comment)'], 'x\n')], PASS, 'content type with a comment'),
+        ([(['Content-Type: text/plain/extra'], 'x\n')], PASS, 'content type with two slashes'),
+        ([(['Content-Type: ;charset=us-ascii'], 'x\n')], PASS, 'content type empty'),
+        ([(['Content-Type: text/plain', 'Content-Type: application/x-evil'], 'x\n')], PASS, 'two Content-Type headers'),
+        ([(['Content-Type: text/ plain'], 'x\n')], PASS, 'space after the slash'),
+        ([(['Content-Type: "text/plain"'], 'x\n')], PASS, 'quoted content type'),
+        ([(['Content-type:text/html'], '<b>x</b>\n')], FX(filter_mime_types=['text/html']), 'no space after the colon'),
+        ([(['Content-Type: text/html'], '<b>x</b>\n'), (['Content-Type: text/html'], '<b>y</b>\n')],
+         FX(filter_mime_types=['TEXT/HTML']), 'filter entry in upper case'),
+        ([(['Content-Type: text/html'], '<b>x</b>\n')], FX(filter_mime_types=[' text/html ']), 'filter entry with spaces'),
+        ([(['Content-Type: text/html'], '<b>x</b>\n')], FX(filter_mime_types=['text/*']), 'filter entry text/*'),
+        ([(['Content-Type: text/html'], '<b>x</b>\n')], FX(filter_mime_types=['text/html\ntext/plain']), 'filter entries in one string'),
+]):
+    case('hf%02d-filter' % (_n + 1), 'content filter, reject action: %s' % _doc,
+         MP(_parts, frm='alice@example.com'), _ov)
