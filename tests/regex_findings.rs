@@ -424,3 +424,27 @@ fn many_regex_entries_are_bounded() {
         assert!(took < BOUND, "{took:?}");
     }
 }
+
+/// A first header_filter_rules pattern Python 2 refuses (`a++`): Mailman's
+/// SpamDetect raises and the post is shunted, neither held nor refused, so
+/// the gate answers 250 whatever `on_hold` says (oracle cases hx05, hx06).
+#[test]
+fn exim_shunted_post_is_accepted_under_every_on_hold() {
+    if !available() || !common::lists::python() {
+        return;
+    }
+    let e = exim_env();
+    let lists = list_with(
+        "shunt",
+        &[(
+            "header_filter_rules",
+            json!([rule("^subject: a++", 2), rule("^subject: a", 3)]),
+        )],
+    );
+    for on_hold in ["reject", "defer", "accept"] {
+        let conf = exim_conf(&e, &format!("shunt{on_hold}"), &lists, on_hold);
+        let (data, all) = data_reply(&conf, member_headers("", "aaa"));
+        assert!(data.starts_with("250"), "shunt ({on_hold}): {all}");
+        assert!(all.contains("shunt"), "the shunt is logged: {all}");
+    }
+}
