@@ -576,3 +576,29 @@ for _n, (_frm, _extra, _doc) in enumerate([
     fcase('hy%02d-dmarc' % (_n + 1), 'DMARC reject action: From %r %s (%s)' % (_frm, _extra, _doc),
           M(frm=_frm, extra=_extra), {'dmarc_moderation_action': 3}, dns=True, site=PSL,
           gate_undecided=_n in (2, 4, 8))
+
+# ---- patterns that look line-anchored but match mid-line: an ACCEPT rule
+# that matches mid-line, then a REJECT rule that matches (a miss of the
+# ACCEPT would be a wrong reject) -------------------------------------------
+for _n, (_pat, _doc) in enumerate([
+        ('^subject: zz|okword', 'anchor in the first branch only'),
+        ('(^subject: zz)|okword', 'anchored group, bare second branch'),
+        ('^|okword', 'empty anchored branch'),
+        ('(?:^subject: zz|okword)', 'alternation in a group'),
+        ('^?okword', 'optional anchor'),
+        ('(^)?okword', 'optional anchored group'),
+        ('(?#c)^x-note: .*okword', 'comment before the anchor (matches at a line start)'),
+        ('(?i)^X-NOTE: .*OKWORD', 'inline flag before the anchor'),
+        ('(?x) ^ x-note: .* okword', 'verbose spaces around the anchor'),
+        ('\\n?okword', 'optional newline'),
+        ('^*okword', 'starred anchor (Python 2 error?)'),
+        ('(?<=mid )okword', 'lookbehind, no anchor'),
+        ('\\Aqq|okword', '\\A in the first branch'),
+        ('$|okword', 'end anchor branch'),
+        ('(?m)^x-note: mid okword$', 'explicit (?m)'),
+        ('(?s)^x-note:.*okword', '(?s) with the anchor'),
+        ('[\\n]okword', 'class holding a newline'),
+        ('.^okword', 'anchor after a character'),
+]):
+    case('hl%02d-anchor-like' % (_n + 1), 'ACCEPT %r (%s) then REJECT ^x-spam: yes; X-Note: mid okword' % (_pat, _doc),
+         M(extra=['X-Note: mid okword', 'X-Spam: yes']), hr((_pat, ACCEPT), ('^x-spam: yes', REJECT)))
