@@ -71,15 +71,9 @@ impl<'a> Part<'a> {
         if v.is_ascii() {
             // The usual case: no copy to bytes, and the common types
             // without an allocation.
-            let b = v.as_bytes();
-            let main = match memchr::memchr(b';', b) {
-                Some(i) => &b[..i],
-                None => b,
-            };
-            let ct = strip(main);
-            if ct.iter().filter(|&&c| c == b'/').count() != 1 {
+            let Some(ct) = ascii_main_type(v.as_bytes()) else {
                 return Cow::Borrowed("text/plain");
-            }
+            };
             for known in [
                 "text/plain",
                 "text/html",
@@ -90,8 +84,7 @@ impl<'a> Part<'a> {
                     return Cow::Borrowed(known);
                 }
             }
-            // SAFETY: ASCII bytes are UTF-8.
-            return Cow::Owned(unsafe { String::from_utf8_unchecked(ct.to_ascii_lowercase()) });
+            return Cow::Owned(String::from_utf8_lossy(ct).to_ascii_lowercase());
         }
         let b = to_bytes(v);
         let main = match b.iter().position(|&c| c == b';') {
@@ -110,18 +103,10 @@ impl<'a> Part<'a> {
     pub fn content_type_is(&self, want: &str) -> bool {
         match self.get_raw("content-type") {
             None => self.default_type == want,
-            Some(v) if v.is_ascii() => {
-                let b = v.as_bytes();
-                let main = match memchr::memchr(b';', b) {
-                    Some(i) => &b[..i],
-                    None => b,
-                };
-                let ct = strip(main);
-                if ct.iter().filter(|&&c| c == b'/').count() != 1 {
-                    return want == "text/plain";
-                }
-                ct.eq_ignore_ascii_case(want.as_bytes())
-            }
+            Some(v) if v.is_ascii() => match ascii_main_type(v.as_bytes()) {
+                Some(ct) => ct.eq_ignore_ascii_case(want.as_bytes()),
+                None => want == "text/plain",
+            },
             Some(_) => self.content_type() == want,
         }
     }
@@ -230,4 +215,16 @@ impl<'m, 'a> Iterator for Walk<'m, 'a> {
             }
         }
     }
+}
+
+/// The type of an ASCII `Content-Type` value: before any `;`, stripped;
+/// `None` unless it has exactly one `/` (Python's email then says
+/// `text/plain`).
+fn ascii_main_type(b: &[u8]) -> Option<&[u8]> {
+    let main = match memchr::memchr(b';', b) {
+        Some(i) => &b[..i],
+        None => b,
+    };
+    let ct = strip(main);
+    (ct.iter().filter(|&&c| c == b'/').count() == 1).then_some(ct)
 }
