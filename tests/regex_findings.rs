@@ -237,8 +237,12 @@ fn finding_6_engine_limits_are_never_a_hold() {
 // ---------------------------------------------------------------------------
 // Through Exim.
 
-fn exim_env() -> Env {
-    tree("regex-exim", &[root().join("tests/fixtures/lists/test")])
+/// `tag`: one tree per test (they run in parallel).
+fn exim_env(tag: &str) -> Env {
+    tree(
+        &format!("regex-exim-{tag}"),
+        &[root().join("tests/fixtures/lists/test")],
+    )
 }
 
 /// An Exim configuration whose gate reads `lists` with `on_hold`.
@@ -294,7 +298,7 @@ fn exim_regex_findings_get_mailmans_answer() {
     if !available() || !common::lists::python() {
         return;
     }
-    let e = exim_env();
+    let e = exim_env("findings");
 
     // Finding 2: Mailman accepts (the ACCEPT rule first); the gate said 550.
     let lists = list_with(
@@ -433,7 +437,7 @@ fn exim_shunted_post_is_accepted_under_every_on_hold() {
     if !available() || !common::lists::python() {
         return;
     }
-    let e = exim_env();
+    let e = exim_env("shunted");
     let lists = list_with(
         "shunt",
         &[(
