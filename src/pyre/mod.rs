@@ -322,12 +322,8 @@ impl PyRegex {
             "line starts of {text:?}"
         );
         budget.charge(CALL_STEPS)?;
-        let start = budget.left().saturating_mul(simple::UNITS_PER_STEP);
-        let mut units = start;
-        let hit = simple.run_from_lines(text, line_starts, &mut units);
-        budget.charge((start - units).div_ceil(simple::UNITS_PER_STEP).max(1))?;
-        hit.ok_or(MatchError::Budget).inspect_err(|_| {
-            let _ = budget.charge(u64::MAX);
+        run_simple(budget, |units| {
+            simple.run_from_lines(text, line_starts, units)
         })
     }
 
@@ -341,13 +337,7 @@ impl PyRegex {
         budget.charge(CALL_STEPS)?;
         match &*self.inner {
             Compiled::Simple(simple) => {
-                let start = budget.left().saturating_mul(simple::UNITS_PER_STEP);
-                let mut units = start;
-                let hit = simple.run(text, anchored, &mut units);
-                budget.charge((start - units).div_ceil(simple::UNITS_PER_STEP).max(1))?;
-                hit.ok_or(MatchError::Budget).inspect_err(|_| {
-                    let _ = budget.charge(u64::MAX);
-                })
+                run_simple(budget, |units| simple.run(text, anchored, units))
             }
             Compiled::Program(prog) => {
                 let mut left = budget.left();
@@ -365,6 +355,22 @@ pub fn line_starts_of(text: &str) -> Vec<usize> {
     std::iter::once(0)
         .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
         .collect()
+}
+
+/// Runs the bit-parallel path on what is left of `budget` (in its finer
+/// units), then charges what it used; a run that spent it all (`None`)
+/// empties the budget.
+fn run_simple(
+    budget: &Budget,
+    run: impl FnOnce(&mut u64) -> Option<bool>,
+) -> Result<bool, MatchError> {
+    let start = budget.left().saturating_mul(simple::UNITS_PER_STEP);
+    let mut units = start;
+    let hit = run(&mut units);
+    budget.charge((start - units).div_ceil(simple::UNITS_PER_STEP).max(1))?;
+    hit.ok_or(MatchError::Budget).inspect_err(|_| {
+        let _ = budget.charge(u64::MAX);
+    })
 }
 
 #[cfg(test)]
