@@ -15,7 +15,8 @@ pub(super) fn parse(raw: &[u8]) -> (Part<'_>, Option<String>) {
         lines: Lines { raw, pos: 0 },
         back: Vec::new(),
         eof: Vec::new(),
-        header_lines: Vec::new(),
+        // Room for a typical header block: not a doubling per few lines.
+        header_lines: Vec::with_capacity(32),
         parts: 0,
         headers: 0,
         header_bytes: 0,
@@ -135,15 +136,17 @@ pub(super) fn boundary_match(line: &[u8], sep: &[u8]) -> Option<(bool, bool)> {
     ws_eol(rest).map(|ls| (false, ls))
 }
 
-pub(super) fn header_line(line: &[u8]) -> bool {
+/// Whether `line` belongs to a header block (`headerRE`, a `From ` line or
+/// a continuation), and for a field line where its colon is (else 0).
+pub(super) fn header_line(line: &[u8]) -> Option<usize> {
     if line.starts_with(b"From ") || line.starts_with(b" ") || line.starts_with(b"\t") {
-        return true;
+        return Some(0);
     }
     let n = line
         .iter()
         .take_while(|&&c| (0x21..=0x39).contains(&c) || (0x3b..=0x7e).contains(&c))
         .count();
-    n > 0 && line.get(n) == Some(&b':')
+    (n > 0 && line.get(n) == Some(&b':')).then_some(n)
 }
 
 pub(super) fn starts_nl(line: &[u8]) -> bool {
@@ -155,8 +158,9 @@ pub(super) struct Feed<'a> {
     lines: Lines<'a>,
     back: Vec<&'a [u8]>,
     eof: Vec<Eof>,
-    /// The header lines of the part being read, kept between parts.
-    header_lines: Vec<&'a [u8]>,
+    /// The header lines of the part being read with where their colon is
+    /// ([`header_line`]), kept between parts.
+    header_lines: Vec<(&'a [u8], usize)>,
     parts: usize,
     headers: usize,
     header_bytes: usize,
@@ -238,18 +242,18 @@ impl<'a> Feed<'a> {
         true
     }
 
-    fn parse_headers(&mut self, part: &mut Part<'a>, lines: &[&'a [u8]]) {
+    fn parse_headers(&mut self, part: &mut Part<'a>, lines: &[(&'a [u8], usize)]) {
         // At most one field per line that is not a continuation: one
         // allocation, not a doubling per few fields (a failure is met
         // again, per field, below).
         let fields = lines
             .iter()
-            .filter(|l| !matches!(l.first(), Some(b' ' | b'\t')))
+            .filter(|(l, _)| !matches!(l.first(), Some(b' ' | b'\t')))
             .count();
         let _ = part.headers.try_reserve_exact(fields);
         let mut last: Option<&'a [u8]> = None;
         let mut value = Gather::Empty;
-        for (lineno, &line) in lines.iter().enumerate() {
+        for (lineno, &(line, colon)) in lines.iter().enumerate() {
             if line[0] == b' ' || line[0] == b'\t' {
                 if last.is_some() {
                     value.push(self.raw, line);
@@ -276,9 +280,8 @@ impl<'a> Feed<'a> {
                     continue;
                 }
             }
-            let Some(i) = line.iter().position(|&c| c == b':') else {
-                continue;
-            };
+            // Every other line of the block is a field line.
+            let i = colon;
             last = Some(&line[..i]);
             let first = lstrip(&line[i + 1..]);
             if !first.is_empty() {
@@ -311,12 +314,12 @@ impl<'a> Feed<'a> {
             if line.is_empty() {
                 break;
             }
-            if !header_line(line) {
+            let Some(colon) = header_line(line) else {
                 if !starts_nl(line) {
                     self.unread(line);
                 }
                 break;
-            }
+            };
             block_bytes += line.len();
             if block_bytes > MAX_BLOCK_HEADER_BYTES {
                 self.over(|| {
@@ -337,7 +340,7 @@ impl<'a> Feed<'a> {
                 self.over(|| "out of memory for the header lines".into());
                 break;
             }
-            hl.push(line);
+            hl.push((line, colon));
         }
         if self.limit.is_some() {
             return part;

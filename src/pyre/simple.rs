@@ -11,6 +11,9 @@ pub(super) const SKIP_UNITS: u64 = 1;
 pub(super) const SKIP_CALL_UNITS: u64 = 10;
 /// A byte passed over by the loop over the `skip` flags (about 1 ns).
 pub(super) const TABLE_SKIP_UNITS: u64 = 2;
+/// Waiting states whose chars a run works out (each costs a char per
+/// group of chars with one mask).
+const MAX_WAITS: u32 = 8;
 
 use super::parse::{has_groupref, At, Node, Parsed, FLAG_M, FLAG_S, MAXREPEAT};
 
@@ -45,6 +48,10 @@ pub(super) struct Simple {
     skip: [bool; 128],
     /// Whether `skip` holds any char.
     passes_over: bool,
+    /// The ASCII chars grouped by mask: each distinct mask of `ascii[..128]`
+    /// and the chars that have it (a 128-bit set). A state's chars that
+    /// lead back to it are found per group, not per char.
+    classes: Vec<(u64, [u64; 2])>,
     start: Option<At>,
     end: Option<At>,
     multiline: bool,
@@ -191,6 +198,7 @@ impl Simple {
             entry: 0,
             skip: [false; 128],
             passes_over: false,
+            classes: Vec::new(),
             start,
             end,
             multiline,
@@ -200,6 +208,18 @@ impl Simple {
             // `run` looks up folded chars only: a capital is never one.
             for c in b'A'..=b'Z' {
                 simple.ascii[c as usize] = simple.ascii[c.to_ascii_lowercase() as usize];
+            }
+        }
+        for c in 0..128usize {
+            let m = simple.ascii[c];
+            let bit = |set: &mut [u64; 2]| set[c >> 6] |= 1 << (c & 63);
+            match simple.classes.iter_mut().find(|(x, _)| *x == m) {
+                Some((_, set)) => bit(set),
+                None => {
+                    let mut set = [0; 2];
+                    bit(&mut set);
+                    simple.classes.push((m, set));
+                }
             }
         }
         simple.entry = simple.closure(1);
@@ -222,7 +242,9 @@ impl Simple {
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<Simple>() + self.sets.iter().map(|s| s.0.capacity() * 8).sum::<usize>()
+        std::mem::size_of::<Simple>()
+            + self.sets.iter().map(|s| s.0.capacity() * 8).sum::<usize>()
+            + self.classes.capacity() * std::mem::size_of::<(u64, [u64; 2])>()
     }
 
     /// The states reachable from `s` without reading a char: past `x*`.
@@ -252,7 +274,14 @@ impl Simple {
     /// Whether the pattern matches, spending from `units` (budget steps
     /// times [`UNITS_PER_STEP`]): a char read costs [`CHAR_UNITS`], a byte
     /// skipped to the next line [`SKIP_UNITS`], a byte passed over in the
-    /// entry state [`TABLE_SKIP_UNITS`].  `None`: units spent.
+    /// entry state or in a state that waits (see below) [`TABLE_SKIP_UNITS`].
+    /// `None`: units spent.
+    ///
+    /// A state that a char led back to itself (`.*` before a literal, as
+    /// in `^subject:.*viagra`) is a wait: the chars that keep it are
+    /// worked out once (per group of chars with one mask) and passed over
+    /// in a tight loop, to the next char that changes it. At most
+    /// [`MAX_WAITS`] such sets per run, each charged a char per group.
     pub(super) fn run(&self, text: &str, anchored: bool, units: &mut u64) -> Option<bool> {
         let bytes = text.as_bytes();
         // Whether a match can still begin after the first position.
@@ -266,6 +295,9 @@ impl Simple {
         let mut i = 0usize;
         // Whether the char before `i` is a newline (or `i` is 0).
         let mut line_start = true;
+        // The state that waits (0: none) and the ASCII chars that keep it.
+        let (mut wait_state, mut wait) = (0u64, [0u64; 2]);
+        let mut waits = 0;
         loop {
             let may_start = every_start || i == 0 || (line_starts && line_start);
             if may_start {
@@ -273,6 +305,20 @@ impl Simple {
             }
             if s & self.accept != 0 && self.end_ok(&text[i..]) {
                 return Some(true);
+            }
+            if s == wait_state && s != 0 {
+                let from = i;
+                while let Some(&b) = bytes.get(i) {
+                    if b >= 128 || wait[(b >> 6) as usize] >> (b & 63) & 1 == 0 {
+                        break;
+                    }
+                    i += 1;
+                }
+                if i > from {
+                    *units = units.checked_sub((i - from) as u64 * TABLE_SKIP_UNITS)?;
+                    line_start = bytes[i - 1] == b'\n';
+                    continue;
+                }
             }
             if passes_over && s == self.entry {
                 // Chars that lead back to this same state change nothing.
@@ -311,7 +357,27 @@ impl Simple {
                 };
                 (self.mask(folded), c)
             };
+            let before = s;
             s = self.step(s, m);
+            if s == before && s != wait_state && waits < MAX_WAITS {
+                // Passing over a char must change nothing the loop's top
+                // does: no accepting bit to test, and where a match may
+                // begin at the next position, the entry bits already in.
+                let starts_later = every_start || line_starts;
+                if s != 0 && s & self.accept == 0 && (!starts_later || s & self.entry == self.entry)
+                {
+                    waits += 1;
+                    *units = units.checked_sub(self.classes.len() as u64 * CHAR_UNITS)?;
+                    wait_state = s;
+                    wait = [0; 2];
+                    for (mask, chars) in &self.classes {
+                        if self.step(s, *mask) == s {
+                            wait[0] |= chars[0];
+                            wait[1] |= chars[1];
+                        }
+                    }
+                }
+            }
             if s == 0 && !later_starts {
                 return Some(false);
             }
