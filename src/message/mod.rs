@@ -59,6 +59,8 @@ pub mod limits {
 pub struct Message<'a> {
     root: Part<'a>,
     limit: Option<String>,
+    /// The bytes parsed, which the tree's borrowed fields are slices of.
+    raw: &'a [u8],
 }
 
 /// A Unicode normalisation form, Mailman's NORMALIZE_FORM.
@@ -118,7 +120,7 @@ impl<'a> Message<'a> {
     /// Parse raw message bytes (headers, blank line, body; the body may be absent).
     pub fn parse(raw: &'a [u8]) -> Message<'a> {
         let (root, limit) = feed::parse(raw);
-        Message { root, limit }
+        Message { root, limit, raw }
     }
 
     /// The structural limit the message passes, if any ([`limits`]): the
@@ -265,7 +267,7 @@ impl<'a> Message<'a> {
             .map_err(|_| HeaderTextError::NoMemory)?;
         line_starts.push(0);
         for p in self.walk() {
-            decoded_headers(p, form, &mut out, &mut line_starts)?;
+            decoded_headers(p, self.raw, form, &mut out, &mut line_starts)?;
         }
         Ok(HeaderText {
             text: out,
