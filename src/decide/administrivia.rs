@@ -108,22 +108,14 @@ const ADMIN_COMMANDS: &[(&[u8], usize, usize)] = &[
     (b"who", 0, 1),
 ];
 
-/// [`admin_args`] of `word` lowered (copied only when short enough to
-/// be a command).
+/// The arguments (least, most) the command `word` takes, compared as
+/// lowered (`.lower()` of a `str` lowers ASCII only).
 fn admin_word(word: &[u8]) -> Option<(usize, usize)> {
-    if word.len() > 16 {
-        return None;
-    }
-    let mut lower = [0u8; 16];
-    let lower = &mut lower[..word.len()];
-    lower.copy_from_slice(word);
-    lower.make_ascii_lowercase();
-    admin_args(lower)
-}
-
-fn admin_args(word: &[u8]) -> Option<(usize, usize)> {
+    // Most words are not commands: told apart by length and first letter
+    // before any comparison.
+    let first = word.first()?.to_ascii_lowercase();
     ADMIN_COMMANDS
         .iter()
-        .find(|(w, _, _)| *w == word)
+        .find(|(w, _, _)| w.len() == word.len() && w[0] == first && w.eq_ignore_ascii_case(word))
         .map(|&(_, a, b)| (a, b))
 }

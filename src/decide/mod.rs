@@ -307,12 +307,18 @@ impl<'a> Ctx<'a> {
     /// (or Sender, per USE_ENVELOPE_SENDER) header that has one, else the
     /// unixfrom address, lower-cased. Worked out once per message.
     pub fn sender(&self) -> std::rc::Rc<str> {
-        self.sender
-            .get_or_init(|| self.find_sender().into())
-            .clone()
+        self.sender.get_or_init(|| self.find_sender()).clone()
     }
 
-    fn find_sender(&self) -> String {
+    fn find_sender(&self) -> std::rc::Rc<str> {
+        // Copied once, lowered only when it has capitals.
+        let lowered = |a: &str| -> std::rc::Rc<str> {
+            if a.bytes().any(|b| b.is_ascii_uppercase()) {
+                a.to_ascii_lowercase().into()
+            } else {
+                a.into()
+            }
+        };
         let order: [&str; 2] = if self.settings.use_envelope_sender {
             ["sender", "from"]
         } else {
@@ -327,11 +333,11 @@ impl<'a> Ctx<'a> {
             }
             if let Some((_, addr)) = self.addresses_of(join_lines(value)).first() {
                 if !addr.is_empty() {
-                    return addr.to_ascii_lowercase();
+                    return lowered(addr);
                 }
             }
         }
-        self.unixfrom.unwrap_or("").to_ascii_lowercase()
+        lowered(self.unixfrom.unwrap_or(""))
     }
 }
 

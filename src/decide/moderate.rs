@@ -48,13 +48,13 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     let mut chosen = None;
     'senders: for sender in &senders {
         if let Some(m) = lookup(sender)? {
-            chosen = Some((sender.clone(), m));
+            chosen = Some((std::borrow::Cow::Borrowed(sender.as_str()), m));
             break;
         }
         for variant in equivalent_addresses(sender, &p.equivalent_domains) {
             let variant = variant.to_ascii_lowercase();
             if let Some(m) = lookup(&variant)? {
-                chosen = Some((variant, m));
+                chosen = Some((variant.into(), m));
                 break 'senders;
             }
         }

@@ -390,8 +390,14 @@ impl ListPolicy {
     /// `getMemberLanguage(address)`: the member's own language when the list
     /// offers it, else the list's.
     pub fn member_language(&self, address: &str) -> &str {
-        let address = address.to_lowercase();
-        let own = match self.member_languages.get(&address) {
+        // Lowered copy only when it differs (the sender comes lowered).
+        let address: std::borrow::Cow<'_, str> =
+            if address.is_ascii() && !address.bytes().any(|b| b.is_ascii_uppercase()) {
+                address.into()
+            } else {
+                address.to_lowercase().into()
+            };
+        let own = match self.member_languages.get(address.as_ref()) {
             Some(l) => Some(l.as_str()),
             None if self.member(&address).is_some() => Some(self.member_language_default.as_str()),
             None => None,
