@@ -204,7 +204,8 @@ pub(crate) struct Ctx<'a> {
     pub tracing: bool,
     /// Address lists already parsed for this message, by input text
     /// (several steps parse the same headers).
-    pub parsed_addresses: std::cell::RefCell<Vec<(std::borrow::Cow<'a, str>, Addresses)>>,
+    pub parsed_addresses:
+        std::cell::RefCell<smallvec::SmallVec<[(std::borrow::Cow<'a, str>, Addresses); 4]>>,
     /// [`Ctx::sender`], worked out once.
     pub sender: std::cell::OnceCell<std::rc::Rc<str>>,
     /// What DNS said about the From address's DMARC policy, if looked up.
@@ -275,8 +276,8 @@ impl<'a> Ctx<'a> {
 
     /// Mailman's `msg.get_senders()`: lower-cased addresses from the
     /// site's SENDER_HEADERS in order (None = the unixfrom address).
-    pub fn senders(&self) -> Vec<String> {
-        let mut out = Vec::new();
+    pub fn senders(&self) -> smallvec::SmallVec<[String; 4]> {
+        let mut out = smallvec::SmallVec::new();
         for h in &self.settings.sender_headers {
             match h {
                 SenderHeader::Envelope => {

@@ -15,8 +15,7 @@ pub(super) fn parse(raw: &[u8]) -> (Part<'_>, Option<String>) {
         lines: Lines { raw, pos: 0 },
         back: Vec::new(),
         eof: Vec::new(),
-        // Room for a typical header block: not a doubling per few lines.
-        header_lines: Vec::with_capacity(32),
+        header_lines: HeaderLines::new(),
         parts: 0,
         headers: 0,
         header_bytes: 0,
@@ -154,6 +153,10 @@ pub(super) fn starts_nl(line: &[u8]) -> bool {
     matches!(line.first(), Some(b'\r') | Some(b'\n'))
 }
 
+/// A header block's lines and where their colons are: room for a typical
+/// block inline (no allocation, no doubling per few lines).
+type HeaderLines<'a> = smallvec::SmallVec<[(&'a [u8], usize); 32]>;
+
 pub(super) struct Feed<'a> {
     raw: &'a [u8],
     lines: Lines<'a>,
@@ -161,7 +164,7 @@ pub(super) struct Feed<'a> {
     eof: Vec<Eof>,
     /// The header lines of the part being read with where their colon is
     /// ([`header_line`]), kept between parts.
-    header_lines: Vec<(&'a [u8], usize)>,
+    header_lines: HeaderLines<'a>,
     parts: usize,
     headers: usize,
     header_bytes: usize,
