@@ -186,6 +186,11 @@ pub(crate) type StepResult = Result<(), Stop>;
 /// (display name, address) pairs as `getaddresses` returns them.
 pub(crate) type Addresses = std::rc::Rc<Vec<(String, String)>>;
 
+/// Each address text parsed in a verdict and its addresses (a message has
+/// a few: inline).
+pub(crate) type ParsedAddresses<'a> =
+    smallvec::SmallVec<[(std::borrow::Cow<'a, str>, Addresses); 4]>;
+
 /// Everything a step reads.
 pub(crate) struct Ctx<'a> {
     pub policy: &'a ListPolicy,
@@ -204,8 +209,7 @@ pub(crate) struct Ctx<'a> {
     pub tracing: bool,
     /// Address lists already parsed for this message, by input text
     /// (several steps parse the same headers).
-    pub parsed_addresses:
-        std::cell::RefCell<smallvec::SmallVec<[(std::borrow::Cow<'a, str>, Addresses); 4]>>,
+    pub parsed_addresses: std::cell::RefCell<ParsedAddresses<'a>>,
     /// [`Ctx::sender`], worked out once.
     pub sender: std::cell::OnceCell<std::rc::Rc<str>>,
     /// What DNS said about the From address's DMARC policy, if looked up.
