@@ -243,6 +243,7 @@ impl Simple {
 
     pub(super) fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Simple>()
+            + std::mem::size_of_val(&*self.ascii)
             + self.sets.iter().map(|s| s.0.capacity() * 8).sum::<usize>()
             + self.classes.capacity() * std::mem::size_of::<(u64, [u64; 2])>()
     }
