@@ -13,14 +13,27 @@ pub fn split_address(addr: &str) -> (&str, &str) {
 }
 
 /// A Mailman address: the list, the kind, the list's mail domain (what
-/// [`crate::store::Store::route`] finds).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
+/// [`crate::store::Store::route`] finds). `Route<&str>` borrows both
+/// names (what [`crate::store::Store::route_with`] hands out, with no
+/// allocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route<S = String> {
     /// The list's internal name (directory name).
-    pub list: String,
+    pub list: S,
     pub kind: Kind,
     /// The list's `host_name`, its mail domain.
-    pub domain: String,
+    pub domain: S,
+}
+
+impl Route<&str> {
+    /// The route with its names copied.
+    pub fn to_owned_route(self) -> Route {
+        Route {
+            list: self.list.to_owned(),
+            kind: self.kind,
+            domain: self.domain.to_owned(),
+        }
+    }
 }
 
 /// What a list address is for, from its suffix.

@@ -110,11 +110,17 @@ impl Answer {
     /// The token an ACL branches on: the word, then a space and the text
     /// for `reject`, `defer` and `error`.
     pub fn token(&self) -> String {
-        match self {
-            Answer::Reject(t) | Answer::Defer(t) | Answer::Error(t) => {
-                format!("{} {}", self.word(), t)
-            }
-            _ => self.word().to_owned(),
+        let mut t = String::new();
+        self.write_token(&mut t);
+        t
+    }
+
+    /// [`Answer::token`], appended to `out`.
+    pub fn write_token(&self, out: &mut String) {
+        out.push_str(self.word());
+        if let Answer::Reject(t) | Answer::Defer(t) | Answer::Error(t) = self {
+            out.push(' ');
+            out.push_str(t);
         }
     }
 }
@@ -206,11 +212,12 @@ pub fn verdict_answer(policy: &AnswerPolicy, v: &Verdict) -> Answer {
     }
 }
 
-/// What the RCPT stage makes of one recipient.
+/// What the RCPT stage makes of one recipient (`RcptAnswer<&str>`: with
+/// the route's names borrowed).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RcptAnswer {
+pub enum RcptAnswer<S = String> {
     /// A Mailman address: accept it and remember it for DATA.
-    List(Route),
+    List(Route<S>),
     /// Not a Mailman address: the library has nothing to say.
     NotList,
     /// Refuse this recipient (unknown list, or a later recipient that
@@ -218,13 +225,36 @@ pub enum RcptAnswer {
     Refuse(Answer),
 }
 
-impl RcptAnswer {
+impl<S: AsRef<str>> RcptAnswer<S> {
     /// `list <name> <kind> <domain>`, `notlist`, or the refusal's token.
     pub fn token(&self) -> String {
+        let mut t = String::new();
+        self.write_token(&mut t);
+        t
+    }
+
+    /// [`RcptAnswer::token`], appended to `out`.
+    pub fn write_token(&self, out: &mut String) {
         match self {
-            RcptAnswer::List(r) => format!("list {} {} {}", r.list, r.kind.as_str(), r.domain),
-            RcptAnswer::NotList => "notlist".to_owned(),
-            RcptAnswer::Refuse(a) => a.token(),
+            RcptAnswer::List(r) => {
+                for part in ["list ", r.list.as_ref(), " ", r.kind.as_str(), " "] {
+                    out.push_str(part);
+                }
+                out.push_str(r.domain.as_ref());
+            }
+            RcptAnswer::NotList => out.push_str("notlist"),
+            RcptAnswer::Refuse(a) => a.write_token(out),
+        }
+    }
+}
+
+impl RcptAnswer<&str> {
+    /// The answer with the route's names copied.
+    pub fn to_owned_answer(self) -> RcptAnswer {
+        match self {
+            RcptAnswer::List(r) => RcptAnswer::List(r.to_owned_route()),
+            RcptAnswer::NotList => RcptAnswer::NotList,
+            RcptAnswer::Refuse(a) => RcptAnswer::Refuse(a),
         }
     }
 }
@@ -243,13 +273,13 @@ pub struct RcptContext {
 
 /// What to answer for RCPT `local_part@domain`, given what routing it
 /// found (`Err`: why it could not be routed).
-pub fn rcpt_answer(
+pub fn rcpt_answer<S>(
     policy: &AnswerPolicy,
     local_part: &str,
     domain: &str,
-    routed: Result<Option<Route>, String>,
+    routed: Result<Option<Route<S>>, String>,
     cx: RcptContext,
-) -> RcptAnswer {
+) -> RcptAnswer<S> {
     let separate = policy.separate_submissions;
     match routed {
         Ok(Some(route)) => {
@@ -278,12 +308,12 @@ pub fn rcpt_answer(
 }
 
 /// Parse the RCPT stage's `list <name> <kind> <domain>` token back.
-pub fn parse_list_token(token: &str) -> Option<(String, Kind)> {
+pub fn parse_list_token(token: &str) -> Option<(&str, Kind)> {
     let mut it = token.split_ascii_whitespace();
     if it.next()? != "list" {
         return None;
     }
-    let name = it.next()?.to_owned();
+    let name = it.next()?;
     let kind = Kind::parse(it.next()?)?;
     Some((name, kind))
 }
@@ -452,7 +482,7 @@ mod tests {
 
     #[test]
     fn list_tokens_round_trip() {
-        let r = RcptAnswer::List(Route {
+        let r = RcptAnswer::List(Route::<String> {
             list: "test".into(),
             kind: Kind::Request,
             domain: "example.com".into(),
@@ -497,7 +527,7 @@ mod tests {
             mailman_domain: true,
             ..Default::default()
         };
-        let none = || Ok(None);
+        let none = || Ok(None::<Route>);
         assert_eq!(
             rcpt_answer(&p, "dev", "lists.example", Ok(route("dev")), md).token(),
             "list dev post lists.example"
@@ -517,7 +547,7 @@ mod tests {
             .token(),
             "notlist"
         );
-        let failed = rcpt_answer(&p, "x", "y", Err("unreadable".into()), md).token();
+        let failed = rcpt_answer::<String>(&p, "x", "y", Err("unreadable".into()), md).token();
         assert_eq!(failed, "error cannot route x@y: unreadable");
         let after_list = RcptContext {
             accepted_before: 1,

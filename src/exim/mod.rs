@@ -78,31 +78,29 @@ pub const EXIM_OK: c_int = 0;
 
 thread_local! {
     /// The last token returned, NUL-terminated, valid until the next call.
-    /// The buffer is reused (its capacity set aside once, by the daemon
-    /// with warm start), so that a call writes no new heap page.
-    static YIELD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The body of each call writes its token straight into it, and its
+    /// capacity is set aside once (by the daemon, with warm start), so that
+    /// a call allocates nothing for its token.
+    static YIELD: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Room set aside for tokens: RCPT's are short, DATA's hold a few lines of
 /// reply text.
 const YIELD_CAPACITY: usize = 1024;
 
-/// Keep `token` in library memory and point `*y` at it (a NUL inside the
-/// token becomes `?`, as [`crate::ffi::c_text`] does).
+/// Make the token in `buf` safe for C (a NUL inside it becomes `?`, as
+/// [`crate::ffi::c_text`] does), NUL-terminate it and point `*y` at it.
 ///
 /// # Safety
 /// `y` is NULL or valid for one pointer write.
-unsafe fn set_yield(y: *mut *mut u8, token: &str) {
-    YIELD.with(|cell| {
-        let mut buf = cell.borrow_mut();
-        buf.clear();
-        buf.reserve(YIELD_CAPACITY.max(token.len() + 1));
-        buf.extend(token.bytes().map(|b| if b == 0 { b'?' } else { b }));
-        buf.push(0);
-        if !y.is_null() {
-            *y = buf.as_mut_ptr();
-        }
-    });
+unsafe fn set_yield(y: *mut *mut u8, buf: &mut String) {
+    if buf.contains('\0') {
+        *buf = buf.replace('\0', "?");
+    }
+    buf.push('\0');
+    if !y.is_null() {
+        *y = buf.as_mut_ptr();
+    }
 }
 
 /// Most arguments an entry point looks at (they take at most 6).
@@ -157,20 +155,27 @@ unsafe fn dlfunc(
     argc: c_int,
     argv: *const *const u8,
     name: &str,
-    body: fn(&[&str]) -> String,
+    body: fn(&[&str], &mut String),
 ) -> c_int {
-    let token = boundary(|| {
-        let mut owned = Vec::new();
-        // SAFETY: as this function's contract.
-        let (a, n) = unsafe { args(argc, argv, &mut owned) };
-        Some(body(&a[..n]))
+    YIELD.with(|cell| {
+        let mut buf = cell.borrow_mut();
+        buf.clear();
+        buf.reserve(YIELD_CAPACITY);
+        let done = boundary(|| {
+            let mut owned = Vec::new();
+            // SAFETY: as this function's contract.
+            let (a, n) = unsafe { args(argc, argv, &mut owned) };
+            body(&a[..n], &mut buf);
+            true
+        });
+        if !done {
+            let why = take_panic_message().unwrap_or_else(|| "unknown".into());
+            sys::log(&format!("{name}: internal error (accepting): {why}"));
+            buf.clear();
+            buf.push_str("error internal error");
+        }
+        set_yield(y, &mut buf);
     });
-    let token = token.unwrap_or_else(|| {
-        let why = take_panic_message().unwrap_or_else(|| "unknown".into());
-        sys::log(&format!("{name}: internal error (accepting): {why}"));
-        "error internal error".to_owned()
-    });
-    set_yield(y, &token);
     EXIM_OK
 }
 
@@ -197,7 +202,8 @@ impl std::ops::Deref for GateRef {
 fn gate(path: Option<&Path>) -> Result<GateRef, crate::ffi::Error> {
     static FIRST: OnceLock<(Option<PathBuf>, Arc<Gate>)> = OnceLock::new();
     if let Some((p, g)) = FIRST.get() {
-        if p.as_deref() == path {
+        // As bytes: `Path`'s own equality walks components.
+        if p.as_deref().map(Path::as_os_str) == path.map(Path::as_os_str) {
             return Ok(GateRef::First(g));
         }
     }
@@ -215,36 +221,43 @@ fn config_path<'a>(a: &[&'a str]) -> Option<&'a Path> {
     (!p.is_empty()).then(|| Path::new(p))
 }
 
+/// `s` without ASCII white space around it (Exim's expansions are ASCII).
+fn trimmed(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_ascii_whitespace())
+}
+
 fn yes(s: &str) -> bool {
-    let s = s.trim();
+    let s = trimmed(s);
     ["yes", "true", "1", "on"]
         .iter()
         .any(|w| s.eq_ignore_ascii_case(w))
 }
 
-/// The RCPT stage; see the module documentation.
-pub fn rcpt(a: &[&str]) -> String {
+/// The RCPT stage; see the module documentation. The token goes to `out`.
+pub fn rcpt(a: &[&str], out: &mut String) {
     let gate = match gate(config_path(a)) {
         Ok(g) => g,
         Err(e) => {
             sys::log(&format!("configuration: {e} (accepting)"));
-            return format!("error {e}");
+            out.push_str(&format!("error {e}"));
+            return;
         }
     };
     let (local_part, domain) = (arg(a, 1), arg(a, 2));
     let cx = RcptContext {
         mailman_domain: yes(arg(a, 3)),
-        accepted_before: arg(a, 4).trim().parse().unwrap_or(0),
+        accepted_before: trimmed(arg(a, 4)).parse().unwrap_or(0),
         list_before: answer::parse_list_token(arg(a, 5)).is_some(),
     };
     if !cx.list_before {
         crate::store::begin_round();
     }
-    let answer = gate.rcpt_answer(local_part, domain, cx);
-    if let RcptAnswer::Refuse(Answer::Error(t)) = &answer {
-        sys::log(&format!("{t} (accepting)"));
-    }
-    answer.token()
+    gate.rcpt_answer_with(local_part, domain, cx, |answer| {
+        if let RcptAnswer::Refuse(Answer::Error(t)) = &answer {
+            sys::log(&format!("{t} (accepting)"));
+        }
+        answer.write_token(out);
+    });
 }
 
 /// Ends this thread's revalidation round when dropped.
@@ -256,34 +269,41 @@ impl Drop for EndRound {
     }
 }
 
-/// The DATA stage; see the module documentation.
-pub fn data(a: &[&str]) -> String {
+/// The DATA stage; see the module documentation. The token goes to `out`.
+pub fn data(a: &[&str], out: &mut String) {
+    match data_answer(a) {
+        Some(answer) => answer.write_token(out),
+        None => out.push_str("notlist"),
+    }
+}
+
+/// The DATA stage's answer; None without a list token.
+fn data_answer(a: &[&str]) -> Option<Answer> {
     let _end = EndRound;
     let Some((list, kind)) = answer::parse_list_token(arg(a, 1)) else {
-        return "notlist".into();
+        return None;
     };
     let gate = match gate(config_path(a)) {
         Ok(g) => g,
         Err(e) => {
             sys::log(&format!("configuration: {e} (accepting)"));
-            return format!("error {e}");
+            return Some(Answer::Error(e.to_string()));
         }
     };
-    let answer = match message_from_exim(arg(a, 2)) {
+    Some(match message_from_exim(arg(a, 2)) {
         Err(e) => {
             let a = Answer::Error(e);
-            sys::log(&answer::log_line(&list, kind, &a, None));
-            return a.token();
+            sys::log(&answer::log_line(list, kind, &a, None));
+            a
         }
         Ok((sender, raw, rcount)) => {
-            let (ans, verdict) = gate.data_answer(&list, kind, Some(&sender), &raw, rcount);
-            if let Some(line) = answer::data_log_line(&list, kind, &ans, verdict.as_ref()) {
+            let (ans, verdict) = gate.data_answer(list, kind, Some(&sender), &raw, rcount);
+            if let Some(line) = answer::data_log_line(list, kind, &ans, verdict.as_ref()) {
                 sys::log(&line);
             }
             ans
         }
-    };
-    answer.token()
+    })
 }
 
 /// Envelope sender, the raw message (see [`raw_message`]; the body from
@@ -314,11 +334,15 @@ fn raw_message(body: impl FnOnce() -> Result<Vec<u8>, String>) -> Result<Vec<u8>
     Ok(raw)
 }
 
-fn version(_: &[&str]) -> String {
-    env!("CARGO_PKG_VERSION").to_owned()
+fn version(_: &[&str], out: &mut String) {
+    out.push_str(env!("CARGO_PKG_VERSION"));
 }
 
-fn selftest(_: &[&str]) -> String {
+fn selftest(_: &[&str], out: &mut String) {
+    out.push_str(&selftest_token());
+}
+
+fn selftest_token() -> String {
     let caught = boundary(|| -> bool {
         panic!("mailman-gate selftest: a deliberate panic");
     });

@@ -203,9 +203,10 @@ pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String>
     Ok(progress)
 }
 
-/// The body of `mailman_gate_daemon{CONFIG}`: warm or refresh, then the
-/// empty string. Errors are logged once per call and otherwise ignored.
-pub fn daemon(a: &[&str]) -> String {
+/// The body of `mailman_gate_daemon{CONFIG}`: warm or refresh; its token
+/// is the empty string (nothing is written to `_out`). Errors are logged
+/// once per call and otherwise ignored.
+pub fn daemon(a: &[&str], _out: &mut String) {
     let config = super::config_path(a);
     let first = passes()
         .try_lock()
@@ -222,7 +223,6 @@ pub fn daemon(a: &[&str]) -> String {
     if let Err(e) = step(config, budget) {
         super::sys::log(&format!("warm start: {e} (each connection loads lazily)"));
     }
-    String::new()
 }
 
 /// Whether the arguments are those of an Exim daemon (`-bd`, possibly
@@ -343,7 +343,9 @@ mod tests {
     fn a_bad_configuration_never_fails_the_daemon() {
         let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
         let a = ["/nonexistent/mailman-gate.conf"];
-        assert_eq!(daemon(&a), "");
+        let mut token = String::new();
+        daemon(&a, &mut token);
+        assert_eq!(token, "");
         assert!(step(Some(Path::new(a[0])), REFRESH_BUDGET).is_err());
     }
 

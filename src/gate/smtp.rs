@@ -10,8 +10,31 @@ use crate::gate::Gate;
 impl Gate {
     /// What to answer for RCPT `local_part@domain`.
     pub fn rcpt_answer(&self, local_part: &str, domain: &str, cx: RcptContext) -> RcptAnswer {
-        let routed = self.route(local_part, domain).map_err(|e| e.to_string());
-        answer::rcpt_answer(&self.site.answers, local_part, domain, routed, cx)
+        self.rcpt_answer_with(local_part, domain, cx, |a| a.to_owned_answer())
+    }
+
+    /// [`Gate::rcpt_answer`], handed to `f` with the route's names
+    /// borrowed: a list address in the plain form allocates nothing.
+    pub fn rcpt_answer_with<R>(
+        &self,
+        local_part: &str,
+        domain: &str,
+        cx: RcptContext,
+        f: impl FnOnce(RcptAnswer<&str>) -> R,
+    ) -> R {
+        let policy = &self.site.answers;
+        let mut f = Some(f);
+        let routed = self.store.route_with(local_part, domain, |route| {
+            let a = answer::rcpt_answer(policy, local_part, domain, Ok(Some(route)), cx);
+            (f.take().expect("called once"))(a)
+        });
+        let not_routed = match routed {
+            Ok(Some(r)) => return r,
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        };
+        let a = answer::rcpt_answer(policy, local_part, domain, not_routed, cx);
+        (f.take().expect("not called"))(a)
     }
 
     /// The DATA stage's decision for one list recipient: the answer and,

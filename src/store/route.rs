@@ -25,6 +25,18 @@ impl Store {
     /// means the list's state, or whether it exists at all, could not be
     /// read.
     pub fn route(&self, local_part: &str, domain: &str) -> Result<Option<Route>, StoreError> {
+        self.route_with(local_part, domain, |r| r.to_owned_route())
+    }
+
+    /// [`Store::route`], handing the route to `f` with its names borrowed
+    /// (from the arguments and the cached list): nothing is allocated for
+    /// a lower-case address of a list in the layout's plain form.
+    pub fn route_with<R>(
+        &self,
+        local_part: &str,
+        domain: &str,
+        f: impl FnOnce(Route<&str>) -> R,
+    ) -> Result<Option<R>, StoreError> {
         // Copied only when there is something to lower (rarely).
         let local_part = ascii_lowercase(local_part);
         let domain = ascii_lowercase(domain);
@@ -33,24 +45,32 @@ impl Store {
             return Ok(None);
         };
         let loaded = self.load(&list)?;
-        let domain = loaded.policy.host_name.clone();
-        Ok(Some(Route { list, kind, domain }))
+        Ok(Some(f(Route {
+            list: &list,
+            kind,
+            domain: &loaded.policy.host_name,
+        })))
     }
 
     /// The internal name the router would find for this list part, if any.
     /// An error when the lists cannot be looked at (see [`Store::probe`]).
-    fn find_list(&self, base: &str, domain: &str) -> Result<Option<String>, StoreError> {
+    fn find_list<'a>(
+        &self,
+        base: &'a str,
+        domain: &str,
+    ) -> Result<Option<Cow<'a, str>>, StoreError> {
         match self.layout() {
-            Layout::Standard => Ok(self.probe(base)?.then(|| base.to_owned())),
+            Layout::Standard => Ok(self.probe(base)?.then_some(Cow::Borrowed(base))),
             Layout::Cpanel => {
                 // cPanel names lists <list>_<domain>; its routers also take a
                 // bare list name that holds '_' (or is "mailman") as is.
                 let qualified = format!("{base}_{domain}");
                 if !domain.is_empty() && self.probe(&qualified)? {
-                    return Ok(Some(qualified));
+                    return Ok(Some(Cow::Owned(qualified)));
                 }
                 let bare = self.probe(base)?;
-                Ok((bare && (base.contains('_') || base == "mailman")).then(|| base.to_owned()))
+                Ok((bare && (base.contains('_') || base == "mailman"))
+                    .then_some(Cow::Borrowed(base)))
             }
         }
     }
