@@ -188,11 +188,34 @@ impl Default for NameRule {
 use crate::round::current as current_round;
 pub use crate::round::{begin_round, end_round};
 
+/// Most lists marked as revalidated in one round (a transaction names a
+/// few; past this, a list is only `stat`ed again).
+const ROUND_MARKS: usize = 64;
+
+/// The lists revalidated in one round, by the address of their loaded
+/// state, held inline so that marking one writes no heap page.
+struct Marks {
+    round: u64,
+    len: usize,
+    keys: [usize; ROUND_MARKS],
+}
+
+impl Marks {
+    fn keys(&self) -> &[usize] {
+        &self.keys[..self.len]
+    }
+}
+
 thread_local! {
-    /// The lists revalidated in this thread's round, by the address of
-    /// their loaded state: kept here rather than in the shared cache, so
+    /// This thread's marks: kept here rather than in the shared cache, so
     /// that a round writes no page a process inherited from a warm daemon.
-    static VALIDATED: RefCell<(u64, Vec<usize>)> = const { RefCell::new((0, Vec::new())) };
+    static VALIDATED: RefCell<Marks> = const {
+        RefCell::new(Marks {
+            round: 0,
+            len: 0,
+            keys: [0; ROUND_MARKS],
+        })
+    };
 }
 
 /// Whether `list` was revalidated (or loaded) in `round` by this thread.
@@ -200,7 +223,7 @@ fn validated(round: u64, list: &LoadedList) -> bool {
     let key = list as *const LoadedList as usize;
     VALIDATED.with(|v| {
         let v = v.borrow();
-        v.0 == round && v.1.contains(&key)
+        v.round == round && v.keys().contains(&key)
     })
 }
 
@@ -213,21 +236,23 @@ fn mark_validated(round: u64, list: &LoadedList) {
     let key = list as *const LoadedList as usize;
     VALIDATED.with(|v| {
         let mut v = v.borrow_mut();
-        if v.0 != round {
-            v.0 = round;
-            v.1.clear();
+        if v.round != round {
+            v.round = round;
+            v.len = 0;
         }
-        if !v.1.contains(&key) && v.1.len() < 64 {
-            v.1.push(key);
+        if !v.keys().contains(&key) && v.len < ROUND_MARKS {
+            let n = v.len;
+            v.keys[n] = key;
+            v.len = n + 1;
         }
     });
 }
 
-/// Set up this thread's round bookkeeping (room for the marks included),
-/// so that a process forked from this one allocates nothing for it. For a
-/// daemon that builds the cache before it forks.
+/// Set up this thread's round bookkeeping, so that a process forked from
+/// this one writes only the thread's own block for it. For a daemon that
+/// builds the cache before it forks.
 pub fn prepare_thread() {
-    VALIDATED.with(|v| v.borrow_mut().1.reserve(64));
+    VALIDATED.with(|v| v.borrow_mut().len = 0);
 }
 
 /// A cache entry.
@@ -516,6 +541,15 @@ impl Store {
                 return Ok(ListRef::Shared(hit.list.clone()));
             }
         }
+        self.load_from_disk(name, round)
+    }
+
+    /// [`Store::load`] past the cache: read the list and cache it. Apart,
+    /// so that its large stack frame is not set up (and its stack pages
+    /// touched) on each cached lookup.
+    #[cold]
+    #[inline(never)]
+    fn load_from_disk(&self, name: &str, round: u64) -> Result<ListRef<'_>, StoreError> {
         let dir = self.list_dir(name)?;
         let paths = self.paths(name, &dir);
         let now = identities_at(&paths);

@@ -223,7 +223,7 @@ fn config_path<'a>(a: &[&'a str]) -> Option<&'a Path> {
 
 /// `s` without ASCII white space around it (Exim's expansions are ASCII).
 fn trimmed(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii_whitespace())
+    s.trim_ascii()
 }
 
 fn yes(s: &str) -> bool {

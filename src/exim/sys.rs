@@ -7,6 +7,7 @@
 //! `recipient_item`.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `header_line` from `local_scan.h`.
 #[repr(C)]
@@ -39,9 +40,46 @@ pub const LOG_MAIN: c_int = 1;
 type LogWrite = unsafe extern "C" fn(c_uint, c_int, *const c_char, ...);
 type ExpandString = unsafe extern "C" fn(*const u8) -> *mut u8;
 
+/// The names looked up, in the order of [`RESOLVED`].
+const NAMES: [&CStr; 7] = [
+    c"header_list",
+    c"log_write",
+    c"sender_address",
+    c"message_id",
+    c"recipients_count",
+    c"recipients_list",
+    c"expand_string",
+];
+
+/// Each name's address once looked up (0: not yet; 1: absent). A
+/// `dlsym(RTLD_DEFAULT)` reads the symbol tables of every object in the
+/// process; looked up once here (by the daemon with warm start, see
+/// [`resolve_all`]), a forked process reads the answers without touching
+/// those tables.
+static RESOLVED: [AtomicUsize; NAMES.len()] = [const { AtomicUsize::new(0) }; NAMES.len()];
+
 fn sym(name: &CStr) -> *mut c_void {
+    let Some(i) = NAMES.iter().position(|n| *n == name) else {
+        // SAFETY: dlsym with a valid NUL-terminated name.
+        return unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    };
+    match RESOLVED[i].load(Ordering::Relaxed) {
+        0 => {}
+        1 => return std::ptr::null_mut(),
+        a => return a as *mut c_void,
+    }
     // SAFETY: dlsym with a valid NUL-terminated name.
-    unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    // Symbols of the process do not move: a race stores the same value.
+    RESOLVED[i].store(if p.is_null() { 1 } else { p as usize }, Ordering::Relaxed);
+    p
+}
+
+/// Look up every name now (the daemon before it forks).
+pub fn resolve_all() {
+    for n in NAMES {
+        sym(n);
+    }
 }
 
 /// Whether this process is Exim (its local_scan API is exported).

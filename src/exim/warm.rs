@@ -161,6 +161,7 @@ pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String>
     crate::store::begin_round();
     crate::store::end_round();
     crate::store::prepare_thread();
+    super::sys::resolve_all();
     // Never wait: another thread warming the same process is enough.
     let Ok(mut all) = passes().try_lock() else {
         return Ok(Progress::default());
