@@ -41,6 +41,9 @@ fn main() {
     if linker_accepts(&cc, "-Wl,-z,pack-relative-relocs") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-z,pack-relative-relocs");
     }
+    if linker_accepts(&cc, "-Wl,-z,keep-text-section-prefix") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,keep-text-section-prefix");
+    }
 }
 
 /// `cc -print-file-name=NAME`, if the compiler has that file.

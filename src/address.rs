@@ -52,6 +52,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Post => "post",
@@ -67,6 +68,7 @@ impl Kind {
         }
     }
 
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn parse(s: &str) -> Option<Kind> {
         ALL_KINDS.iter().copied().find(|k| k.as_str() == s)
     }
@@ -108,6 +110,7 @@ const SUFFIXES: [(&str, bool, Kind); 11] = [
 ];
 
 /// Split a lower-cased local part into (list part, kind) as the router does.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn split_suffix(local_part: &str) -> (&str, Kind) {
     for (suffix, wildcard, kind) in SUFFIXES {
         let base = if wildcard {

@@ -116,6 +116,7 @@ impl Answer {
     }
 
     /// [`Answer::token`], appended to `out`.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn write_token(&self, out: &mut String) {
         out.push_str(self.word());
         if let Answer::Reject(t) | Answer::Defer(t) | Answer::Error(t) = self {
@@ -189,6 +190,7 @@ pub fn wrap(text: &str) -> String {
 }
 
 /// The answer for a verdict under the site's answer policy.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn verdict_answer(policy: &AnswerPolicy, v: &Verdict) -> Answer {
     let reason = v.reason.as_deref().unwrap_or("");
     match v.action {
@@ -234,6 +236,7 @@ impl<S: AsRef<str>> RcptAnswer<S> {
     }
 
     /// [`RcptAnswer::token`], appended to `out`.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn write_token(&self, out: &mut String) {
         match self {
             RcptAnswer::List(r) => {
@@ -273,6 +276,7 @@ pub struct RcptContext {
 
 /// What to answer for RCPT `local_part@domain`, given what routing it
 /// found (`Err`: why it could not be routed).
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn rcpt_answer<S>(
     policy: &AnswerPolicy,
     local_part: &str,
@@ -308,6 +312,7 @@ pub fn rcpt_answer<S>(
 }
 
 /// Parse the RCPT stage's `list <name> <kind> <domain>` token back.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn parse_list_token(token: &str) -> Option<(&str, Kind)> {
     let mut it = token.split_ascii_whitespace();
     if it.next()? != "list" {
@@ -321,12 +326,14 @@ pub fn parse_list_token(token: &str) -> Option<(&str, Kind)> {
 /// The DATA stage's answer before the list is consulted: a deferral
 /// when a list recipient shares the message with others and the site
 /// wants separate submissions.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn data_refusal(policy: &AnswerPolicy, recipients: usize) -> Option<Answer> {
     (policy.separate_submissions && recipients > 1).then(|| Answer::Defer(SEPARATE_TEXT.into()))
 }
 
 /// The DATA stage's answer for one list recipient from the list's verdict
 /// (`Err`: why the list could not be consulted), and the verdict.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn data_answer(
     policy: &AnswerPolicy,
     list: &str,
@@ -349,6 +356,7 @@ pub fn data_answer(
 
 /// The log line for a DATA-stage answer, when it deserves one: anything
 /// but a plain accept, and an accept the engine could not decide.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn data_log_line(list: &str, kind: Kind, a: &Answer, v: Option<&Verdict>) -> Option<String> {
     let undecided = v.is_some_and(|v| v.undecided.is_some());
     (*a != Answer::Accept || undecided).then(|| log_line(list, kind, a, v))

@@ -67,6 +67,7 @@ impl Gate {
 
     /// [`Gate::check`], building the trace only when `trace` is set (the
     /// MTA's calls do without).
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn check_with_trace(
         &self,
         list: &str,

@@ -19,9 +19,10 @@
 //!   builds the cache for others to inherit (the MTA's daemon before it
 //!   forks).
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ffi::{CStr, CString};
 use std::io::{ErrorKind, Read};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
@@ -188,71 +189,18 @@ impl Default for NameRule {
 use crate::round::current as current_round;
 pub use crate::round::{begin_round, end_round};
 
-/// Most lists marked as revalidated in one round (a transaction names a
-/// few; past this, a list is only `stat`ed again).
-const ROUND_MARKS: usize = 64;
-
-/// The lists revalidated in one round, by the address of their loaded
-/// state, held inline so that marking one writes no heap page.
-struct Marks {
-    round: u64,
-    len: usize,
-    keys: [usize; ROUND_MARKS],
-}
-
-impl Marks {
-    fn keys(&self) -> &[usize] {
-        &self.keys[..self.len]
-    }
-}
-
-thread_local! {
-    /// This thread's marks: kept here rather than in the shared cache, so
-    /// that a round writes no page a process inherited from a warm daemon.
-    static VALIDATED: RefCell<Marks> = const {
-        RefCell::new(Marks {
-            round: 0,
-            len: 0,
-            keys: [0; ROUND_MARKS],
-        })
-    };
-}
-
 /// Whether `list` was revalidated (or loaded) in `round` by this thread.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn validated(round: u64, list: &LoadedList) -> bool {
-    let key = list as *const LoadedList as usize;
-    VALIDATED.with(|v| {
-        let v = v.borrow();
-        v.round == round && v.keys().contains(&key)
-    })
+    crate::round::is_marked(round, list as *const LoadedList as usize)
 }
 
-/// Record that `list` is current in `round` (a few lists per round: a
-/// linear search is all it needs).
+/// Record that `list` is current in `round` (the round's marks are kept
+/// per thread, not in the shared cache, so that a round writes no page a
+/// process inherited from a warm daemon).
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn mark_validated(round: u64, list: &LoadedList) {
-    if round == 0 {
-        return;
-    }
-    let key = list as *const LoadedList as usize;
-    VALIDATED.with(|v| {
-        let mut v = v.borrow_mut();
-        if v.round != round {
-            v.round = round;
-            v.len = 0;
-        }
-        if !v.keys().contains(&key) && v.len < ROUND_MARKS {
-            let n = v.len;
-            v.keys[n] = key;
-            v.len = n + 1;
-        }
-    });
-}
-
-/// Set up this thread's round bookkeeping, so that a process forked from
-/// this one writes only the thread's own block for it. For a daemon that
-/// builds the cache before it forks.
-pub fn prepare_thread() {
-    VALIDATED.with(|v| v.borrow_mut().len = 0);
+    crate::round::mark(round, list as *const LoadedList as usize);
 }
 
 /// A cache entry.
@@ -271,6 +219,22 @@ struct Cached {
 struct ListPaths {
     config_pck: PathBuf,
     snapshot: Option<PathBuf>,
+    /// Both as C strings (None: a path with a NUL), made once for the
+    /// `stat` of each revalidation.
+    config_pck_c: Option<CString>,
+    snapshot_c: Option<CString>,
+}
+
+impl ListPaths {
+    fn new(config_pck: PathBuf, snapshot: Option<PathBuf>) -> ListPaths {
+        let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).ok();
+        ListPaths {
+            config_pck_c: c(&config_pck),
+            snapshot_c: snapshot.as_deref().and_then(c),
+            config_pck,
+            snapshot,
+        }
+    }
 }
 
 impl Cached {
@@ -284,6 +248,7 @@ impl Cached {
     }
 
     /// Whether the files found now are the ones this entry was loaded from.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     fn current(&self, now: &Identities) -> bool {
         loaded_from(&self.list, now)
     }
@@ -338,12 +303,14 @@ fn watch_forks() -> bool {
 }
 
 impl FrozenEntry {
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     fn current(&self, now: &Identities) -> bool {
         loaded_from(&self.list, now)
     }
 }
 
 /// Whether the files found now are the ones `list` was loaded from.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn loaded_from(list: &LoadedList, now: &Identities) -> bool {
     let same_pck = now.pck.is_some() && list.pck_id == now.pck;
     let same_snap = now.pck.is_none() && now.snapshot.is_some() && list.snapshot_id == now.snapshot;
@@ -426,6 +393,7 @@ impl Store {
     pub fn lists_dir(&self) -> &Path {
         &self.lists_dir
     }
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn layout(&self) -> Layout {
         self.layout
     }
@@ -454,6 +422,7 @@ impl Store {
     /// directory that is missing or cannot be searched, or a list file that
     /// cannot be looked at, is an error rather than an absent list (an
     /// unknown list can be refused with a 550; an error is accepted).
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn probe(&self, name: &str) -> Result<bool, StoreError> {
         // In a round, a cached list is revalidated here, by the one stat
         // that also tells it exists; the load that follows needs none.
@@ -521,6 +490,7 @@ impl Store {
     /// the snapshot directory), else used with `stale` set; when there is
     /// no `config.pck` to compare with (a host without Mailman), the
     /// snapshot is the list.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn load(&self, name: &str) -> Result<ListRef<'_>, StoreError> {
         let round = current_round();
         if let Some(hit) = self.frozen_entry(name) {
@@ -566,6 +536,7 @@ impl Store {
 
     /// List `name` in the frozen cache, in a process forked from the one
     /// that froze it (elsewhere: None).
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     fn frozen_entry(&self, name: &str) -> Option<&FrozenEntry> {
         if !FORKED.load(Ordering::Relaxed) {
             return None;
@@ -609,10 +580,7 @@ impl Store {
 
     /// The files of list `name` (in `dir`) a revalidation looks at.
     fn paths(&self, name: &str, dir: &Path) -> ListPaths {
-        ListPaths {
-            config_pck: dir.join("config.pck"),
-            snapshot: self.snapshot_path(name),
-        }
+        ListPaths::new(dir.join("config.pck"), self.snapshot_path(name))
     }
 
     /// Load list `name` into the cache from its snapshot if that snapshot
@@ -661,6 +629,7 @@ impl Store {
 
     /// Whether list `name` has an `extend.py`: looked at once per loaded
     /// generation of the list (a `stat` per call when it is not cached).
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn has_extend_py(&self, name: &str) -> bool {
         let look = || {
             self.list_dir(name)
@@ -828,15 +797,38 @@ enum Unparsed {
 
 /// The identities of a list's `config.pck` and, when there is none, of
 /// its snapshot: one `stat`, two without `config.pck`.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn identities_at(paths: &ListPaths) -> Identities {
-    let pck = std::fs::metadata(&paths.config_pck)
-        .ok()
-        .map(|m| FileId::of(&m));
+    let pck = file_id(&paths.config_pck, paths.config_pck_c.as_deref());
     let snapshot = match (&pck, &paths.snapshot) {
-        (None, Some(p)) => std::fs::metadata(p).ok().map(|m| FileId::of(&m)),
+        (None, Some(p)) => file_id(p, paths.snapshot_c.as_deref()),
         _ => None,
     };
     Identities { pck, snapshot }
+}
+
+/// The identity of the file at `path` (`c_path`: the same as a C string),
+/// None if it cannot be `stat`ed. One `stat(2)` on the prepared C string:
+/// the same identity as [`FileId::of`] `std::fs::metadata`, without
+/// copying the path or running std's `statx` probing on each lookup.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+fn file_id(path: &Path, c_path: Option<&CStr>) -> Option<FileId> {
+    let Some(c) = c_path else {
+        return std::fs::metadata(path).ok().map(|m| FileId::of(&m));
+    };
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: stat(2) on a NUL-terminated path, into a buffer we own.
+    if unsafe { libc::stat(c.as_ptr(), st.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: stat returned 0, so it filled the buffer.
+    let st = unsafe { st.assume_init() };
+    Some(FileId {
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
+        size: st.st_size as u64,
+        mtime_ns: st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128,
+    })
 }
 
 /// Read a whole file through one descriptor; its identity comes from that
@@ -884,4 +876,28 @@ fn read_whole(path: &Path, max: usize) -> Result<Option<(Vec<u8>, FileId)>, Stor
         .read_to_end(&mut data)
         .map_err(unreadable)?;
     Ok(Some((data, FileId::of(&meta))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stat_identity_is_std_metadata_s() {
+        let dir = std::env::temp_dir().join(format!("mg-store-id-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pck = dir.join("config.pck");
+        std::fs::write(&pck, b"some bytes").unwrap();
+        let paths = ListPaths::new(pck.clone(), Some(dir.join("absent.cdb")));
+        let std_id = FileId::of(&std::fs::metadata(&pck).unwrap());
+        assert_eq!(file_id(&pck, paths.config_pck_c.as_deref()), Some(std_id));
+        assert_eq!(file_id(&pck, None), Some(std_id));
+        let ids = identities_at(&paths);
+        assert_eq!((ids.pck, ids.snapshot), (Some(std_id), None));
+        // Without config.pck the snapshot is looked at; neither is there.
+        std::fs::remove_file(&pck).unwrap();
+        let ids = identities_at(&paths);
+        assert_eq!((ids.pck, ids.snapshot), (None, None));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -93,6 +93,7 @@ const YIELD_CAPACITY: usize = 1024;
 ///
 /// # Safety
 /// `y` is NULL or valid for one pointer write.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 unsafe fn set_yield(y: *mut *mut u8, buf: &mut String) {
     if buf.contains('\0') {
         *buf = buf.replace('\0', "?");
@@ -100,6 +101,18 @@ unsafe fn set_yield(y: *mut *mut u8, buf: &mut String) {
     buf.push('\0');
     if !y.is_null() {
         *y = buf.as_mut_ptr();
+    }
+}
+
+/// `b` as a string if it is UTF-8. ASCII (what Exim passes but for
+/// unusual local parts) is told inline, without the general validator.
+#[inline]
+fn as_str(b: &[u8]) -> Option<&str> {
+    if b.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(b) })
+    } else {
+        std::str::from_utf8(b).ok()
     }
 }
 
@@ -113,6 +126,7 @@ const MAX_ARGS: usize = 8;
 /// # Safety
 /// `argv` holds `argc` NUL-terminated strings (or is NULL with argc 0),
 /// which outlive the returned slices.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 unsafe fn args<'a>(
     argc: c_int,
     argv: *const *const u8,
@@ -130,9 +144,9 @@ unsafe fn args<'a>(
             *r = CStr::from_ptr(p as *const std::ffi::c_char).to_bytes();
         }
     }
-    if raw[..n].iter().all(|r| std::str::from_utf8(r).is_ok()) {
+    if raw[..n].iter().all(|r| as_str(r).is_some()) {
         for i in 0..n {
-            out[i] = std::str::from_utf8(raw[i]).unwrap_or("");
+            out[i] = as_str(raw[i]).unwrap_or("");
         }
     } else {
         owned.extend(
@@ -150,6 +164,7 @@ unsafe fn args<'a>(
 /// Run one dlfunc body inside the panic boundary and hand its token to
 /// Exim. Always returns OK: an internal failure is the token `error ...`,
 /// which the recipes treat as accept, and a log line.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 unsafe fn dlfunc(
     y: *mut *mut u8,
     argc: c_int,
@@ -199,6 +214,7 @@ impl std::ops::Deref for GateRef {
 }
 
 /// [`gates`], with the first gate kept apart (see [`GateRef`]).
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn gate(path: Option<&Path>) -> Result<GateRef, crate::ffi::Error> {
     static FIRST: OnceLock<(Option<PathBuf>, Arc<Gate>)> = OnceLock::new();
     if let Some((p, g)) = FIRST.get() {
@@ -212,20 +228,24 @@ fn gate(path: Option<&Path>) -> Result<GateRef, crate::ffi::Error> {
     Ok(GateRef::Other(g))
 }
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn arg<'a>(a: &[&'a str], i: usize) -> &'a str {
     a.get(i).copied().unwrap_or("")
 }
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn config_path<'a>(a: &[&'a str]) -> Option<&'a Path> {
     let p = arg(a, 0);
     (!p.is_empty()).then(|| Path::new(p))
 }
 
 /// `s` without ASCII white space around it (Exim's expansions are ASCII).
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn trimmed(s: &str) -> &str {
     s.trim_ascii()
 }
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn yes(s: &str) -> bool {
     let s = trimmed(s);
     ["yes", "true", "1", "on"]
@@ -234,6 +254,7 @@ fn yes(s: &str) -> bool {
 }
 
 /// The RCPT stage; see the module documentation. The token goes to `out`.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn rcpt(a: &[&str], out: &mut String) {
     let gate = match gate(config_path(a)) {
         Ok(g) => g,
@@ -264,12 +285,14 @@ pub fn rcpt(a: &[&str], out: &mut String) {
 struct EndRound;
 
 impl Drop for EndRound {
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     fn drop(&mut self) {
         crate::store::end_round();
     }
 }
 
 /// The DATA stage; see the module documentation. The token goes to `out`.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn data(a: &[&str], out: &mut String) {
     match data_answer(a) {
         Some(answer) => answer.write_token(out),
@@ -278,6 +301,7 @@ pub fn data(a: &[&str], out: &mut String) {
 }
 
 /// The DATA stage's answer; None without a list token.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn data_answer(a: &[&str]) -> Option<Answer> {
     let _end = EndRound;
     let Some((list, kind)) = answer::parse_list_token(arg(a, 1)) else {
@@ -308,6 +332,7 @@ fn data_answer(a: &[&str]) -> Option<Answer> {
 
 /// Envelope sender, the raw message (see [`raw_message`]; the body from
 /// the spool) and the recipient count.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn message_from_exim(spool_arg: &str) -> Result<(String, Vec<u8>, usize), String> {
     let sender = sys::sender_address().unwrap_or_default();
     let rcount = sys::recipients_count().unwrap_or(1);
@@ -326,6 +351,7 @@ fn message_from_exim(spool_arg: &str) -> Result<(String, Vec<u8>, usize), String
 
 /// The message as the gate reads it: the complete header block (walking
 /// `header_list`), a blank line, then the body `body` reads.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn raw_message(body: impl FnOnce() -> Result<Vec<u8>, String>) -> Result<Vec<u8>, String> {
     let mut raw = sys::header_block().ok_or("not running inside Exim")?;
     let body = body()?;
@@ -362,6 +388,7 @@ macro_rules! dlfunc_entry {
         /// # Safety
         /// Called by Exim's `${dlfunc}` with its documented arguments.
         #[no_mangle]
+        #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
         pub unsafe extern "C" fn $name(
             y: *mut *mut u8,
             argc: c_int,

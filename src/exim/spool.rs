@@ -16,12 +16,14 @@ use std::path::{Path, PathBuf};
 pub const MAX_SPOOL_BYTES: u64 = 64 << 20;
 
 /// Whether `id` looks like an Exim message id (so it can go in a path).
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn valid_message_id(id: &str) -> bool {
     (16..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Where the -D file of `id` may be: `input/` and, with
 /// `split_spool_directory`, `input/<6th character>/`.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn candidates(spool_dir: &Path, id: &str) -> Vec<PathBuf> {
     let input = spool_dir.join("input");
     let mut v = vec![input.join(format!("{id}-D"))];
@@ -32,6 +34,7 @@ pub fn candidates(spool_dir: &Path, id: &str) -> Vec<PathBuf> {
 }
 
 /// The body from the spool directory of a message being received.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn body_from_spool(spool_dir: &Path, id: &str) -> io::Result<Vec<u8>> {
     if !valid_message_id(id) {
         return Err(io::Error::new(
@@ -87,6 +90,7 @@ pub fn body_from_fd(fd: RawFd, id: Option<&str>) -> io::Result<Vec<u8>> {
 }
 
 /// Drop the `<id>-D` line, checking it names `id` when given.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn strip_id_line(mut data: Vec<u8>, id: Option<&str>) -> io::Result<Vec<u8>> {
     let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_owned());
     let nl = data

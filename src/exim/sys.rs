@@ -58,6 +58,7 @@ const NAMES: [&CStr; 7] = [
 /// those tables.
 static RESOLVED: [AtomicUsize; NAMES.len()] = [const { AtomicUsize::new(0) }; NAMES.len()];
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn sym(name: &CStr) -> *mut c_void {
     let Some(i) = NAMES.iter().position(|n| *n == name) else {
         // SAFETY: dlsym with a valid NUL-terminated name.
@@ -103,6 +104,7 @@ pub fn log(line: &str) {
     }
 }
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 unsafe fn read_ptr<T>(name: &CStr) -> Option<*mut T> {
     let p = sym(name) as *const *mut T;
     if p.is_null() {
@@ -112,6 +114,7 @@ unsafe fn read_ptr<T>(name: &CStr) -> Option<*mut T> {
     }
 }
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 unsafe fn c_bytes(p: *const u8) -> Option<Vec<u8>> {
     if p.is_null() {
         None
@@ -123,6 +126,7 @@ unsafe fn c_bytes(p: *const u8) -> Option<Vec<u8>> {
 /// The whole header block as received (Exim's own `Received:` included),
 /// walking `header_list`, which has no size cap; deleted headers are left
 /// out. None outside Exim.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn header_block() -> Option<Vec<u8>> {
     // SAFETY: header_list is Exim's list of header_line; it is only read,
     // from the thread Exim calls us on.
@@ -141,6 +145,7 @@ pub fn header_block() -> Option<Vec<u8>> {
 }
 
 /// The envelope sender (`""` for the null sender). None outside Exim.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn sender_address() -> Option<String> {
     // SAFETY: sender_address is Exim's NUL-terminated string or NULL.
     unsafe {
@@ -150,6 +155,7 @@ pub fn sender_address() -> Option<String> {
 }
 
 /// The current message id. None outside Exim or before there is one.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn message_id() -> Option<String> {
     // SAFETY: message_id is Exim's NUL-terminated string or NULL.
     unsafe {
@@ -160,6 +166,7 @@ pub fn message_id() -> Option<String> {
 }
 
 /// Accepted envelope recipients so far.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn recipients_count() -> Option<usize> {
     let p = sym(c"recipients_count") as *const c_int;
     if p.is_null() {

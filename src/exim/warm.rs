@@ -156,11 +156,10 @@ fn prepare_patterns(gate: &Gate, list: &LoadedList) {
 pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String> {
     let t0 = Instant::now();
     let gate = super::gate(config).map_err(|e| e.to_string())?;
-    // This thread's round numbers, set up here once so that connections
-    // forked from this process do not need to.
+    // This thread's round numbers and Exim's symbols, set up here once so
+    // that connections forked from this process do not need to.
     crate::store::begin_round();
     crate::store::end_round();
-    crate::store::prepare_thread();
     super::sys::resolve_all();
     // Never wait: another thread warming the same process is enough.
     let Ok(mut all) = passes().try_lock() else {

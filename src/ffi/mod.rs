@@ -167,6 +167,7 @@ static HOOK: Once = Once::new();
 /// Chain a panic hook that keeps quiet inside a boundary (the host's
 /// stdout may be its SMTP channel) and records the message instead.
 /// Outside a boundary the previous hook runs as before.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn install_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
@@ -241,6 +242,7 @@ impl PanicOrDefault for mg_result {
 /// Run `f`; a panic inside it returns [`PanicOrDefault::value`] of its
 /// type instead (and its message is kept for [`take_panic_message`]).
 /// Every exported C function's body runs in here.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn boundary<T: PanicOrDefault>(f: impl FnOnce() -> T) -> T {
     install_hook();
     DEPTH.with(|d| d.set(d.get() + 1));

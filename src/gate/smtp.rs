@@ -15,6 +15,7 @@ impl Gate {
 
     /// [`Gate::rcpt_answer`], handed to `f` with the route's names
     /// borrowed: a list address in the plain form allocates nothing.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn rcpt_answer_with<R>(
         &self,
         local_part: &str,
@@ -39,6 +40,7 @@ impl Gate {
 
     /// The DATA stage's decision for one list recipient: the answer and,
     /// when the list was consulted, its verdict.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn data_answer(
         &self,
         list: &str,

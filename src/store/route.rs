@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use super::{Layout, Store, StoreError};
 use crate::address::{split_suffix, Route};
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn ascii_lowercase(s: &str) -> Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(s.to_ascii_lowercase())
@@ -31,6 +32,7 @@ impl Store {
     /// [`Store::route`], handing the route to `f` with its names borrowed
     /// (from the arguments and the cached list): nothing is allocated for
     /// a lower-case address of a list in the layout's plain form.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn route_with<R>(
         &self,
         local_part: &str,
@@ -54,6 +56,7 @@ impl Store {
 
     /// The internal name the router would find for this list part, if any.
     /// An error when the lists cannot be looked at (see [`Store::probe`]).
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     fn find_list<'a>(
         &self,
         base: &'a str,
