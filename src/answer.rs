@@ -496,10 +496,7 @@ mod tests {
             domain: "example.com".into(),
         });
         assert_eq!(r.token(), "list test request example.com");
-        assert_eq!(
-            parse_list_token(&r.token()),
-            Some(("test".into(), Kind::Request))
-        );
+        assert_eq!(parse_list_token(&r.token()), Some(("test", Kind::Request)));
         assert_eq!(parse_list_token("notlist"), None);
         assert_eq!(parse_list_token("list test bogus x"), None);
         assert_eq!(parse_list_token(""), None);

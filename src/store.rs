@@ -812,6 +812,8 @@ fn identities_at(paths: &ListPaths) -> Identities {
 /// the same identity as [`FileId::of`] `std::fs::metadata`, without
 /// copying the path or running std's `statx` probing on each lookup.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+// The field types of `struct stat` differ between targets.
+#[allow(clippy::unnecessary_cast)]
 fn file_id(path: &Path, c_path: Option<&CStr>) -> Option<FileId> {
     let Some(c) = c_path else {
         return std::fs::metadata(path).ok().map(|m| FileId::of(&m));

@@ -304,9 +304,7 @@ pub fn data(a: &[&str], out: &mut String) {
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn data_answer(a: &[&str]) -> Option<Answer> {
     let _end = EndRound;
-    let Some((list, kind)) = answer::parse_list_token(arg(a, 1)) else {
-        return None;
-    };
+    let (list, kind) = answer::parse_list_token(arg(a, 1))?;
     let gate = match gate(config_path(a)) {
         Ok(g) => g,
         Err(e) => {
