@@ -34,8 +34,16 @@ pub fn candidates(spool_dir: &Path, id: &str) -> Vec<PathBuf> {
 }
 
 /// The body from the spool directory of a message being received.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn body_from_spool(spool_dir: &Path, id: &str) -> io::Result<Vec<u8>> {
+    let mut f = open_body(spool_dir, id)?;
+    let mut data = Vec::new();
+    append_body(&mut f, id, &mut data)?;
+    Ok(data)
+}
+
+/// The -D file of message `id` in the spool directory, opened.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+pub fn open_body(spool_dir: &Path, id: &str) -> io::Result<File> {
     if !valid_message_id(id) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -45,15 +53,26 @@ pub fn body_from_spool(spool_dir: &Path, id: &str) -> io::Result<Vec<u8>> {
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no -D file");
     for p in candidates(spool_dir, id) {
         match File::open(&p) {
-            Ok(f) => {
-                let mut data = Vec::new();
-                f.take(MAX_SPOOL_BYTES).read_to_end(&mut data)?;
-                return strip_id_line(data, Some(id));
-            }
+            Ok(f) => return Ok(f),
             Err(e) => last = io::Error::new(e.kind(), format!("{}: {e}", p.display())),
         }
     }
     Err(last)
+}
+
+/// Append the body in the -D file `f` of message `id` to `out`: the file
+/// is read once, into room reserved for its size (so that a body is
+/// copied once, after what `out` holds), then its id line taken out. On
+/// an error `out` may hold part of the file.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+pub fn append_body(f: &mut File, id: &str, out: &mut Vec<u8>) -> io::Result<()> {
+    let start = out.len();
+    let size = f.metadata()?.len().min(MAX_SPOOL_BYTES);
+    // One byte more: the read that finds the end needs no new room.
+    out.try_reserve_exact(size as usize + 1)
+        .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e.to_string()))?;
+    f.take(MAX_SPOOL_BYTES).read_to_end(out)?;
+    strip_id_line_at(out, start, Some(id))
 }
 
 /// The body from the -D file open on `fd` (as `local_scan()` gets it),
@@ -90,14 +109,21 @@ pub fn body_from_fd(fd: RawFd, id: Option<&str>) -> io::Result<Vec<u8>> {
 }
 
 /// Drop the `<id>-D` line, checking it names `id` when given.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn strip_id_line(mut data: Vec<u8>, id: Option<&str>) -> io::Result<Vec<u8>> {
+    strip_id_line_at(&mut data, 0, id)?;
+    Ok(data)
+}
+
+/// [`strip_id_line`] on the -D file's bytes, which start at `start` in
+/// `data`.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+fn strip_id_line_at(data: &mut Vec<u8>, start: usize, id: Option<&str>) -> io::Result<()> {
     let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_owned());
-    let nl = data
+    let nl = data[start..]
         .iter()
         .position(|&b| b == b'\n')
         .ok_or_else(|| bad("no id line in -D file"))?;
-    let line = &data[..nl];
+    let line = &data[start..start + nl];
     if !line.ends_with(b"-D") {
         return Err(bad("-D file does not start with its id line"));
     }
@@ -106,8 +132,8 @@ pub fn strip_id_line(mut data: Vec<u8>, id: Option<&str>) -> io::Result<Vec<u8>>
             return Err(bad("-D file belongs to another message"));
         }
     }
-    data.drain(..=nl);
-    Ok(data)
+    data.drain(start..=start + nl);
+    Ok(())
 }
 
 #[cfg(test)]

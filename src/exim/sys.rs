@@ -123,25 +123,48 @@ unsafe fn c_bytes(p: *const u8) -> Option<Vec<u8>> {
     }
 }
 
-/// The whole header block as received (Exim's own `Received:` included),
-/// walking `header_list`, which has no size cap; deleted headers are left
-/// out. None outside Exim.
+/// Each header line of `header_list` in order (Exim's own `Received:`
+/// included), deleted ones left out. False outside Exim.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
-pub fn header_block() -> Option<Vec<u8>> {
+fn each_header(mut f: impl FnMut(&[u8])) -> bool {
     // SAFETY: header_list is Exim's list of header_line; it is only read,
     // from the thread Exim calls us on.
     unsafe {
-        let mut h = read_ptr::<HeaderLine>(c"header_list")?;
-        let mut out = Vec::new();
+        let Some(mut h) = read_ptr::<HeaderLine>(c"header_list") else {
+            return false;
+        };
         while !h.is_null() {
             let hl = &*h;
             if !hl.text.is_null() && hl.htype != b'*' as c_int && hl.slen > 0 {
-                out.extend_from_slice(std::slice::from_raw_parts(hl.text, hl.slen as usize));
+                f(std::slice::from_raw_parts(hl.text, hl.slen as usize));
             }
             h = hl.next;
         }
-        Some(out)
+        true
     }
+}
+
+/// The length of [`header_block`]. None outside Exim.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+pub fn header_block_len() -> Option<usize> {
+    let mut n = 0usize;
+    each_header(|l| n = n.saturating_add(l.len())).then_some(n)
+}
+
+/// Append [`header_block`] to `out` (reserve [`header_block_len`] first to
+/// copy it once). None outside Exim.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+pub fn append_header_block(out: &mut Vec<u8>) -> Option<()> {
+    each_header(|l| out.extend_from_slice(l)).then_some(())
+}
+
+/// The whole header block as received (Exim's own `Received:` included),
+/// walking `header_list`, which has no size cap; deleted headers are left
+/// out. None outside Exim.
+pub fn header_block() -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(header_block_len()?);
+    append_header_block(&mut out)?;
+    Some(out)
 }
 
 /// The envelope sender (`""` for the null sender). None outside Exim.

@@ -241,8 +241,10 @@ impl PanicOrDefault for mg_result {
 
 /// Run `f`; a panic inside it returns [`PanicOrDefault::value`] of its
 /// type instead (and its message is kept for [`take_panic_message`]).
-/// Every exported C function's body runs in here.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+/// Every exported C function's body runs in here. Inlined into each, so
+/// that the MTA entry points' copy lies with their code (see the README,
+/// "Benchmarks").
+#[inline(always)]
 pub fn boundary<T: PanicOrDefault>(f: impl FnOnce() -> T) -> T {
     install_hook();
     DEPTH.with(|d| d.set(d.get() + 1));
