@@ -75,16 +75,21 @@ fn monotonic_ns() -> u64 {
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn begin_round() {
     let now = monotonic_ns();
-    ROUNDS.with(|r| {
-        let last = r.last.get();
-        let mut n = last.wrapping_add(1);
-        if last == 0 || n & 0xffff_ffff == 0 {
-            n = (ROUND_BLOCKS.fetch_add(1, Ordering::Relaxed) + 1) << 32 | 1;
-        }
-        r.last.set(n);
-        r.current.set(n);
-        r.began_ns.set(now);
-    });
+    // Closures that only call (here and below): `with` inlines into the
+    // caller, whose code lies with the rest of the call's.
+    ROUNDS.with(|r| begin_in(r, now));
+}
+
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+fn begin_in(r: &Rounds, now: u64) {
+    let last = r.last.get();
+    let mut n = last.wrapping_add(1);
+    if last == 0 || n & 0xffff_ffff == 0 {
+        n = (ROUND_BLOCKS.fetch_add(1, Ordering::Relaxed) + 1) << 32 | 1;
+    }
+    r.last.set(n);
+    r.current.set(n);
+    r.began_ns.set(now);
 }
 
 /// End this thread's round: every lookup `stat`s again.
@@ -108,31 +113,37 @@ pub fn current() -> u64 {
 /// Whether `key` was marked in `round` on this thread.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn is_marked(round: u64, key: usize) -> bool {
-    ROUNDS.with(|r| {
-        round != 0
-            && r.marks_round.get() == round
-            && r.marks[..r.marks_len.get()].iter().any(|m| m.get() == key)
-    })
+    ROUNDS.with(|r| marked_in(r, round, key))
+}
+
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+fn marked_in(r: &Rounds, round: u64, key: usize) -> bool {
+    round != 0
+        && r.marks_round.get() == round
+        && r.marks[..r.marks_len.get()].iter().any(|m| m.get() == key)
 }
 
 /// Mark `key` in `round` on this thread (a few keys per round: a linear
 /// search is all it needs; past [`ROUND_MARKS`] nothing is kept).
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn mark(round: u64, key: usize) {
-    if round == 0 || is_marked(round, key) {
+    ROUNDS.with(|r| mark_in(r, round, key));
+}
+
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+fn mark_in(r: &Rounds, round: u64, key: usize) {
+    if round == 0 || marked_in(r, round, key) {
         return;
     }
-    ROUNDS.with(|r| {
-        if r.marks_round.get() != round {
-            r.marks_round.set(round);
-            r.marks_len.set(0);
-        }
-        let n = r.marks_len.get();
-        if n < ROUND_MARKS {
-            r.marks[n].set(key);
-            r.marks_len.set(n + 1);
-        }
-    });
+    if r.marks_round.get() != round {
+        r.marks_round.set(round);
+        r.marks_len.set(0);
+    }
+    let n = r.marks_len.get();
+    if n < ROUND_MARKS {
+        r.marks[n].set(key);
+        r.marks_len.set(n + 1);
+    }
 }
 
 #[cfg(test)]

@@ -277,6 +277,9 @@ pub enum Warmed {
 struct FrozenEntry {
     list: Arc<LoadedList>,
     paths: ListPaths,
+    /// Whether the list has an `extend.py`, if it was looked at before
+    /// the freeze.
+    extend_py: Option<bool>,
 }
 
 /// The cache, frozen by a process that builds it before forking (the Exim
@@ -563,6 +566,7 @@ impl Store {
                 let entry = FrozenEntry {
                     list: c.list.clone(),
                     paths: c.paths.clone(),
+                    extend_py: c.extend_py.get().copied(),
                 };
                 (name.clone(), entry)
             })
@@ -631,6 +635,16 @@ impl Store {
     /// generation of the list (a `stat` per call when it is not cached).
     #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn has_extend_py(&self, name: &str) -> bool {
+        // The frozen answer, when this round found the frozen list current
+        // (no lock taken: see `Frozen`).
+        if let Some(hit) = self.frozen_entry(name) {
+            if let Some(known) = hit
+                .extend_py
+                .filter(|_| validated(current_round(), &hit.list))
+            {
+                return known;
+            }
+        }
         let look = || {
             self.list_dir(name)
                 .is_ok_and(|d| d.join("extend.py").exists())

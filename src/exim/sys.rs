@@ -114,6 +114,22 @@ unsafe fn read_ptr<T>(name: &CStr) -> Option<*mut T> {
     }
 }
 
+/// `p`'s text, copied: as it is when UTF-8 (ASCII told inline), else
+/// lossily.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+unsafe fn c_string(p: *const u8) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    let b = CStr::from_ptr(p as *const c_char).to_bytes();
+    Some(if b.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        std::str::from_utf8_unchecked(b).to_owned()
+    } else {
+        String::from_utf8_lossy(b).into_owned()
+    })
+}
+
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 unsafe fn c_bytes(p: *const u8) -> Option<Vec<u8>> {
     if p.is_null() {
@@ -173,7 +189,7 @@ pub fn sender_address() -> Option<String> {
     // SAFETY: sender_address is Exim's NUL-terminated string or NULL.
     unsafe {
         let p = read_ptr::<u8>(c"sender_address")?;
-        Some(String::from_utf8_lossy(&c_bytes(p).unwrap_or_default()).into_owned())
+        Some(c_string(p).unwrap_or_default())
     }
 }
 
@@ -183,8 +199,7 @@ pub fn message_id() -> Option<String> {
     // SAFETY: message_id is Exim's NUL-terminated string or NULL.
     unsafe {
         let p = read_ptr::<u8>(c"message_id")?;
-        let b = c_bytes(p)?;
-        (!b.is_empty()).then(|| String::from_utf8_lossy(&b).into_owned())
+        c_string(p).filter(|id| !id.is_empty())
     }
 }
 

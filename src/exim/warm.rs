@@ -150,6 +150,18 @@ fn prepare_patterns(gate: &Gate, list: &LoadedList) {
     );
 }
 
+/// The `memchr` crate picks the routine for this CPU on first use and
+/// keeps it in a static: picked here, so that a connection forked from
+/// this process does not write (and copy) that page.
+fn prime_memchr() {
+    let hay = std::hint::black_box(b"warm-up\n=?x?".as_slice());
+    let _ = memchr::memchr(b'\n', hay);
+    let _ = memchr::memchr2(b'\n', b'?', hay);
+    let _ = memchr::memchr3(b'\n', b'?', b'=', hay);
+    let _ = memchr::memrchr(b'\n', hay);
+    let _ = memchr::memmem::find(hay, b"=?");
+}
+
 /// Warm the cache of the gate for `config` for at most `budget`, going on
 /// where the previous call stopped. A refresh pass (every list's snapshot
 /// looked at again) starts at most once per [`REFRESH_INTERVAL`].
@@ -161,6 +173,7 @@ pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String>
     crate::store::begin_round();
     crate::store::end_round();
     super::sys::resolve_all();
+    prime_memchr();
     // Never wait: another thread warming the same process is enough.
     let Ok(mut all) = passes().try_lock() else {
         return Ok(Progress::default());
