@@ -172,8 +172,11 @@ pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String>
     // that connections forked from this process do not need to.
     crate::store::begin_round();
     crate::store::end_round();
-    super::sys::resolve_all();
-    prime_memchr();
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        super::sys::resolve_all();
+        prime_memchr();
+    });
     // Never wait: another thread warming the same process is enough.
     let Ok(mut all) = passes().try_lock() else {
         return Ok(Progress::default());
