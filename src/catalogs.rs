@@ -94,6 +94,7 @@ impl Catalogs {
 }
 
 impl Translations for Catalogs {
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     fn translation(&self, lang: &str) -> Translation {
         self.get(lang)
     }
