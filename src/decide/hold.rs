@@ -2,13 +2,13 @@
 //! headers, body size, moderated newsgroup. The first hit holds.
 
 use super::administrivia::is_administrivia;
+use super::once_table::OnceTable;
 use super::patterns::{compile, match_start, search, Slot, Unusable, IGNORECASE};
 use super::{text, Ctx, Step, StepResult, Stop};
 use crate::message::Message;
-use parking_lot::RwLock;
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.approved {
         ctx.note(Step::Hold, || "skipped: approved");
@@ -170,32 +170,39 @@ enum BounceLine {
 /// `bounce_matching_headers` split into its rules, as `hasMatchingHeader`
 /// splits it; remembered, since the same text comes back with every post.
 fn bounce_lines(text: &str) -> Arc<Vec<BounceLine>> {
-    type Cache = HashMap<String, Arc<Vec<BounceLine>>, foldhash::fast::FixedState>;
-    static CACHE: LazyLock<RwLock<Cache>> = LazyLock::new(Default::default);
-    if let Some(hit) = CACHE.read().get(text) {
-        return hit.clone();
-    }
-    let mut lines = Vec::new();
-    for raw in text.split('\n') {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+    static KEPT: OnceTable<String, Arc<Vec<BounceLine>>, 256> = OnceTable::new();
+    KEPT.get_or(
+        text,
+        |kept| kept == text,
+        || {
+            let mut lines = Vec::new();
+            for raw in text.split('\n') {
+                let line = raw.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                lines.push(match line.split_once(':') {
+                    None => BounceLine::NoColon(line.to_owned()),
+                    Some((header, value)) => BounceLine::Rule {
+                        line: line.to_owned(),
+                        header: header.to_owned(),
+                        regex: Slot::new(value.trim_start().to_owned()),
+                    },
+                });
+            }
+            (text.to_owned(), Arc::new(lines))
+        },
+    )
+}
+
+/// `bounce_matching_headers` split and its regexes compiled into this
+/// process's caches, ahead of any post (see [`super::prepare`]).
+pub(super) fn prepare(text: &str, budget: &crate::pyre::Budget) {
+    for rule in bounce_lines(text).iter() {
+        if let BounceLine::Rule { regex, .. } = rule {
+            let _ = regex.compile(IGNORECASE, budget);
         }
-        lines.push(match line.split_once(':') {
-            None => BounceLine::NoColon(line.to_owned()),
-            Some((header, value)) => BounceLine::Rule {
-                line: line.to_owned(),
-                header: header.to_owned(),
-                regex: Slot::new(value.trim_start().to_owned()),
-            },
-        });
     }
-    let lines = Arc::new(lines);
-    let mut cache = CACHE.write();
-    if cache.len() < 1_000 {
-        cache.insert(text.to_owned(), lines.clone());
-    }
-    lines
 }
 
 /// `MailList.hasMatchingHeader`: the first bounce_matching_headers line
@@ -246,6 +253,7 @@ fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
 }
 
 /// Hold.py's body size measure, in bytes.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn body_size(msg: &Message<'_>) -> usize {
     msg.walk()
         .map(|p| {

@@ -26,6 +26,7 @@ impl<'p> MimeFilter<'p> {
     }
 }
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     let p = ctx.policy;
     if !p.filter_content {

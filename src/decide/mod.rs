@@ -14,6 +14,7 @@ pub mod approve;
 pub mod hold;
 pub mod mimedel;
 mod moderate;
+mod once_table;
 pub mod patterns;
 mod spam;
 pub mod text;
@@ -225,6 +226,9 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// Record a line that belongs to no step; only built when tracing.
+    // Inlined: a verdict that is not traced pays one test per line, with
+    // no copy of this function per caller's closure.
+    #[inline(always)]
     pub fn say(&mut self, what: impl FnOnce() -> String) {
         if self.tracing {
             self.trace.push(what());
@@ -232,14 +236,20 @@ impl<'a> Ctx<'a> {
     }
 
     /// Record a rule consulted; the text is only built when tracing.
+    #[inline(always)]
     pub fn note<S: Into<String>>(&mut self, step: Step, what: impl FnOnce() -> S) {
         if self.tracing {
-            self.trace
-                .push(format!("{}: {}", step.as_str(), what().into()));
+            self.record(step, what().into());
         }
     }
 
+    #[cold]
+    fn record(&mut self, step: Step, what: String) {
+        self.trace.push(format!("{}: {what}", step.as_str()));
+    }
+
     /// `email.Utils.getaddresses(values)`, parsed once per distinct input.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn addresses(&self, values: &[&'a str]) -> Addresses {
         // One value (the usual case) is its own key: no joined copy.
         match values {
@@ -250,6 +260,7 @@ impl<'a> Ctx<'a> {
 
     /// [`Ctx::addresses`] of the values of the headers `names`, all of
     /// the first, then of the second, ... (a vector only for several).
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn addresses_in(&self, names: &[&str]) -> Addresses {
         let msg: &'a Message<'a> = self.msg;
         let mut values = names.iter().flat_map(|n| msg.values(n));
@@ -262,6 +273,7 @@ impl<'a> Ctx<'a> {
 
     /// `email.Utils.getaddresses([text])`, parsed once per distinct text;
     /// a text of the message itself is kept as the key without a copy.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn addresses_of(&self, text: std::borrow::Cow<'a, str>) -> Addresses {
         if let Some((_, hit)) = self
             .parsed_addresses
@@ -280,6 +292,7 @@ impl<'a> Ctx<'a> {
 
     /// Mailman's `msg.get_senders()`: lower-cased addresses from the
     /// site's SENDER_HEADERS in order (None = the unixfrom address).
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn senders(&self) -> smallvec::SmallVec<[String; 4]> {
         let mut out = smallvec::SmallVec::new();
         for h in &self.settings.sender_headers {
@@ -311,10 +324,12 @@ impl<'a> Ctx<'a> {
     /// Mailman's `msg.get_sender()`: the first address of the first From
     /// (or Sender, per USE_ENVELOPE_SENDER) header that has one, else the
     /// unixfrom address, lower-cased. Worked out once per message.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn sender(&self) -> std::rc::Rc<str> {
         self.sender.get_or_init(|| self.find_sender()).clone()
     }
 
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     fn find_sender(&self) -> std::rc::Rc<str> {
         // Copied once, lowered only when it has capitals.
         let lowered = |a: &str| -> std::rc::Rc<str> {
@@ -347,6 +362,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// Python 2's `''.join(s.splitlines())` for a `str`.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub(crate) fn join_lines(s: &str) -> std::borrow::Cow<'_, str> {
     if memchr::memchr2(b'\r', b'\n', s.as_bytes()).is_some() {
         s.replace("\r\n", "").replace(['\r', '\n'], "").into()
@@ -369,11 +385,24 @@ pub struct Lookups<'a> {
     pub dmarc: Option<&'a crate::dmarc::DmarcAnswer>,
 }
 
+/// What a verdict on this list consults, split and compiled into this
+/// process's caches ahead of any post: the Hold step's
+/// `bounce_matching_headers` and SpamDetect's `header_filter_rules`
+/// (a warm-up verdict on a non-member post stops before Hold). A daemon
+/// that does this before it forks leaves its connections only reading
+/// those caches.
+pub fn prepare(policy: &ListPolicy, settings: &MailmanSettings) {
+    let budget = crate::pyre::Budget::verdict();
+    hold::prepare(&policy.bounce_matching_headers, &budget);
+    spam::prepare(policy, settings.normalize_form, &budget);
+}
+
 /// Decide what Mailman would do with `msg` sent to the list by `delivery`.
 ///
 /// Also returns the address whose DMARC policy in DNS would decide when
 /// `lookups.dmarc` does not answer for it (the verdict is then
 /// undecided): the caller looks it up and decides again with the answer.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn decide(
     policy: &ListPolicy,
     settings: &MailmanSettings,
@@ -561,6 +590,7 @@ fn bounce_fails(lang: &text::Lang, notice: &str, unicode: bool, list_lang: &str)
 
 /// `Runner._onefile`: the message is handled in the sender's language
 /// (`getMemberLanguage`: a member's own, else the list's).
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn set_language(ctx: &mut Ctx<'_>) {
     let sender = ctx.sender();
     let code = ctx.policy.member_language(&sender).to_owned();
@@ -585,6 +615,7 @@ fn set_language(ctx: &mut Ctx<'_>) {
 }
 
 /// Run the pipeline for the address kind; on a stop, which step stopped.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
     if let (Some(why), Kind::Post | Kind::Owner) = (ctx.msg.limit(), ctx.kind) {
         // The parsed tree stops at the limit: no step may judge it.
@@ -683,6 +714,7 @@ fn step_named(name: &str) -> Option<Step> {
 
 /// Scrubber: with `scrub_nondigest` and ARCHIVE_HTML_SANITIZER 0, a
 /// top-level text/html message is discarded.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn scrubber(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.policy.scrub_nondigest
         && ctx.settings.archive_html_sanitizer == 0
@@ -697,6 +729,7 @@ fn scrubber(ctx: &mut Ctx<'_>) -> StepResult {
 }
 
 /// Emergency: hold everything not approved by password.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn emergency(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.policy.emergency && !ctx.approved {
         ctx.note(Step::Emergency, || "emergency moderation is on");

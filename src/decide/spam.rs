@@ -2,14 +2,13 @@
 //! as the caller looked it up), member verbosity (cannot be known),
 //! KNOWN_SPAMMERS and header_filter_rules.
 
+use super::once_table::OnceTable;
 use super::patterns::{
     compile, get_pattern, search, search_lines, NoOtherLists, PatternHit, Slot, Unusable,
     IGNORECASE,
 };
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
-use std::sync::{Arc, LazyLock};
-
-use parking_lot::RwLock;
+use std::sync::Arc;
 
 use crate::address::Kind;
 use crate::message::HeaderTextError;
@@ -23,6 +22,7 @@ const DISCARD: i64 = 3;
 const ACCEPT: i64 = 6;
 const HOLD: i64 = 7;
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.kind != Kind::Owner {
         dmarc(ctx)?;
@@ -33,6 +33,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     header_filter_rules(ctx)
 }
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
     let p = ctx.policy;
     if p.dmarc_moderation_action <= 0 {
@@ -167,6 +168,7 @@ fn verbosity(ctx: &mut Ctx<'_>) {
     }
 }
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
     for (header, regex) in &ctx.settings.known_spammers {
         let re = match compile(regex, IGNORECASE, &ctx.budget) {
@@ -260,26 +262,32 @@ fn decode_str(b: &[u8], charset: &str) -> Option<String> {
 /// without comments and blank lines, a `str` decoded with the list's
 /// charset and its `&#nnn;`/`\\uXXXX` escapes resolved, normalised.
 /// Remembered: the same rules come back with every post.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub(super) fn prepared_patterns(
     patterns: &PyStr,
     charset: &'static str,
     form: crate::message::NormalForm,
 ) -> Arc<Vec<Slot>> {
     type Key = (PyStr, &'static str, crate::message::NormalForm);
-    type Cache = hashbrown::HashMap<Key, Arc<Vec<Slot>>, foldhash::fast::FixedState>;
-    static CACHE: LazyLock<RwLock<Cache>> = LazyLock::new(Default::default);
-    // Looked up by reference (hashed as the owned key): no copy of the
-    // rules for each post.
-    #[derive(Hash)]
-    struct Probe<'p>(&'p PyStr, &'static str, crate::message::NormalForm);
-    impl hashbrown::Equivalent<Key> for Probe<'_> {
-        fn equivalent(&self, key: &Key) -> bool {
-            *self.0 == key.0 && self.1 == key.1 && self.2 == key.2
-        }
-    }
-    if let Some(hit) = CACHE.read().get(&Probe(patterns, charset, form)) {
-        return hit.clone();
-    }
+    static KEPT: OnceTable<Key, Arc<Vec<Slot>>, 512> = OnceTable::new();
+    KEPT.get_or(
+        &(patterns, charset, form),
+        |k| k.0 == *patterns && k.1 == charset && k.2 == form,
+        || {
+            (
+                (patterns.clone(), charset, form),
+                Arc::new(split_patterns(patterns, charset, form)),
+            )
+        },
+    )
+}
+
+/// [`prepared_patterns`] made.
+fn split_patterns(
+    patterns: &PyStr,
+    charset: &'static str,
+    form: crate::message::NormalForm,
+) -> Vec<Slot> {
     let (raw, unicode) = match patterns {
         PyStr::Text(t) => (t.clone(), true),
         PyStr::Bytes(b) => (py::latin1(b), false),
@@ -301,14 +309,34 @@ pub(super) fn prepared_patterns(
         };
         out.push(Slot::new(form.apply(&pattern)));
     }
-    let out = Arc::new(out);
-    let mut cache = CACHE.write();
-    if cache.len() < 10_000 {
-        cache.insert((patterns.clone(), charset, form), out.clone());
-    }
     out
 }
 
+/// The list's `header_filter_rules` split and compiled into this
+/// process's caches, ahead of any post (see [`super::prepare`]).
+pub(super) fn prepare(
+    p: &crate::policy::ListPolicy,
+    form: crate::message::NormalForm,
+    budget: &crate::pyre::Budget,
+) {
+    let Some(charset) = list_charset(&p.preferred_language) else {
+        return;
+    };
+    for rule in p.header_filter_rules.iter().filter(|r| r.action != DEFER) {
+        for slot in prepared_patterns(&rule.patterns, charset, form).iter() {
+            let _ = slot.compile(HEADER_FLAGS, budget);
+        }
+    }
+}
+
+/// The flags SpamDetect compiles `header_filter_rules` patterns with.
+const HEADER_FLAGS: Flags = Flags {
+    ignorecase: true,
+    multiline: true,
+    unicode: true,
+};
+
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
     let p = ctx.policy;
     if p.header_filter_rules.is_empty() {
@@ -329,11 +357,7 @@ fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
             HeaderTextError::NoMemory => "memory for the decoded header text was refused".into(),
         })
     })?;
-    let flags = Flags {
-        ignorecase: true,
-        multiline: true,
-        unicode: true,
-    };
+    let flags = HEADER_FLAGS;
     // Python's `mo` outlives each search: an invalid pattern leaves the
     // previous result in place, and before any search it is unbound.
     let mut mo: Option<bool> = None;

@@ -125,10 +125,12 @@ impl OtherLists for CachedOnly<'_> {
     }
 }
 
-/// One verdict on a made-up non-member post, thrown away: it compiles the
+/// The list's rules prepared ([`crate::decide::prepare`]), then one
+/// verdict on a made-up non-member post, thrown away: it compiles the
 /// patterns a post to this list consults (header filters, the non-member
-/// lists, bounce_matching_headers) into the process-wide caches.
+/// lists) into the process-wide caches.
 fn prepare_patterns(gate: &Gate, list: &LoadedList) {
+    crate::decide::prepare(&list.policy, &gate.site.mailman);
     const SENDER: &str = "mailman-gate-warm-up@invalid";
     let raw = b"From: mailman-gate-warm-up@invalid\nTo: list@invalid\n\
         Subject: warm-up\nMessage-ID: <warm-up@invalid>\n\nwarm-up\n";

@@ -105,6 +105,7 @@ impl MemberTable {
         m
     }
 
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn get(&self, lower_address: &str) -> Option<Member> {
         let m = self.members.get(lower_address)?;
         Some(self.with_options(lower_address, m))
@@ -221,6 +222,7 @@ impl<V: Copy> KeyTable<V> {
         })
     }
 
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     fn get(&self, key: &str) -> Option<V> {
         use std::hash::BuildHasher;
         if self.index.get().is_none()
@@ -265,6 +267,7 @@ impl<V: Copy> KeyTable<V> {
 }
 
 impl Members {
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn get(&self, lower_address: &str) -> Option<Member> {
         match self {
             Members::Parsed(map) => map.get(lower_address).copied(),
@@ -273,6 +276,7 @@ impl Members {
         }
     }
     /// [`Members::get`], or why the table cannot tell.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
     pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, String> {
         match self {
             Members::Parsed(map) => Ok(map.get(lower_address).copied()),
