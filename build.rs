@@ -9,8 +9,9 @@
 //! - Relative relocations packed (`DT_RELR`, glibc >= 2.36): the table the
 //!   loader reads shrinks from about 200 KiB to a few KiB.
 //! - The code of a warm RCPT and DATA call (functions marked
-//!   `#[link_section = ".text.hot.mailman_gate"]`) in one 64 KiB-aligned
-//!   output section, so that a forked connection faults it in at once.
+//!   `#[link_section = ".text.hot.mailman_gate"]`, then the verdict's,
+//!   `.text.hot.mailman_gate_verdict`) in one 64 KiB-aligned output
+//!   section, so that a forked connection faults it in a few at a time.
 //!
 //! All only for the cdylib, and only where the toolchain has them.
 
@@ -49,12 +50,17 @@ fn main() {
     // that starts on a 64 KiB boundary: a new process faults in file pages
     // 64 KiB at a time, aligned, so it fits one such fault wherever the
     // rest of the code falls. Placed before the PLT, which those calls go
-    // through for the thread-local block.
+    // through for the thread-local block. The verdict's own code (DATA
+    // only, `.text.hot.mailman_gate_verdict`) right after the PLT, so that
+    // RCPT's code and the PLT stay in the first 64 KiB.
     let dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     let script = dir.join("hot-text.ld");
     std::fs::write(
         &script,
-        "SECTIONS { .text.hot : ALIGN(0x10000) { *(.text.hot .text.hot.*) } }\nINSERT BEFORE .plt;\n",
+        "SECTIONS { .text.hot : ALIGN(0x10000) { *(.text.hot.mailman_gate) } }\n\
+         INSERT BEFORE .plt;\n\
+         SECTIONS { .text.hot.verdict : { *(.text.hot.mailman_gate_verdict) } }\n\
+         INSERT AFTER .plt;\n",
     )
     .expect("write the hot-text linker script");
     let flag = format!("-Wl,-T,{}", script.display());

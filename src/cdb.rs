@@ -297,7 +297,7 @@ impl<'a> Cdb<'a> {
 
     /// The value range of the first record whose key is `prefix` followed
     /// by `rest`, without building that key.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn find_concat(
         &self,
         prefix: &[u8],

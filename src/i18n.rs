@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::py;
 
 /// Mailman 2.1.39's `LC_DESCRIPTIONS`: the charset of each language it ships.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub fn charset(lang: &str) -> Option<&'static str> {
     Some(match lang {
         "en" => "us-ascii",

@@ -5,7 +5,7 @@ use crate::message::text::{first_non_ws, is_ws, strip};
 use crate::message::{to_bytes, Message};
 
 /// `Utils.is_administrivia(msg)` with DEFAULT_MAIL_COMMANDS_MAX_LINES = `max_lines`.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub fn is_administrivia(msg: &Message<'_>, max_lines: usize) -> bool {
     let mut linecnt = 0;
     // Only what the checks below read: the first five lines and the
@@ -111,7 +111,7 @@ const ADMIN_COMMANDS: &[(&[u8], usize, usize)] = &[
 
 /// The arguments (least, most) the command `word` takes, compared as
 /// lowered (`.lower()` of a `str` lowers ASCII only).
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn admin_word(word: &[u8]) -> Option<(usize, usize)> {
     // Most words are not commands: told apart by length and first letter
     // before any comparison.

@@ -54,7 +54,7 @@ pub fn legacy_match(response: &[u8], secret: &[u8]) -> bool {
     Md5::digest(response).as_slice() == secret || crate::crypt::des_crypt_matches(response, secret)
 }
 
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     let header = APPROVAL_HEADERS
         .iter()
@@ -109,7 +109,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
 }
 
 /// CalcRecips: an `Urgent:` header must carry a list password.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(super) fn urgent(ctx: &mut Ctx<'_>) -> StepResult {
     let Some(value) = ctx.msg.get("urgent").map(str::to_owned) else {
         return Ok(());
@@ -142,7 +142,7 @@ pub struct BodyApproval {
 /// The copies it makes (decoded parts, the text without the password
 /// line, the text without tags) are allocated fallibly, one part at a
 /// time, and rewritten in place where they are owned.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub fn body_approval(msg: &Message<'_>) -> Result<Option<BodyApproval>, NoMemory> {
     if APPROVAL_HEADERS.iter().any(|h| msg.get(h).is_some()) {
         return Ok(None);

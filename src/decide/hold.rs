@@ -8,7 +8,7 @@ use super::{text, Ctx, Step, StepResult, Stop};
 use crate::message::Message;
 use std::sync::Arc;
 
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.approved {
         ctx.note(Step::Hold, || "skipped: approved");
@@ -253,7 +253,7 @@ fn matching_header(ctx: &mut Ctx<'_>) -> Result<Option<String>, Stop> {
 }
 
 /// Hold.py's body size measure, in bytes.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub fn body_size(msg: &Message<'_>) -> usize {
     msg.walk()
         .map(|p| {

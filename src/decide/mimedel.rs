@@ -26,7 +26,7 @@ impl<'p> MimeFilter<'p> {
     }
 }
 
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     let p = ctx.policy;
     if !p.filter_content {

@@ -249,7 +249,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `email.Utils.getaddresses(values)`, parsed once per distinct input.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn addresses(&self, values: &[&'a str]) -> Addresses {
         // One value (the usual case) is its own key: no joined copy.
         match values {
@@ -260,7 +260,7 @@ impl<'a> Ctx<'a> {
 
     /// [`Ctx::addresses`] of the values of the headers `names`, all of
     /// the first, then of the second, ... (a vector only for several).
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn addresses_in(&self, names: &[&str]) -> Addresses {
         let msg: &'a Message<'a> = self.msg;
         let mut values = names.iter().flat_map(|n| msg.values(n));
@@ -273,7 +273,7 @@ impl<'a> Ctx<'a> {
 
     /// `email.Utils.getaddresses([text])`, parsed once per distinct text;
     /// a text of the message itself is kept as the key without a copy.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn addresses_of(&self, text: std::borrow::Cow<'a, str>) -> Addresses {
         if let Some((_, hit)) = self
             .parsed_addresses
@@ -292,7 +292,7 @@ impl<'a> Ctx<'a> {
 
     /// Mailman's `msg.get_senders()`: lower-cased addresses from the
     /// site's SENDER_HEADERS in order (None = the unixfrom address).
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn senders(&self) -> smallvec::SmallVec<[String; 4]> {
         let mut out = smallvec::SmallVec::new();
         for h in &self.settings.sender_headers {
@@ -324,12 +324,12 @@ impl<'a> Ctx<'a> {
     /// Mailman's `msg.get_sender()`: the first address of the first From
     /// (or Sender, per USE_ENVELOPE_SENDER) header that has one, else the
     /// unixfrom address, lower-cased. Worked out once per message.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn sender(&self) -> std::rc::Rc<str> {
         self.sender.get_or_init(|| self.find_sender()).clone()
     }
 
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     fn find_sender(&self) -> std::rc::Rc<str> {
         // Copied once, lowered only when it has capitals.
         let lowered = |a: &str| -> std::rc::Rc<str> {
@@ -362,7 +362,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// Python 2's `''.join(s.splitlines())` for a `str`.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(crate) fn join_lines(s: &str) -> std::borrow::Cow<'_, str> {
     if memchr::memchr2(b'\r', b'\n', s.as_bytes()).is_some() {
         s.replace("\r\n", "").replace(['\r', '\n'], "").into()
@@ -402,7 +402,7 @@ pub fn prepare(policy: &ListPolicy, settings: &MailmanSettings) {
 /// Also returns the address whose DMARC policy in DNS would decide when
 /// `lookups.dmarc` does not answer for it (the verdict is then
 /// undecided): the caller looks it up and decides again with the answer.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub fn decide(
     policy: &ListPolicy,
     settings: &MailmanSettings,
@@ -590,7 +590,7 @@ fn bounce_fails(lang: &text::Lang, notice: &str, unicode: bool, list_lang: &str)
 
 /// `Runner._onefile`: the message is handled in the sender's language
 /// (`getMemberLanguage`: a member's own, else the list's).
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn set_language(ctx: &mut Ctx<'_>) {
     let sender = ctx.sender();
     let code = ctx.policy.member_language(&sender).to_owned();
@@ -615,7 +615,7 @@ fn set_language(ctx: &mut Ctx<'_>) {
 }
 
 /// Run the pipeline for the address kind; on a stop, which step stopped.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn run(ctx: &mut Ctx<'_>) -> (StepResult, Step) {
     if let (Some(why), Kind::Post | Kind::Owner) = (ctx.msg.limit(), ctx.kind) {
         // The parsed tree stops at the limit: no step may judge it.
@@ -714,7 +714,7 @@ fn step_named(name: &str) -> Option<Step> {
 
 /// Scrubber: with `scrub_nondigest` and ARCHIVE_HTML_SANITIZER 0, a
 /// top-level text/html message is discarded.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn scrubber(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.policy.scrub_nondigest
         && ctx.settings.archive_html_sanitizer == 0
@@ -729,7 +729,7 @@ fn scrubber(ctx: &mut Ctx<'_>) -> StepResult {
 }
 
 /// Emergency: hold everything not approved by password.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn emergency(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.policy.emergency && !ctx.approved {
         ctx.note(Step::Emergency, || "emergency moderation is on");

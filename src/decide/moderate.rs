@@ -32,7 +32,7 @@ pub(super) fn equivalent_addresses(address: &str, groups: &str) -> Vec<String> {
     Vec::new()
 }
 
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.approved {
         ctx.note(Step::Moderate, || "skipped: approved");

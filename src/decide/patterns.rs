@@ -102,7 +102,7 @@ impl Unusable {
 
 /// `re.compile(pattern, flags)`, remembered; a compilation the cache
 /// does not hold is paid for from `budget`.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub fn compile(pattern: &str, flags: Flags, budget: &Budget) -> Result<Regex, Unusable> {
     let table = &CACHE[flag_bits(flags)];
     // A lookup hashes the pattern: paid for too, so that a list of
@@ -233,14 +233,14 @@ pub fn cached_bytes() -> usize {
 
 /// `re.search`, spending from `budget`; `Err` is the reason the answer
 /// cannot be known.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub fn search(re: &PyRegex, text: &str, budget: &Budget) -> Result<bool, String> {
     re.search_in(text, budget).map_err(|e| e.to_string())
 }
 
 /// `re.search` in a text whose line starts are known (see
 /// [`PyRegex::search_lines_in`]), spending from `budget`.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub fn search_lines(
     re: &PyRegex,
     text: &str,

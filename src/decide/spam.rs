@@ -22,7 +22,7 @@ const DISCARD: i64 = 3;
 const ACCEPT: i64 = 6;
 const HOLD: i64 = 7;
 
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     if ctx.kind != Kind::Owner {
         dmarc(ctx)?;
@@ -33,7 +33,7 @@ pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
     header_filter_rules(ctx)
 }
 
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn dmarc(ctx: &mut Ctx<'_>) -> StepResult {
     let p = ctx.policy;
     if p.dmarc_moderation_action <= 0 {
@@ -168,7 +168,7 @@ fn verbosity(ctx: &mut Ctx<'_>) {
     }
 }
 
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn known_spammers(ctx: &mut Ctx<'_>) -> StepResult {
     for (header, regex) in &ctx.settings.known_spammers {
         let re = match compile(regex, IGNORECASE, &ctx.budget) {
@@ -262,7 +262,7 @@ fn decode_str(b: &[u8], charset: &str) -> Option<String> {
 /// without comments and blank lines, a `str` decoded with the list's
 /// charset and its `&#nnn;`/`\\uXXXX` escapes resolved, normalised.
 /// Remembered: the same rules come back with every post.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(super) fn prepared_patterns(
     patterns: &PyStr,
     charset: &'static str,
@@ -336,7 +336,7 @@ const HEADER_FLAGS: Flags = Flags {
     unicode: true,
 };
 
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn header_filter_rules(ctx: &mut Ctx<'_>) -> StepResult {
     let p = ctx.policy;
     if p.header_filter_rules.is_empty() {

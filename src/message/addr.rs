@@ -300,7 +300,7 @@ impl Addrlist {
 }
 
 /// `_AddressList(field).addresslist`.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(crate) fn address_list(field: &str) -> Vec<(String, String)> {
     if field.is_empty() {
         return Vec::new();
@@ -336,7 +336,7 @@ fn simple_addr_spec(s: &str) -> bool {
 /// words (no quote, comment, group or route). Any other shape: None, and
 /// the general parser reads it. The answers are the parser's (a test
 /// compares the two on generated lists).
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn simple_list(field: &str) -> Option<Vec<(String, String)>> {
     if !field.is_ascii() {
         return None;

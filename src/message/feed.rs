@@ -9,7 +9,7 @@ use super::part::Part;
 use super::text::*;
 
 /// The MIME tree of `raw` and the structural limit the parse stopped at.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(super) fn parse(raw: &[u8]) -> (Part<'_>, Option<String>) {
     let mut feed = Feed {
         raw,
@@ -88,7 +88,7 @@ fn map_cow<'a>(s: Cow<'a, [u8]>, f: impl Fn(&[u8]) -> &[u8]) -> Cow<'a, [u8]> {
 }
 
 /// Header bytes as text: borrowed when ASCII, else the Latin-1 mapping.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn text(b: Cow<'_, [u8]>) -> Cow<'_, str> {
     match b {
         // `from_utf8` costs about 100 instructions on a short header,
@@ -215,7 +215,7 @@ impl<'a> Feed<'a> {
     }
 
     /// Every line up to the next end marker.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     fn rest(&mut self) -> Cow<'a, [u8]> {
         if self.eof.is_empty() && self.back.is_empty() && self.limit.is_none() {
             // No end marker can stop it: the rest is the rest of the input.
@@ -254,7 +254,7 @@ impl<'a> Feed<'a> {
         true
     }
 
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     fn parse_headers(&mut self, part: &mut Part<'a>, lines: &[(&'a [u8], usize)]) {
         // At most one field per line that is not a continuation: one
         // allocation, not a doubling per few fields (a failure is met
@@ -307,7 +307,7 @@ impl<'a> Feed<'a> {
         }
     }
 
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     fn parsegen(&mut self, depth: usize, default_type: &'static str) -> Part<'a> {
         let mut part = Part {
             default_type,

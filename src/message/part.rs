@@ -64,7 +64,7 @@ impl<'a> Part<'a> {
     }
 
     /// [`Part::content_type`], the default type not copied.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub(super) fn content_type_cow(&self) -> Cow<'static, str> {
         let Some(v) = self.get_raw("content-type") else {
             return Cow::Borrowed(self.default_type);
@@ -101,7 +101,7 @@ impl<'a> Part<'a> {
 
     /// `get_content_type() == want` for a lower-case `want`, without
     /// building the type.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn content_type_is(&self, want: &str) -> bool {
         match self.get_raw("content-type") {
             None => self.default_type == want,
@@ -140,7 +140,7 @@ impl<'a> Part<'a> {
     /// `get_payload(decode=True)` of a non-multipart part (the payload
     /// itself, not a copy, when there is nothing to decode). The decoded
     /// copy is allocated fallibly.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn decoded(&self) -> Result<Cow<'_, [u8]>, NoMemory> {
         let cte = self
             .get_raw("content-transfer-encoding")

@@ -266,7 +266,7 @@ fn offset_in(raw: &[u8], s: &str) -> Option<usize> {
 /// their lines of the header text are, `name: value\n` one after the
 /// other (one space after the colon, LF line ends, both borrowed from
 /// `raw`), and the span of `raw` they make without the last line end.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn raw_run(raw: &[u8], fields: &[(Cow<'_, str>, Cow<'_, str>)]) -> (usize, usize, usize) {
     let mut start = None;
     let mut end = 0;
@@ -296,7 +296,7 @@ fn raw_run(raw: &[u8], fields: &[(Cow<'_, str>, Cow<'_, str>)]) -> (usize, usize
 /// their text is, if it is ASCII and holds no `=?`: as [`push_plain`]
 /// writes each of them, in one pass over the span. False, and nothing
 /// appended, otherwise.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn push_raw_run(
     span: &[u8],
     out: &mut String,
@@ -404,7 +404,7 @@ fn line_room(line_starts: &mut Vec<usize>) -> Result<(), HeaderTextError> {
 /// from `raw`). Appends to `out` and pushes onto `line_starts` where each
 /// line of what it appends begins after the first (the position after
 /// each `\n`).
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(super) fn decoded_headers(
     p: &Part<'_>,
     raw: &[u8],

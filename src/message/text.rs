@@ -7,7 +7,7 @@ pub(crate) fn is_ws(c: u8) -> bool {
 
 /// The index of the first byte that is not whitespace. Whitespace floods
 /// (millions of blank lines) are passed 32 bytes at a time.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(crate) fn first_non_ws(b: &[u8]) -> Option<usize> {
     // Most calls stop within a few bytes (the space after a header's
     // colon): those need no chunk.
@@ -26,7 +26,7 @@ pub(crate) fn first_non_ws(b: &[u8]) -> Option<usize> {
     b[i..].iter().position(|&c| !is_ws(c)).map(|k| i + k)
 }
 
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(crate) fn strip(b: &[u8]) -> &[u8] {
     rstrip(lstrip(b))
 }

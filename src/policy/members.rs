@@ -105,7 +105,7 @@ impl MemberTable {
         m
     }
 
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn get(&self, lower_address: &str) -> Option<Member> {
         let m = self.members.get(lower_address)?;
         Some(self.with_options(lower_address, m))
@@ -222,7 +222,7 @@ impl<V: Copy> KeyTable<V> {
         })
     }
 
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     fn get(&self, key: &str) -> Option<V> {
         use std::hash::BuildHasher;
         if self.index.get().is_none()
@@ -267,7 +267,7 @@ impl<V: Copy> KeyTable<V> {
 }
 
 impl Members {
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn get(&self, lower_address: &str) -> Option<Member> {
         match self {
             Members::Parsed(map) => map.get(lower_address).copied(),
@@ -276,7 +276,7 @@ impl Members {
         }
     }
     /// [`Members::get`], or why the table cannot tell.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, String> {
         match self {
             Members::Parsed(map) => Ok(map.get(lower_address).copied()),

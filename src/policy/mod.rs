@@ -389,7 +389,7 @@ impl ListPolicy {
 
     /// `getMemberLanguage(address)`: the member's own language when the list
     /// offers it, else the list's.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn member_language(&self, address: &str) -> &str {
         // Lowered copy only when it differs (the sender comes lowered).
         let address: std::borrow::Cow<'_, str> =

@@ -295,7 +295,7 @@ impl PyRegex {
     }
 
     /// `pattern.search(text) is not None`, spending from `budget`.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn search_in(&self, text: &str, budget: &Budget) -> Result<bool, MatchError> {
         self.run(text, false, budget)
     }
@@ -308,7 +308,7 @@ impl PyRegex {
     /// reads a few bytes of each line instead of every line to its end;
     /// any other pattern is searched as by [`PyRegex::search_in`]. The
     /// answer is the same either way.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn search_lines_in(
         &self,
         text: &str,
@@ -334,7 +334,7 @@ impl PyRegex {
         self.run(text, true, budget)
     }
 
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     fn run(&self, text: &str, anchored: bool, budget: &Budget) -> Result<bool, MatchError> {
         // Setting up a match costs something whatever the subject.
         budget.charge(CALL_STEPS)?;
@@ -363,7 +363,7 @@ pub fn line_starts_of(text: &str) -> Vec<usize> {
 /// Runs the bit-parallel path on what is left of `budget` (in its finer
 /// units), then charges what it used; a run that spent it all (`None`)
 /// empties the budget.
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn run_simple(
     budget: &Budget,
     run: impl FnOnce(&mut u64) -> Option<bool>,

@@ -283,7 +283,7 @@ impl Simple {
     /// worked out once (per group of chars with one mask) and passed over
     /// in a tight loop, to the next char that changes it. At most
     /// [`MAX_WAITS`] such sets per run, each charged a char per group.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub(super) fn run(&self, text: &str, anchored: bool, units: &mut u64) -> Option<bool> {
         let bytes = text.as_bytes();
         // Whether a match can still begin after the first position.
@@ -411,7 +411,7 @@ impl Simple {
     /// ascending): a match is tried from each line start whose first char
     /// the pattern may take, and the lines between are not read at all.
     /// Spends [`SKIP_CALL_UNITS`] per line start, and what each try reads.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub(super) fn run_from_lines(
         &self,
         text: &str,

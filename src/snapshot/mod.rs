@@ -402,7 +402,7 @@ impl SnapshotMembers {
     /// last answer of the thread is reused for the same address: a verdict
     /// asks for an address more than once, and the file was found
     /// unchanged when it was answered.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn try_get(&self, lower_address: &str) -> Result<Option<Member>, SnapshotError> {
         let round = crate::round::current();
         let key = (self as *const SnapshotMembers as usize, self.records);
@@ -485,12 +485,12 @@ fn decode_member(v: &[u8]) -> Result<Member, SnapshotError> {
 impl MemberSource for SnapshotMembers {
     /// A lookup that cannot be answered counts as absent here; verdicts
     /// use [`MemberSource::try_get`], which says why.
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     fn get(&self, lower_address: &str) -> Option<Member> {
         self.try_get(lower_address).ok().flatten()
     }
 
-    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     fn try_get(&self, lower_address: &str) -> Result<Option<Member>, String> {
         SnapshotMembers::try_get(self, lower_address).map_err(|e| e.to_string())
     }
