@@ -184,8 +184,11 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async move {
         let listener = bound.into_listener()?;
+        // The handlers are in place before "ready": a SIGTERM that comes
+        // at once still stops the milter cleanly.
+        let stop = shutdown();
         log(&format!("{} ready ({where_})", env!("CARGO_PKG_VERSION")));
-        serve(listener, shared, shutdown()).await
+        serve(listener, shared, stop).await
     });
     if let Some(Endpoint::Unix(p)) = &endpoint {
         let _ = std::fs::remove_file(p);
@@ -202,18 +205,23 @@ fn main() -> ExitCode {
     }
 }
 
-/// SIGTERM (systemd) or SIGINT.
-async fn shutdown() {
+/// SIGTERM (systemd) or SIGINT. The handlers are installed when this is
+/// called (inside the runtime), not when the future is first polled:
+/// the accept loop may serve connections before it polls it.
+fn shutdown() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let signals = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = signals else {
+            std::future::pending::<()>().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
     }
 }
