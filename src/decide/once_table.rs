@@ -3,26 +3,35 @@
 //! come back with every post; a lock would be written by every reader,
 //! and in a process forked from a warm daemon that write copies the page
 //! the lock is on (a page fault per connection). Each slot here is set
-//! once, then only read. A table holds its slots in the library's data
-//! (they are not all zero bytes): a few hundred per table; keys past
-//! them are answered without being kept.
+//! once, then only read. The slots are null pointers until set (the
+//! table is zero bytes: no room in the library's file), a few hundred
+//! per table; keys past them are answered without being kept.
 
 use std::hash::{BuildHasher, Hash};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// Slots tried from a key's hash before a value is made and not kept.
 const MAX_PROBES: usize = 32;
 
 pub(super) struct OnceTable<K, V, const N: usize> {
-    /// Open addressing: (hash, key, value), each slot set at most once.
-    slots: [OnceLock<(u64, K, V)>; N],
+    /// Open addressing: null, or a (hash, key, value) set once and never
+    /// freed.
+    slots: [AtomicPtr<(u64, K, V)>; N],
 }
 
 impl<K, V: Clone, const N: usize> OnceTable<K, V, N> {
     pub(super) const fn new() -> Self {
         OnceTable {
-            slots: [const { OnceLock::new() }; N],
+            slots: [const { AtomicPtr::new(std::ptr::null_mut()) }; N],
         }
+    }
+
+    /// The entry in slot `k` from `hash`, if set.
+    fn entry(&self, hash: u64, k: usize) -> Option<&(u64, K, V)> {
+        let p = self.slots[(hash as usize).wrapping_add(k) % N].load(Ordering::Acquire);
+        // SAFETY: a slot holds null or a pointer from `Box::into_raw`,
+        // published with Release and never freed or changed after.
+        unsafe { p.as_ref() }
     }
 
     /// The value kept for the key that `probe` stands for (`is_key` tells
@@ -35,30 +44,39 @@ impl<K, V: Clone, const N: usize> OnceTable<K, V, N> {
         make: impl FnOnce() -> (K, V),
     ) -> V {
         let hash = foldhash::fast::FixedState::default().hash_one(probe);
-        let slot = |k: usize| &self.slots[(hash as usize).wrapping_add(k) % N];
         for k in 0..MAX_PROBES.min(N) {
-            match slot(k).get() {
+            match self.entry(hash, k) {
                 Some((h, key, v)) if *h == hash && is_key(key) => return v.clone(),
                 Some(_) => continue,
                 None => break,
             }
         }
         let (key, value) = make();
-        let mut entry = (hash, key, value.clone());
+        let entry = Box::into_raw(Box::new((hash, key, value.clone())));
         for k in 0..MAX_PROBES.min(N) {
-            match slot(k).set(entry) {
-                Ok(()) => break,
-                Err(back) => {
+            let slot = &self.slots[(hash as usize).wrapping_add(k) % N];
+            match slot.compare_exchange(
+                std::ptr::null_mut(),
+                entry,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return value,
+                Err(other) => {
+                    // SAFETY: as in `entry`.
+                    let (h, key, v) = unsafe { &*other };
                     // Taken meanwhile, maybe by the same key.
-                    if let Some((h, key, v)) = slot(k).get() {
-                        if *h == hash && is_key(key) {
-                            return v.clone();
-                        }
+                    if *h == hash && is_key(key) {
+                        // SAFETY: `entry` is ours, never published.
+                        drop(unsafe { Box::from_raw(entry) });
+                        return v.clone();
                     }
-                    entry = back;
                 }
             }
         }
+        // No free slot near the hash: not kept.
+        // SAFETY: `entry` is ours, never published.
+        drop(unsafe { Box::from_raw(entry) });
         value
     }
 }
@@ -93,5 +111,22 @@ mod tests {
         assert_eq!(made.get(), before);
         assert_eq!(get(&"x".repeat(29)), 29);
         assert_eq!(made.get(), before + 1);
+    }
+
+    #[test]
+    fn threads_racing_for_one_key_agree() {
+        static TABLE: OnceTable<u32, std::sync::Arc<u32>, 64> = OnceTable::new();
+        let got: Vec<std::sync::Arc<u32>> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| TABLE.get_or(&7u32, |k| *k == 7, || (7, std::sync::Arc::new(7))))
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(got.iter().all(|v| **v == 7));
+        // Once the race is over, one value is kept and handed out.
+        let kept = TABLE.get_or(&7u32, |k| *k == 7, || unreachable!("kept"));
+        assert_eq!(*kept, 7);
     }
 }
