@@ -7,11 +7,36 @@
 //! table is zero bytes: no room in the library's file), a few hundred
 //! per table; keys past them are answered without being kept.
 
-use std::hash::{BuildHasher, Hash};
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// Slots tried from a key's hash before a value is made and not kept.
 const MAX_PROBES: usize = 32;
+
+/// Bytes of a key hashed: its first ones and its length (keys that share
+/// them only cost a comparison each).
+const HASHED_BYTES: usize = 64;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a over the first [`HASHED_BYTES`] bytes written, and the count of
+/// all: a few instructions inlined here instead of a hasher's code
+/// elsewhere in the library (one more page for a forked connection).
+struct Fnv(u64, usize);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let room = HASHED_BYTES.saturating_sub(self.1);
+        for &b in &bytes[..bytes.len().min(room)] {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.1 += bytes.len();
+    }
+
+    fn finish(&self) -> u64 {
+        (self.0 ^ self.1 as u64).wrapping_mul(0x0100_0000_01b3)
+    }
+}
 
 pub(super) struct OnceTable<K, V, const N: usize> {
     /// Open addressing: null, or a (hash, key, value) set once and never
@@ -43,7 +68,11 @@ impl<K, V: Clone, const N: usize> OnceTable<K, V, N> {
         is_key: impl Fn(&K) -> bool,
         make: impl FnOnce() -> (K, V),
     ) -> V {
-        let hash = foldhash::fast::FixedState::default().hash_one(probe);
+        let hash = {
+            let mut h = Fnv(FNV_OFFSET, 0);
+            probe.hash(&mut h);
+            h.finish()
+        };
         for k in 0..MAX_PROBES.min(N) {
             match self.entry(hash, k) {
                 Some((h, key, v)) if *h == hash && is_key(key) => return v.clone(),

@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::RawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// At most this many bytes of the -D file are read; a longer body is cut
 /// (every Mailman size limit is far below it).
@@ -21,21 +21,52 @@ pub fn valid_message_id(id: &str) -> bool {
     (16..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Where the -D file of `id` may be: `input/` and, with
-/// `split_spool_directory`, `input/<6th character>/`.
+/// Room for a -D file's path built on the stack; a longer spool
+/// directory goes through std's path code.
+const PATH_ROOM: usize = 512;
+
+/// `open(2)` of `<spool_dir>/input/[<sub>/]<id>-D`, the path built on the
+/// stack: no allocation and none of std's path and `open` code, which a
+/// connection forked from a warm daemon would have to fault in.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
-pub fn candidates(spool_dir: &Path, id: &str) -> Vec<PathBuf> {
-    let input = spool_dir.join("input");
-    // Joined by hand, not `format!`: less code for a new process to fault in.
-    let mut file = String::with_capacity(id.len() + 2);
-    file.push_str(id);
-    file.push_str("-D");
-    let mut v = Vec::with_capacity(2);
-    v.push(input.join(&file));
-    if let Some(c) = id.get(5..6) {
-        v.push(input.join(c).join(&file));
+fn open_candidate(spool_dir: &Path, sub: Option<&str>, id: &str) -> io::Result<File> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = spool_dir.as_os_str().as_bytes();
+    let (sub, slash): (&[u8], &[u8]) = match sub {
+        Some(s) => (s.as_bytes(), b"/"),
+        None => (b"", b""),
+    };
+    let parts: [&[u8]; 6] = [dir, b"/input/", sub, slash, id.as_bytes(), b"-D"];
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    if len >= PATH_ROOM || memchr::memchr(0, dir).is_some() {
+        let mut p = spool_dir.join("input");
+        if !sub.is_empty() {
+            p.push(std::ffi::OsStr::from_bytes(sub));
+        }
+        p.push(format!("{id}-D"));
+        return File::open(&p)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())));
     }
-    v
+    let mut path = [0u8; PATH_ROOM];
+    let mut at = 0;
+    for part in parts {
+        path[at..at + part.len()].copy_from_slice(part);
+        at += part.len();
+    }
+    loop {
+        // SAFETY: `path` holds the path and a NUL after it (`at` <
+        // PATH_ROOM, the rest zeroes); the descriptor is new.
+        let fd = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd >= 0 {
+            // SAFETY: `fd` is open and owned by nothing else.
+            return Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) });
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            let shown = String::from_utf8_lossy(&path[..at]);
+            return Err(io::Error::new(e.kind(), format!("{shown}: {e}")));
+        }
+    }
 }
 
 /// The body from the spool directory of a message being received.
@@ -55,14 +86,14 @@ pub fn open_body(spool_dir: &Path, id: &str) -> io::Result<File> {
             "bad message id",
         ));
     }
-    let mut last = None;
-    for p in candidates(spool_dir, id) {
-        match File::open(&p) {
-            Ok(f) => return Ok(f),
-            Err(e) => last = Some(io::Error::new(e.kind(), format!("{}: {e}", p.display()))),
-        }
+    // `input/`, then with `split_spool_directory` `input/<6th character>/`.
+    match open_candidate(spool_dir, None, id) {
+        Ok(f) => Ok(f),
+        Err(first) => match id.get(5..6) {
+            Some(c) => open_candidate(spool_dir, Some(c), id),
+            None => Err(first),
+        },
     }
-    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no -D file")))
 }
 
 /// Append the body in the -D file `f` of message `id` to `out`: the file
@@ -72,7 +103,15 @@ pub fn open_body(spool_dir: &Path, id: &str) -> io::Result<File> {
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn append_body(f: &mut File, id: &str, out: &mut Vec<u8>) -> io::Result<()> {
     let start = out.len();
-    let size = f.metadata()?.len().min(MAX_SPOOL_BYTES) as usize;
+    // `fstat(2)` itself: std's `metadata` probes `statx` first (more code
+    // for a new process to fault in, for the one field read here).
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `fstat` fills `st` on an open descriptor of ours.
+    if unsafe { libc::fstat(std::os::fd::AsRawFd::as_raw_fd(f), st.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: filled by the successful `fstat`.
+    let size = (unsafe { st.assume_init() }.st_size.max(0) as u64).min(MAX_SPOOL_BYTES) as usize;
     // One byte more than the file: a read that fills it all says the file
     // grew (then the rest is read too, up to the limit).
     let room = size + 1;
@@ -192,7 +231,34 @@ mod tests {
             body.as_bytes()
         );
         assert!(body_from_spool(&dir, "../../etc/passwd").is_err());
-        assert!(body_from_spool(&dir, "1xVZND-00037b-ZZ").is_err());
+        let missing = body_from_spool(&dir, "1xVZND-00037b-ZZ").unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        assert!(
+            missing.to_string().contains("input/D/1xVZND-00037b-ZZ-D"),
+            "{missing}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_spool_directory_too_long_for_the_stack_buffer_is_read_too() {
+        let mut dir = std::env::temp_dir().join(format!("mg-long-spool-{}", std::process::id()));
+        while dir.as_os_str().len() < PATH_ROOM + 10 {
+            dir.push("a-directory-name-of-some-length");
+        }
+        let input = dir.join("input");
+        std::fs::create_dir_all(&input).unwrap();
+        std::fs::write(
+            input.join(format!("{ID}-D")),
+            format!(
+                "{ID}-D
+body
+"
+            ),
+        )
+        .unwrap();
+        assert_eq!(body_from_spool(&dir, ID).unwrap(), b"body\n");
+        let top = std::env::temp_dir().join(format!("mg-long-spool-{}", std::process::id()));
+        std::fs::remove_dir_all(top).unwrap();
     }
 }

@@ -31,11 +31,13 @@ pub(crate) fn strip(b: &[u8]) -> &[u8] {
     rstrip(lstrip(b))
 }
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(crate) fn lstrip(b: &[u8]) -> &[u8] {
     let i = first_non_ws(b).unwrap_or(b.len());
     &b[i..]
 }
 
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(crate) fn rstrip(b: &[u8]) -> &[u8] {
     let i = b.iter().rposition(|&c| !is_ws(c)).map_or(0, |i| i + 1);
     &b[..i]
