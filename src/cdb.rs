@@ -494,6 +494,7 @@ impl CdbFile {
     /// The value of the first record whose key is `prefix` followed by
     /// `rest`. A candidate record is read with room for a value of
     /// `value_hint` bytes: one `pread` when the value is no longer.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn find_concat(
         &self,
         prefix: &[u8],

@@ -331,14 +331,6 @@ impl<'a> Ctx<'a> {
 
     #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     fn find_sender(&self) -> std::rc::Rc<str> {
-        // Copied once, lowered only when it has capitals.
-        let lowered = |a: &str| -> std::rc::Rc<str> {
-            if a.bytes().any(|b| b.is_ascii_uppercase()) {
-                a.to_ascii_lowercase().into()
-            } else {
-                a.into()
-            }
-        };
         let order: [&str; 2] = if self.settings.use_envelope_sender {
             ["sender", "from"]
         } else {
@@ -358,6 +350,16 @@ impl<'a> Ctx<'a> {
             }
         }
         lowered(self.unixfrom.unwrap_or(""))
+    }
+}
+
+/// `a` lower-cased, copied once (lowered only when it has capitals).
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
+fn lowered(a: &str) -> std::rc::Rc<str> {
+    if a.bytes().any(|b| b.is_ascii_uppercase()) {
+        a.to_ascii_lowercase().into()
+    } else {
+        a.into()
     }
 }
 

@@ -144,6 +144,7 @@ impl Slot {
 
     /// [`compile`] of the pattern with `flags` (always the same for one
     /// slot), remembered once the cache holds the program.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn compile(&self, flags: Flags, budget: &Budget) -> Result<Regex, Unusable> {
         if let Some(re) = self.cached.get() {
             return Ok(Regex::Cached(re));
