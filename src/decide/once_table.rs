@@ -17,24 +17,38 @@ const MAX_PROBES: usize = 32;
 /// them only cost a comparison each).
 const HASHED_BYTES: usize = 64;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+/// The first [`HASHED_BYTES`] bytes written, 8 at a time (FxHash's
+/// step), and the count of all: a few instructions inlined here instead
+/// of a hasher's code elsewhere in the library (one more page for a
+/// forked connection to fault in).
+struct Fx(u64, usize);
 
-/// FNV-1a over the first [`HASHED_BYTES`] bytes written, and the count of
-/// all: a few instructions inlined here instead of a hasher's code
-/// elsewhere in the library (one more page for a forked connection).
-struct Fnv(u64, usize);
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
 
-impl Hasher for Fnv {
+impl Hasher for Fx {
     fn write(&mut self, bytes: &[u8]) {
         let room = HASHED_BYTES.saturating_sub(self.1);
-        for &b in &bytes[..bytes.len().min(room)] {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes[..bytes.len().min(room)].chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            tail[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(tail));
         }
         self.1 += bytes.len();
     }
 
     fn finish(&self) -> u64 {
-        (self.0 ^ self.1 as u64).wrapping_mul(0x0100_0000_01b3)
+        let mut h = Fx(self.0, 0);
+        h.add(self.1 as u64);
+        h.0
     }
 }
 
@@ -69,7 +83,7 @@ impl<K, V: Clone, const N: usize> OnceTable<K, V, N> {
         make: impl FnOnce() -> (K, V),
     ) -> V {
         let hash = {
-            let mut h = Fnv(FNV_OFFSET, 0);
+            let mut h = Fx(0, 0);
             probe.hash(&mut h);
             h.finish()
         };
