@@ -56,12 +56,16 @@ pub(super) struct OnceTable<K, V, const N: usize> {
     /// Open addressing: null, or a (hash, key, value) set once and never
     /// freed.
     slots: [AtomicPtr<(u64, K, V)>; N],
+    /// The table is shared as its keys and values are (an `AtomicPtr` is
+    /// `Sync` whatever it points to).
+    _entries: std::marker::PhantomData<(K, V)>,
 }
 
-impl<K, V: Clone, const N: usize> OnceTable<K, V, N> {
+impl<K: Send + Sync, V: Clone + Send + Sync, const N: usize> OnceTable<K, V, N> {
     pub(super) const fn new() -> Self {
         OnceTable {
             slots: [const { AtomicPtr::new(std::ptr::null_mut()) }; N],
+            _entries: std::marker::PhantomData,
         }
     }
 
