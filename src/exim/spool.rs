@@ -114,7 +114,8 @@ pub fn append_body(f: &mut File, id: &str, out: &mut Vec<u8>) -> io::Result<()> 
     let size = (unsafe { st.assume_init() }.st_size.max(0) as u64).min(MAX_SPOOL_BYTES) as usize;
     // One byte more than the file: a read that fills it all says the file
     // grew (then the rest is read too, up to the limit).
-    let room = size + 1;
+    let limit = MAX_SPOOL_BYTES as usize;
+    let room = (size + 1).min(limit);
     out.try_reserve_exact(room)
         .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e.to_string()))?;
     out.resize(start + room, 0);
@@ -131,8 +132,8 @@ pub fn append_body(f: &mut File, id: &str, out: &mut Vec<u8>) -> io::Result<()> 
         }
     }
     out.truncate(start + got);
-    if got == room {
-        f.take(MAX_SPOOL_BYTES - got as u64).read_to_end(out)?;
+    if got == room && got < limit {
+        f.take((limit - got) as u64).read_to_end(out)?;
     }
     strip_id_line_at(out, start, Some(id))
 }
@@ -237,6 +238,26 @@ mod tests {
             missing.to_string().contains("input/D/1xVZND-00037b-ZZ-D"),
             "{missing}"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_body_past_the_limit_is_cut_at_it() {
+        let dir = std::env::temp_dir().join(format!("mg-big-spool-{}", std::process::id()));
+        let input = dir.join("input");
+        std::fs::create_dir_all(&input).unwrap();
+        let path = input.join(format!("{ID}-D"));
+        let id_line = format!("{ID}-D\n");
+        std::fs::write(&path, &id_line).unwrap();
+        // Sparse: the file is longer than the limit without taking room.
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(MAX_SPOOL_BYTES + 4096)
+            .unwrap();
+        let body = body_from_spool(&dir, ID).unwrap();
+        assert_eq!(body.len() as u64, MAX_SPOOL_BYTES - id_line.len() as u64);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
