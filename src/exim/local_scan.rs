@@ -84,9 +84,11 @@ fn scan(fd: c_int) -> Answer {
         Err(a) => return a,
     };
     let id = sys::message_id();
-    let raw = match super::raw_message(|| {
-        spool::body_from_fd(fd, id.as_deref())
-            .map_err(|e| format!("cannot read the message body: {e}"))
+    let raw = match super::raw_message(|raw| {
+        let body = spool::body_from_fd(fd, id.as_deref())
+            .map_err(|e| format!("cannot read the message body: {e}"))?;
+        raw.extend_from_slice(&body);
+        Ok(())
     }) {
         Ok(raw) => raw,
         Err(e) => return Answer::Error(e),

@@ -346,40 +346,42 @@ fn data_answer(a: &[&str]) -> Option<Answer> {
     })
 }
 
-/// Envelope sender, the raw message (the complete header block, walking
-/// `header_list`, a blank line, then the body from the spool) and the
-/// recipient count. The message is assembled in one buffer sized for it
-/// (the headers and the body each copied once).
+/// Envelope sender, the raw message ([`raw_message`], the body from the
+/// spool read into room reserved for it: headers and body each copied
+/// once) and the recipient count.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn message_from_exim(spool_arg: &str) -> Result<(String, Vec<u8>, usize), String> {
     let sender = sys::sender_address().unwrap_or_default();
     let rcount = sys::recipients_count().unwrap_or(1);
+    let raw = raw_message(|raw| {
+        let id = sys::message_id().ok_or("no message id")?;
+        let spool = if spool_arg.is_empty() {
+            Cow::Owned(sys::expand(c"$spool_directory").ok_or("cannot expand $spool_directory")?)
+        } else {
+            Cow::Borrowed(spool_arg)
+        };
+        let unreadable =
+            |e: std::io::Error| format!("cannot read the message body from the spool: {e}");
+        let mut file = spool::open_body(Path::new(&*spool), &id).map_err(unreadable)?;
+        spool::append_body(&mut file, &id, raw).map_err(unreadable)
+    })?;
+    Ok((sender, raw, rcount))
+}
+
+/// The message as the gate reads it: the complete header block (walking
+/// `header_list`), a blank line, then the body `append_body` appends. One
+/// buffer, sized for the headers before they are copied.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+fn raw_message(
+    append_body: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
+) -> Result<Vec<u8>, String> {
     let headers = sys::header_block_len().ok_or("not running inside Exim")?;
-    let id = sys::message_id().ok_or("no message id")?;
-    let spool = if spool_arg.is_empty() {
-        Cow::Owned(sys::expand(c"$spool_directory").ok_or("cannot expand $spool_directory")?)
-    } else {
-        Cow::Borrowed(spool_arg)
-    };
-    let unreadable =
-        |e: std::io::Error| format!("cannot read the message body from the spool: {e}");
-    let mut file = spool::open_body(Path::new(&*spool), &id).map_err(unreadable)?;
     let mut raw = Vec::new();
     raw.try_reserve_exact(headers + 1)
         .map_err(|e| format!("cannot hold the header block: {e}"))?;
     sys::append_header_block(&mut raw).ok_or("not running inside Exim")?;
     raw.push(b'\n');
-    spool::append_body(&mut file, &id, &mut raw).map_err(unreadable)?;
-    Ok((sender, raw, rcount))
-}
-
-/// The message as the gate reads it: the complete header block (walking
-/// `header_list`), a blank line, then the body `body` reads.
-fn raw_message(body: impl FnOnce() -> Result<Vec<u8>, String>) -> Result<Vec<u8>, String> {
-    let mut raw = sys::header_block().ok_or("not running inside Exim")?;
-    let body = body()?;
-    raw.push(b'\n');
-    raw.extend_from_slice(&body);
+    append_body(&mut raw)?;
     Ok(raw)
 }
 

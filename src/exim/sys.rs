@@ -139,8 +139,9 @@ unsafe fn c_bytes(p: *const u8) -> Option<Vec<u8>> {
     }
 }
 
-/// Each header line of `header_list` in order (Exim's own `Received:`
-/// included), deleted ones left out. False outside Exim.
+/// Each header line of `header_list` in order (the whole header block as
+/// received, Exim's own `Received:` included; the list has no size cap),
+/// deleted ones left out. False outside Exim.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn each_header(mut f: impl FnMut(&[u8])) -> bool {
     // SAFETY: header_list is Exim's list of header_line; it is only read,
@@ -160,27 +161,18 @@ fn each_header(mut f: impl FnMut(&[u8])) -> bool {
     }
 }
 
-/// The length of [`header_block`]. None outside Exim.
+/// The length of the header block ([`each_header`]). None outside Exim.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn header_block_len() -> Option<usize> {
     let mut n = 0usize;
     each_header(|l| n = n.saturating_add(l.len())).then_some(n)
 }
 
-/// Append [`header_block`] to `out` (reserve [`header_block_len`] first to
+/// Append the header block to `out` (reserve [`header_block_len`] first to
 /// copy it once). None outside Exim.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 pub fn append_header_block(out: &mut Vec<u8>) -> Option<()> {
     each_header(|l| out.extend_from_slice(l)).then_some(())
-}
-
-/// The whole header block as received (Exim's own `Received:` included),
-/// walking `header_list`, which has no size cap; deleted headers are left
-/// out. None outside Exim.
-pub fn header_block() -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(header_block_len()?);
-    append_header_block(&mut out)?;
-    Some(out)
 }
 
 /// The envelope sender (`""` for the null sender). None outside Exim.
@@ -257,7 +249,8 @@ mod tests {
     #[test]
     fn outside_exim_everything_is_absent() {
         assert!(!in_exim());
-        assert!(header_block().is_none());
+        assert!(header_block_len().is_none());
+        assert!(append_header_block(&mut Vec::new()).is_none());
         assert!(sender_address().is_none());
         assert!(recipients().is_none());
         assert!(expand(c"$spool_directory").is_none());
