@@ -826,8 +826,6 @@ fn identities_at(paths: &ListPaths) -> Identities {
 /// the same identity as [`FileId::of`] `std::fs::metadata`, without
 /// copying the path or running std's `statx` probing on each lookup.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
-// The field types of `struct stat` differ between targets.
-#[allow(clippy::unnecessary_cast)]
 fn file_id(path: &Path, c_path: Option<&CStr>) -> Option<FileId> {
     let Some(c) = c_path else {
         return std::fs::metadata(path).ok().map(|m| FileId::of(&m));
@@ -838,13 +836,7 @@ fn file_id(path: &Path, c_path: Option<&CStr>) -> Option<FileId> {
         return None;
     }
     // SAFETY: stat returned 0, so it filled the buffer.
-    let st = unsafe { st.assume_init() };
-    Some(FileId {
-        dev: st.st_dev as u64,
-        ino: st.st_ino as u64,
-        size: st.st_size as u64,
-        mtime_ns: st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128,
-    })
+    Some(FileId::of_stat(unsafe { &st.assume_init() }))
 }
 
 /// Read a whole file through one descriptor; its identity comes from that

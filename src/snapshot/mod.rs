@@ -97,6 +97,18 @@ impl FileId {
             mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
         }
     }
+
+    /// The same identity from a `stat(2)` answer.
+    // The field types of `struct stat` differ between targets.
+    #[allow(clippy::unnecessary_cast)]
+    pub(crate) fn of_stat(st: &libc::stat) -> FileId {
+        FileId {
+            dev: st.st_dev as u64,
+            ino: st.st_ino as u64,
+            size: st.st_size as u64,
+            mtime_ns: st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128,
+        }
+    }
 }
 
 /// First bytes of the `\0meta` value.
