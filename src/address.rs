@@ -4,6 +4,17 @@
 //! matches at its leftmost occurrence). Pure: whether the remainder is a
 //! list is the store's question (`Store::route`).
 
+/// `s` with ASCII capitals lowered, copied only when it has any (the
+/// usual address has none).
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+pub fn ascii_lowercase(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// `local_part@domain` split at the last `@` (no `@`: no domain).
 pub fn split_address(addr: &str) -> (&str, &str) {
     match addr.rfind('@') {

@@ -356,11 +356,7 @@ impl<'a> Ctx<'a> {
 /// `a` lower-cased, copied once (lowered only when it has capitals).
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn lowered(a: &str) -> std::rc::Rc<str> {
-    if a.bytes().any(|b| b.is_ascii_uppercase()) {
-        a.to_ascii_lowercase().into()
-    } else {
-        a.into()
-    }
+    crate::address::ascii_lowercase(a).as_ref().into()
 }
 
 /// Python 2's `''.join(s.splitlines())` for a `str`.

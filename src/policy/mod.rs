@@ -392,12 +392,11 @@ impl ListPolicy {
     #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn member_language(&self, address: &str) -> &str {
         // Lowered copy only when it differs (the sender comes lowered).
-        let address: std::borrow::Cow<'_, str> =
-            if address.is_ascii() && !address.bytes().any(|b| b.is_ascii_uppercase()) {
-                address.into()
-            } else {
-                address.to_lowercase().into()
-            };
+        let address: std::borrow::Cow<'_, str> = if address.is_ascii() {
+            crate::address::ascii_lowercase(address)
+        } else {
+            address.to_lowercase().into()
+        };
         let own = match self.member_languages.get(address.as_ref()) {
             Some(l) => Some(l.as_str()),
             None if self.member(&address).is_some() => Some(self.member_language_default.as_str()),

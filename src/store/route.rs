@@ -10,16 +10,7 @@
 use std::borrow::Cow;
 
 use super::{Layout, Store, StoreError};
-use crate::address::{split_suffix, Route};
-
-#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
-fn ascii_lowercase(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(s)
-    }
-}
+use crate::address::{ascii_lowercase, split_suffix, Route};
 
 impl Store {
     /// Route `local_part@domain`. `Ok(None)`: not a list address. An error
