@@ -72,7 +72,7 @@ impl<'a> Part<'a> {
         if v.is_ascii() {
             // The usual case: no copy to bytes, and the common types
             // without an allocation.
-            let Some(ct) = ascii_main_type(v.as_bytes()) else {
+            let Some(ct) = main_type(v.as_bytes()) else {
                 return Cow::Borrowed("text/plain");
             };
             for known in [
@@ -88,15 +88,10 @@ impl<'a> Part<'a> {
             return Cow::Owned(String::from_utf8_lossy(ct).to_ascii_lowercase());
         }
         let b = to_bytes(v);
-        let main = match b.iter().position(|&c| c == b';') {
-            Some(i) => &b[..i],
-            None => &b[..],
-        };
-        let ct = lower(strip(main));
-        if ct.iter().filter(|&&c| c == b'/').count() != 1 {
-            return Cow::Borrowed("text/plain");
+        match main_type(&b) {
+            Some(ct) => Cow::Owned(latin1(&lower(ct))),
+            None => Cow::Borrowed("text/plain"),
         }
-        Cow::Owned(latin1(&ct))
     }
 
     /// `get_content_type() == want` for a lower-case `want`, without
@@ -105,7 +100,7 @@ impl<'a> Part<'a> {
     pub fn content_type_is(&self, want: &str) -> bool {
         match self.get_raw("content-type") {
             None => self.default_type == want,
-            Some(v) if v.is_ascii() => match ascii_main_type(v.as_bytes()) {
+            Some(v) if v.is_ascii() => match main_type(v.as_bytes()) {
                 Some(ct) => ct.eq_ignore_ascii_case(want.as_bytes()),
                 None => want == "text/plain",
             },
@@ -220,11 +215,11 @@ impl<'m, 'a> Iterator for Walk<'m, 'a> {
     }
 }
 
-/// The type of an ASCII `Content-Type` value: before any `;`, stripped;
+/// The type in a `Content-Type` value's bytes: before any `;`, stripped;
 /// `None` unless it has exactly one `/` (Python's email then says
-/// `text/plain`).
+/// `text/plain`). Not lowered.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
-fn ascii_main_type(b: &[u8]) -> Option<&[u8]> {
+fn main_type(b: &[u8]) -> Option<&[u8]> {
     let main = match memchr::memchr(b';', b) {
         Some(i) => &b[..i],
         None => b,
