@@ -198,62 +198,23 @@ impl PyLines for String {
 /// `h: v\n` for an ASCII `v` that holds no `=?` (no encoded word and
 /// nothing to decode: the value as it is, unfolded; ASCII is in every
 /// normal form), appended to `out` with its line starts; false, and
-/// nothing appended, if `v` holds `=?`. One `memchr2` pass finds both the
-/// line ends and the `?` (rare in headers, where `=` is common).
+/// nothing appended, if `v` holds `=?`.
 fn push_plain(
     h: &str,
     v: &str,
     out: &mut String,
     line_starts: &mut Vec<usize>,
 ) -> Result<bool, HeaderTextError> {
-    let b = v.as_bytes();
     let begin = out.len();
-    out.try_reserve(h.len() + v.len() + 3)
+    out.try_reserve(h.len() + 2)
         .map_err(|_| HeaderTextError::NoMemory)?;
     out.push_str(h);
     out.push_str(": ");
-    let at = out.len();
-    // Runs between line ends copied whole; `\n` and the whitespace after
-    // it become one space.
-    let mut start = 0;
-    let mut from = 0;
-    let mut kept_nl = false;
-    while let Some(j) = memchr::memchr2(b'\n', b'?', &b[from..]) {
-        let i = from + j;
-        if b[i] == b'?' {
-            if i > 0 && b[i - 1] == b'=' {
-                out.truncate(begin);
-                return Ok(false);
-            }
-            from = i + 1;
-        } else if i + 1 < b.len() && is_ws(b[i + 1]) {
-            out.push_str(&v[start..i]);
-            out.push(' ');
-            start = i + 2;
-            from = i + 2;
-        } else {
-            kept_nl = true;
-            from = i + 1;
-        }
+    if push_unfolded(v, out, line_starts)? {
+        return Ok(true);
     }
-    out.push_str(&v[start..]);
-    out.push('\n');
-    // A line end the value keeps (not followed by whitespace) begins a
-    // line.
-    let more = if kept_nl {
-        memchr::memchr_iter(b'\n', &out.as_bytes()[at..out.len() - 1]).count()
-    } else {
-        0
-    };
-    line_starts
-        .try_reserve(more + 1)
-        .map_err(|_| HeaderTextError::NoMemory)?;
-    if kept_nl {
-        let inner = &out.as_bytes()[at..out.len() - 1];
-        line_starts.extend(memchr::memchr_iter(b'\n', inner).map(|j| at + j + 1));
-    }
-    line_starts.push(out.len());
-    Ok(true)
+    out.truncate(begin);
+    Ok(false)
 }
 
 /// Where `s` lies in `raw`, if it is a non-empty slice of it.
@@ -306,17 +267,34 @@ fn push_raw_run(
         return Ok(false);
     }
     // SAFETY: ASCII is UTF-8.
-    let text = unsafe { std::str::from_utf8_unchecked(span) };
-    out.try_reserve(span.len() + 1)
+    push_unfolded(
+        unsafe { std::str::from_utf8_unchecked(span) },
+        out,
+        line_starts,
+    )
+}
+
+/// ASCII `text` appended to `out` as SpamDetect's header text has it
+/// (`re.sub('\n\s', ' ', v)` and a line end), with the line starts: a
+/// fold (`\n` and the whitespace after it) becomes a space, any other
+/// `\n` stays and a line begins after it, and so after the `\n` added
+/// at the end. False, and nothing appended, if `text` holds `=?` (an
+/// encoded word may begin there: the caller decodes).
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
+fn push_unfolded(
+    text: &str,
+    out: &mut String,
+    line_starts: &mut Vec<usize>,
+) -> Result<bool, HeaderTextError> {
+    let b = text.as_bytes();
+    out.try_reserve(b.len() + 1)
         .map_err(|_| HeaderTextError::NoMemory)?;
     let (begin, lines_begin) = (out.len(), line_starts.len());
-    // The span's bytes not yet copied begin here.
+    // The bytes not yet copied begin here.
     let mut start = 0;
     // 32 bytes at a time, the line ends and question marks found as bit
-    // masks (vector code); each line end is a fold (`\n` and the
-    // whitespace after it become a space) or a line end between fields,
-    // after which a line begins.
-    for (c, chunk) in span.chunks(32).enumerate() {
+    // masks (vector code).
+    for (c, chunk) in b.chunks(32).enumerate() {
         let (nl, q) = match chunk.try_into() {
             Ok(block) => newlines_and_questions(block),
             Err(_) => {
@@ -326,7 +304,7 @@ fn push_raw_run(
             }
         };
         let base = c * 32;
-        if q != 0 && bits(q).any(|k| base + k > 0 && span[base + k - 1] == b'=') {
+        if q != 0 && bits(q).any(|k| base + k > 0 && b[base + k - 1] == b'=') {
             out.truncate(begin);
             line_starts.truncate(lines_begin);
             return Ok(false);
@@ -335,7 +313,7 @@ fn push_raw_run(
             if i < start {
                 continue;
             }
-            if i + 1 < span.len() && is_ws(span[i + 1]) {
+            if i + 1 < b.len() && is_ws(b[i + 1]) {
                 out.push_str(&text[start..i]);
                 out.push(' ');
                 start = i + 2;
@@ -540,6 +518,56 @@ mod tests {
             b"Content-Type: multipart/mixed; boundary=b\nSubject: m\n\n--b\nContent-Type: text/plain\nX-P: q\n\tr\n\nbody\n--b--\n",
         ] {
             same_text(case);
+        }
+    }
+
+    /// `re.sub('\n\s', ' ', text) + '\n'` byte by byte, with the
+    /// positions after each `\n` it keeps; None if `text` holds `=?`.
+    fn unfolded_by_hand(text: &str) -> Option<(String, Vec<usize>)> {
+        if text.contains("=?") {
+            return None;
+        }
+        let b = text.as_bytes();
+        let (mut out, mut starts, mut i) = (String::new(), Vec::new(), 0);
+        while i < b.len() {
+            if b[i] == b'\n' && i + 1 < b.len() && is_ws(b[i + 1]) {
+                out.push(' ');
+                i += 2;
+            } else {
+                out.push(b[i] as char);
+                if b[i] == b'\n' {
+                    starts.push(out.len());
+                }
+                i += 1;
+            }
+        }
+        out.push('\n');
+        starts.push(out.len());
+        Some((out, starts))
+    }
+
+    #[test]
+    fn unfolding_is_python_s_substitution() {
+        let pieces = ["a", "\n", " ", "\t", "\r", "=", "?", "\n\n", "xyz ", "=?"];
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..20_000 {
+            let text: String = (0..rng.usize(0..80))
+                .map(|_| pieces[rng.usize(..pieces.len())])
+                .collect();
+            let (mut out, mut starts) = (String::from("H: "), vec![0]);
+            let kept = push_unfolded(&text, &mut out, &mut starts).expect("memory");
+            match unfolded_by_hand(&text) {
+                Some((want, want_starts)) => {
+                    assert!(kept, "{text:?}");
+                    assert_eq!(out, format!("H: {want}"), "{text:?}");
+                    let shifted: Vec<usize> = want_starts.iter().map(|p| p + 3).collect();
+                    assert_eq!(starts[1..], shifted[..], "{text:?}");
+                }
+                None => {
+                    assert!(!kept, "{text:?}");
+                    assert_eq!((out.as_str(), &starts[..]), ("H: ", &[0][..]));
+                }
+            }
         }
     }
 
