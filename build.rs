@@ -10,8 +10,11 @@
 //!   loader reads shrinks from about 200 KiB to a few KiB.
 //! - The code of a warm RCPT and DATA call (functions marked
 //!   `#[link_section = ".text.hot.mailman_gate"]`, then the verdict's,
-//!   `.text.hot.mailman_gate_verdict`) in one 64 KiB-aligned output
-//!   section, so that a forked connection faults it in a few at a time.
+//!   `.text.hot.mailman_gate_verdict`, and the closures, generic and
+//!   standard-library code they run, named by symbol in [`HOT_RCPT`] and
+//!   [`HOT_VERDICT`]; `tools/hot_text.sh` lists what is missing) in one
+//!   64 KiB-aligned output section, so that a forked connection faults it
+//!   in a few at a time.
 //!
 //! All only for the cdylib, and only where the toolchain has them.
 
@@ -53,14 +56,30 @@ fn main() {
     // through for the thread-local block. The verdict's own code (DATA
     // only, `.text.hot.mailman_gate_verdict`) right after the PLT, so that
     // RCPT's code and the PLT stay in the first 64 KiB.
+    // Code the crate cannot mark (closures, generic code instantiated
+    // for it, the standard library's and memchr's functions) is named by
+    // its symbols' section (`.text.<symbol>`), hash left out.
     let dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     let script = dir.join("hot-text.ld");
+    let sections = |own: &str, others: &[&str]| {
+        let mut list = format!("*(.text.hot.{own})");
+        for s in others {
+            // `.text.unlikely.`: what LLVM sees as cold (`#[cold]`
+            // functions such as a vector's growth) is named so.
+            list.push_str(&format!(" *(.text.{s}) *(.text.unlikely.{s})"));
+        }
+        list
+    };
     std::fs::write(
         &script,
-        "SECTIONS { .text.hot : ALIGN(0x10000) { *(.text.hot.mailman_gate) } }\n\
-         INSERT BEFORE .plt;\n\
-         SECTIONS { .text.hot.verdict : { *(.text.hot.mailman_gate_verdict) } }\n\
-         INSERT AFTER .plt;\n",
+        format!(
+            "SECTIONS {{ .text.hot : ALIGN(0x10000) {{ {} }} }}\n\
+             INSERT BEFORE .plt;\n\
+             SECTIONS {{ .text.hot.verdict : {{ {} }} }}\n\
+             INSERT AFTER .plt;\n",
+            sections("mailman_gate", HOT_RCPT),
+            sections("mailman_gate_verdict", HOT_VERDICT),
+        ),
     )
     .expect("write the hot-text linker script");
     let flag = format!("-Wl,-T,{}", script.display());
@@ -68,6 +87,43 @@ fn main() {
         println!("cargo:rustc-cdylib-link-arg={flag}");
     }
 }
+
+/// Symbols (as section-name patterns) of code a warm RCPT call runs that
+/// no attribute can place: `tools/hot_text.sh` lists what a connection
+/// runs outside the hot sections.
+const HOT_RCPT: &[&str] = &["_ZN12mailman_gate4exim4rcpt28_$u7b$$u7b$closure$u7d$$u7d$17h*"];
+
+/// The same for a warm DATA call (a member's post): generic code
+/// instantiated for the verdict, the allocator's entry points, std's file
+/// reads and string searches, memchr's routines.
+const HOT_VERDICT: &[&str] = &[
+    "_ZN4core3ptr*drop_in_place$LT$mailman_gate..decide..Verdict$GT$17h*",
+    "_ZN4core3ptr*drop_in_place$LT$mailman_gate..decide..text..Lang$GT$17h*",
+    "_ZN4core3ptr*drop_in_place$LT$mailman_gate..message..part..Part$GT$17h*",
+    "_ZN4core3ptr*drop_in_place$LT$core..cell..RefCell$LT$smallvec..SmallVec$LT$$u5b$$LP$alloc..borrow..Cow$LT$str$GT$*",
+    "_ZN4core4cell4once17OnceCell$LT$T$GT$8try_init17h*",
+    "_ZN4core5slice5ascii30_$LT$impl$u20$$u5b$u8$u5d$$GT$27eq_ignore_ascii_case_chunks17h*",
+    "_ZN116_$LT$core..iter..adapters..flatten..FlattenCompat$LT$I$C$U$GT$$u20$as$u20$core..iter..traits..iterator..Iterator$GT$4next17h*",
+    "_ZN5alloc2rc15Rc$LT$T$C$A$GT$9drop_slow17h*",
+    "_ZN5alloc3vec16Vec$LT$T$C$A$GT$15append_elements17h*",
+    "_ZN5alloc7raw_vec20RawVecInner$LT$A$GT$*",
+    "_ZN6memchr4arch6x86_64*",
+    "_RNvCs*_7___rustc*___rust_alloc",
+    "_RNvCs*_7___rustc*___rust_dealloc",
+    "_RNvCs*_7___rustc*___rust_realloc",
+    "_RNvCs*_7___rustc*___rust_no_alloc_shim_is_unstable_v2",
+    "_RNvCs*_7___rustc*___rdl_alloc",
+    "_RNvCs*_7___rustc*___rdl_dealloc",
+    "_RNvCs*_7___rustc*___rdl_realloc",
+    "_RNvMNtCs*_5alloc6stringNtB2_6String11try_reserve",
+    "_RNvMs4_NtCs*_5alloc7raw_vecNtB5_11RawVecInner11finish_growB7_",
+    "_RNvNtCs*_5alloc2rc32rc_inner_layout_for_value_layout",
+    "_RNvXs4_NtCs*_5alloc6stringNtB5_6StringNtNtCs*_4core5clone5Clone5clone",
+    "_RNvNtNtCs*_4core5slice6memchr14memchr_aligned",
+    "_RNvXs_NtNtCs*_4core3str7patternNtB4_12CharSearcherNtB4_8Searcher10next_match",
+    "_RNvXNtNtNtCs*_3std2os4unix2fsNtNtB8_2fs4FileNtB2_7FileExt7read_at",
+    "_RNvXsa_NtCs*_3std2fsNtB5_4FileNtNtB7_2io4Read4read",
+];
 
 /// `cc -print-file-name=NAME`, if the compiler has that file.
 fn gcc_file(cc: &str, name: &str) -> Option<PathBuf> {

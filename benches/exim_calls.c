@@ -99,32 +99,40 @@ static struct result connection(void) {
     if (pid == 0) {
         struct result c;
         memset(&c, 0, sizeof c);
+        /* Only the calls are timed: getrusage and the clock run once
+         * first (their code is faulted in here, not inside a call's
+         * time), the arguments are set up before, the tokens copied after. */
+        struct rusage u1, u2, u3;
+        getrusage(RUSAGE_SELF, &u1);
         double t0 = now_us();
         void *h = dlopen(lib, RTLD_LAZY);
         if (!h) _exit(3);
         dlfunc *rcpt = sym(h, "mailman_gate_rcpt"), *data = sym(h, "mailman_gate_data");
         double t1 = now_us();
-        struct rusage u1, u2, u3;
-        getrusage(RUSAGE_SELF, &u1);
-        unsigned char *y = NULL;
+        unsigned char *y = NULL, *y2 = NULL;
         unsigned char *ra[] = {(unsigned char *)config, (unsigned char *)list,
                                (unsigned char *)domain, (unsigned char *)"yes",
                                (unsigned char *)"0", (unsigned char *)"", NULL};
+        unsigned char *da[] = {(unsigned char *)config, NULL, (unsigned char *)spool, NULL};
+        getrusage(RUSAGE_SELF, &u1);
+        double t1b = now_us();
         rcpt(&y, 6, ra);
         double t2 = now_us();
         getrusage(RUSAGE_SELF, &u2);
-        snprintf(c.rcpt, sizeof c.rcpt, "%s", y ? (char *)y : "(null)");
-        unsigned char *da[] = {(unsigned char *)config, y, (unsigned char *)spool, NULL};
-        unsigned char *y2 = NULL;
+        /* The RCPT token, copied without libc (no code to fault in). */
+        for (size_t i = 0; y && i + 1 < sizeof c.rcpt && y[i]; i++)
+            c.rcpt[i] = (char)y[i];
+        da[1] = y;
+        double t2b = now_us();
         data(&y2, 3, da);
         double t3 = now_us();
         getrusage(RUSAGE_SELF, &u3);
+        snprintf(c.data, sizeof c.data, "%s", y2 ? (char *)y2 : "(null)");
         c.rcpt_flt = u2.ru_minflt - u1.ru_minflt;
         c.data_flt = u3.ru_minflt - u2.ru_minflt;
-        snprintf(c.data, sizeof c.data, "%s", y2 ? (char *)y2 : "(null)");
         c.dlopen_us = t1 - t0;
-        c.rcpt_us = t2 - t1;
-        c.data_us = t3 - t2;
+        c.rcpt_us = t2 - t1b;
+        c.data_us = t3 - t2b;
         if (write(p[1], &c, sizeof c) != sizeof c) _exit(4);
         _exit(0);
     }

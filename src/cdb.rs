@@ -457,6 +457,7 @@ impl CdbFile {
     }
 
     /// Fill `buf` from `pos`, which must lie inside the file as opened.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn read_at(&self, pos: u64, buf: &mut [u8]) -> Result<(), CdbError> {
         if pos
             .checked_add(buf.len() as u64)

@@ -169,6 +169,7 @@ enum BounceLine {
 
 /// `bounce_matching_headers` split into its rules, as `hasMatchingHeader`
 /// splits it; remembered, since the same text comes back with every post.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 fn bounce_lines(text: &str) -> Arc<Vec<BounceLine>> {
     static KEPT: OnceTable<String, Arc<Vec<BounceLine>>, 256> = OnceTable::new();
     KEPT.get_or(

@@ -118,6 +118,7 @@ pub fn to_bytes(s: &str) -> Vec<u8> {
 
 impl<'a> Message<'a> {
     /// Parse raw message bytes (headers, blank line, body; the body may be absent).
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn parse(raw: &'a [u8]) -> Message<'a> {
         let (root, limit) = feed::parse(raw);
         Message { root, limit, raw }
@@ -173,6 +174,7 @@ impl<'a> Message<'a> {
     }
 
     /// All values of a top-level header, in order (case-insensitive name), as `msg.get_all` returns them.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn get_all(&self, name: &str) -> Vec<&str> {
         self.root
             .headers
@@ -248,6 +250,7 @@ impl<'a> Message<'a> {
     /// [`Message::header_filter_text`] and where its lines begin (what
     /// [`crate::pyre::PyRegex::search_lines_in`] takes): 0 and each
     /// position after a `\n`, the end included when the text ends in one.
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     pub fn header_filter_lines(&self, form: NormalForm) -> Result<HeaderText, HeaderTextError> {
         // Sized for the undecoded headers at once (decoding rarely makes
         // them longer): one allocation, not a doubling per few headers.

@@ -98,6 +98,20 @@ impl FileId {
         }
     }
 
+    /// The identity of the open file `f`: one `fstat(2)` (std's
+    /// `metadata` probes `statx` first, more code on a verdict's path).
+    #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
+    pub(crate) fn of_fd(f: &std::fs::File) -> io::Result<FileId> {
+        use std::os::fd::AsRawFd;
+        let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: fstat(2) on an open descriptor, into a buffer we own.
+        if unsafe { libc::fstat(f.as_raw_fd(), st.as_mut_ptr()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fstat returned 0, so it filled the buffer.
+        Ok(FileId::of_stat(unsafe { &st.assume_init() }))
+    }
+
     /// The same identity from a `stat(2)` answer.
     // The field types of `struct stat` differ between targets.
     #[allow(clippy::unnecessary_cast)]
@@ -350,34 +364,16 @@ pub fn write_snapshot_with_mode(
     Ok(())
 }
 
-/// What `fstat` says of the file when it was opened; a lookup's answer is
-/// believed only while it says the same. Not the ctime: renaming a new
-/// snapshot over the path unlinks the old file, which changes its ctime
-/// but not its contents (a reader keeps the old generation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: (i64, i64),
-}
-
-impl Stamp {
-    fn of(m: &std::fs::Metadata) -> Stamp {
-        Stamp {
-            dev: m.dev(),
-            ino: m.ino(),
-            size: m.size(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-        }
-    }
-}
-
 /// The members of an open snapshot, looked up in the file with `pread`.
 pub struct SnapshotMembers {
     cdb: CdbFile,
     records: u64,
-    stamp: Stamp,
+    /// What `fstat` said of the file when it was opened; a lookup's
+    /// answer is believed only while it says the same. Not the ctime:
+    /// renaming a new snapshot over the path unlinks the old file, which
+    /// changes its ctime but not its contents (a reader keeps the old
+    /// generation).
+    stamp: FileId,
 }
 
 impl SnapshotMembers {
@@ -392,7 +388,7 @@ impl SnapshotMembers {
 
     /// Ok when the open file is still as it was when opened.
     fn unchanged(&self) -> Result<(), SnapshotError> {
-        let now = self.cdb.file().metadata().map(|m| Stamp::of(&m))?;
+        let now = FileId::of_fd(self.cdb.file())?;
         if now == self.stamp {
             Ok(())
         } else if now.size != self.stamp.size {
@@ -609,7 +605,7 @@ pub fn open_snapshot_with(path: &Path, verify: Verify) -> Result<Snapshot, Snaps
             "not a regular file",
         )));
     }
-    let stamp = Stamp::of(&meta);
+    let stamp = FileId::of(&meta);
     let len = meta.len();
     if len > MAX_LEN {
         return Err(SnapshotError::TooLarge(len));
