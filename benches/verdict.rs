@@ -27,19 +27,19 @@
 //!   API, the CLI);
 //! * `in round`: the batch runs inside one revalidation round
 //!   (`mailman_gate::store::begin_round`, as Exim's RCPT call opens it), so
-//!   the list is `stat`ed once for the whole batch: what Exim's DATA call
-//!   pays, the RCPT call having revalidated the list.
+//!   the list is `stat`ed once for the whole batch, and each check runs in
+//!   the allocator's scope (`mailman_gate::arena::scope`): what Exim's DATA
+//!   call pays, the RCPT call having revalidated the list.
 //!
-//! The allocations (and reallocations) of one check are counted by a
-//! counting global allocator, in a separate untimed loop. Environment:
+//! The allocations (and reallocations) of one check are counted by the
+//! library's own allocator (`mailman_gate::arena::counts`, inside a
+//! scope as Exim's DATA call runs), in a separate untimed loop. Environment:
 //! `VERDICT_BENCH_BATCHES` (default 30) batches of `VERDICT_BENCH_BATCH`
 //! (default 20000) checks; the median and the best batch are reported.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use mailman_gate::address::Kind;
@@ -50,61 +50,26 @@ use mailman_gate::site::Site;
 #[path = "post.rs"]
 mod post;
 
-/// The system allocator, counting calls while `COUNTING` is set (the
-/// timed loops run with it clear).
-struct Counting;
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static REALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Relaxed) {
-            ALLOCS.fetch_add(1, Relaxed);
-        }
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Relaxed) {
-            ALLOCS.fetch_add(1, Relaxed);
-        }
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Relaxed) {
-            REALLOCS.fetch_add(1, Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
 /// (allocations, reallocations) per check, over 1000 checks.
 fn count_allocs(g: &Gate, list: &str, sender: &str, raw: &[u8], round: bool) -> (f64, f64) {
     const N: usize = 1000;
     if round {
         mailman_gate::store::begin_round();
     }
-    ALLOCS.store(0, Relaxed);
-    REALLOCS.store(0, Relaxed);
-    COUNTING.store(true, Relaxed);
+    let (a0, r0) = mailman_gate::arena::counts();
     for _ in 0..N {
-        black_box(
-            g.check_with_trace(list, Kind::Post, Some(sender), raw, false)
-                .expect("check"),
-        );
+        // Counted by the library's allocator inside a scope (as Exim's
+        // DATA call runs): each check its own, so the region starts over.
+        mailman_gate::arena::scope(|| {
+            black_box(
+                g.check_with_trace(list, Kind::Post, Some(sender), raw, false)
+                    .expect("check"),
+            );
+        });
     }
-    COUNTING.store(false, Relaxed);
+    let (a1, r1) = mailman_gate::arena::counts();
     mailman_gate::store::end_round();
-    (
-        ALLOCS.load(Relaxed) as f64 / N as f64,
-        REALLOCS.load(Relaxed) as f64 / N as f64,
-    )
+    ((a1 - a0) as f64 / N as f64, (r1 - r0) as f64 / N as f64)
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -145,7 +110,7 @@ fn time_checks(
             if round {
                 mailman_gate::store::begin_round();
             }
-            for _ in 0..batch {
+            let check = || {
                 black_box(
                     g.check_with_trace(
                         black_box(list),
@@ -155,7 +120,16 @@ fn time_checks(
                         false,
                     )
                     .expect("check"),
-                );
+                )
+            };
+            for _ in 0..batch {
+                // In round, as Exim's DATA call: inside the allocator's
+                // scope too (see `mailman_gate::arena`).
+                if round {
+                    mailman_gate::arena::scope(check);
+                } else {
+                    check();
+                }
             }
             let ns = t.elapsed().as_nanos() as f64 / batch as f64;
             mailman_gate::store::end_round();

@@ -72,6 +72,13 @@ mod ffi;
 pub mod milter;
 mod round;
 
+// The allocator: the system's, with a region for a DATA call's blocks
+// (see `arena`).
+#[doc(hidden)]
+pub mod arena;
+#[global_allocator]
+static ALLOCATOR: arena::ScopedArena = arena::ScopedArena;
+
 // Inner stages, reached by the cross-checks against CPython and the fuzz
 // targets.
 #[doc(hidden)]

@@ -2,11 +2,10 @@
 //! headers, body size, moderated newsgroup. The first hit holds.
 
 use super::administrivia::is_administrivia;
-use super::once_table::OnceTable;
+use super::once_table::{Found, OnceTable};
 use super::patterns::{compile, match_start, search, Slot, Unusable, IGNORECASE};
 use super::{text, Ctx, Step, StepResult, Stop};
 use crate::message::Message;
-use std::sync::Arc;
 
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
 pub(super) fn process(ctx: &mut Ctx<'_>) -> StepResult {
@@ -170,8 +169,8 @@ enum BounceLine {
 /// `bounce_matching_headers` split into its rules, as `hasMatchingHeader`
 /// splits it; remembered, since the same text comes back with every post.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
-fn bounce_lines(text: &str) -> Arc<Vec<BounceLine>> {
-    static KEPT: OnceTable<String, Arc<Vec<BounceLine>>, 256> = OnceTable::new();
+fn bounce_lines(text: &str) -> Found<Vec<BounceLine>> {
+    static KEPT: OnceTable<String, Vec<BounceLine>, 256> = OnceTable::new();
     KEPT.get_or(
         text,
         |kept| kept == text,
@@ -191,7 +190,7 @@ fn bounce_lines(text: &str) -> Arc<Vec<BounceLine>> {
                     },
                 });
             }
-            (text.to_owned(), Arc::new(lines))
+            (text.to_owned(), lines)
         },
     )
 }

@@ -61,7 +61,25 @@ pub(super) struct OnceTable<K, V, const N: usize> {
     _entries: std::marker::PhantomData<(K, V)>,
 }
 
-impl<K: Send + Sync, V: Clone + Send + Sync, const N: usize> OnceTable<K, V, N> {
+/// A value from [`OnceTable::get_or`]: kept in the table for the process
+/// (borrowed: reading it writes nothing, not even a reference count), or
+/// made for this caller alone when no slot was free.
+pub(super) enum Found<V: 'static> {
+    Kept(&'static V),
+    Made(V),
+}
+
+impl<V> std::ops::Deref for Found<V> {
+    type Target = V;
+    fn deref(&self) -> &V {
+        match self {
+            Found::Kept(v) => v,
+            Found::Made(v) => v,
+        }
+    }
+}
+
+impl<K: Send + Sync + 'static, V: Send + Sync + 'static, const N: usize> OnceTable<K, V, N> {
     pub(super) const fn new() -> Self {
         OnceTable {
             slots: [const { AtomicPtr::new(std::ptr::null_mut()) }; N],
@@ -70,7 +88,7 @@ impl<K: Send + Sync, V: Clone + Send + Sync, const N: usize> OnceTable<K, V, N> 
     }
 
     /// The entry in slot `k` from `hash`, if set.
-    fn entry(&self, hash: u64, k: usize) -> Option<&(u64, K, V)> {
+    fn entry(&'static self, hash: u64, k: usize) -> Option<&'static (u64, K, V)> {
         let p = self.slots[(hash as usize).wrapping_add(k) % N].load(Ordering::Acquire);
         // SAFETY: a slot holds null or a pointer from `Box::into_raw`,
         // published with Release and never freed or changed after.
@@ -81,11 +99,11 @@ impl<K: Send + Sync, V: Clone + Send + Sync, const N: usize> OnceTable<K, V, N> 
     /// it), else made by `make` (key and value) and kept if a slot is free
     /// near its hash.
     pub(super) fn get_or<Q: Hash + ?Sized>(
-        &self,
+        &'static self,
         probe: &Q,
         is_key: impl Fn(&K) -> bool,
         make: impl FnOnce() -> (K, V),
-    ) -> V {
+    ) -> Found<V> {
         let hash = {
             let mut h = Fx(0, 0);
             probe.hash(&mut h);
@@ -93,13 +111,13 @@ impl<K: Send + Sync, V: Clone + Send + Sync, const N: usize> OnceTable<K, V, N> 
         };
         for k in 0..MAX_PROBES.min(N) {
             match self.entry(hash, k) {
-                Some((h, key, v)) if *h == hash && is_key(key) => return v.clone(),
+                Some((h, key, v)) if *h == hash && is_key(key) => return Found::Kept(v),
                 Some(_) => continue,
                 None => break,
             }
         }
         let (key, value) = make();
-        let entry = Box::into_raw(Box::new((hash, key, value.clone())));
+        let entry = Box::into_raw(Box::new((hash, key, value)));
         for k in 0..MAX_PROBES.min(N) {
             let slot = &self.slots[(hash as usize).wrapping_add(k) % N];
             match slot.compare_exchange(
@@ -108,7 +126,8 @@ impl<K: Send + Sync, V: Clone + Send + Sync, const N: usize> OnceTable<K, V, N> 
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return value,
+                // SAFETY: published: never freed or changed from now on.
+                Ok(_) => return Found::Kept(unsafe { &(*entry).2 }),
                 Err(other) => {
                     // SAFETY: as in `entry`.
                     let (h, key, v) = unsafe { &*other };
@@ -116,15 +135,14 @@ impl<K: Send + Sync, V: Clone + Send + Sync, const N: usize> OnceTable<K, V, N> 
                     if *h == hash && is_key(key) {
                         // SAFETY: `entry` is ours, never published.
                         drop(unsafe { Box::from_raw(entry) });
-                        return v.clone();
+                        return Found::Kept(v);
                     }
                 }
             }
         }
         // No free slot near the hash: not kept.
         // SAFETY: `entry` is ours, never published.
-        drop(unsafe { Box::from_raw(entry) });
-        value
+        Found::Made(unsafe { Box::from_raw(entry) }.2)
     }
 }
 
@@ -146,34 +164,39 @@ mod tests {
                 },
             )
         };
-        assert_eq!(get("abc"), 3);
-        assert_eq!(get("abc"), 3);
+        assert_eq!(*get("abc"), 3);
+        assert!(matches!(get("abc"), Found::Kept(3)));
         assert_eq!(made.get(), 1);
         // More keys than slots: all answered, the first ones kept.
         for i in 0..20 {
-            assert_eq!(get(&"x".repeat(i + 10)), i + 10);
+            assert_eq!(*get(&"x".repeat(i + 10)), i + 10);
         }
         let before = made.get();
-        assert_eq!(get("abc"), 3);
+        assert_eq!(*get("abc"), 3);
         assert_eq!(made.get(), before);
-        assert_eq!(get(&"x".repeat(29)), 29);
+        assert!(matches!(get(&"x".repeat(29)), Found::Made(29)));
         assert_eq!(made.get(), before + 1);
     }
 
     #[test]
     fn threads_racing_for_one_key_agree() {
-        static TABLE: OnceTable<u32, std::sync::Arc<u32>, 64> = OnceTable::new();
-        let got: Vec<std::sync::Arc<u32>> = std::thread::scope(|s| {
+        static TABLE: OnceTable<u32, u32, 64> = OnceTable::new();
+        let got: Vec<*const u32> = std::thread::scope(|s| {
             let hs: Vec<_> = (0..8)
                 .map(|_| {
-                    s.spawn(|| TABLE.get_or(&7u32, |k| *k == 7, || (7, std::sync::Arc::new(7))))
+                    s.spawn(|| match TABLE.get_or(&7u32, |k| *k == 7, || (7, 7)) {
+                        Found::Kept(v) => v as *const u32 as usize,
+                        Found::Made(_) => 0,
+                    })
                 })
                 .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).collect()
+            hs.into_iter()
+                .map(|h| h.join().unwrap() as *const u32)
+                .collect()
         });
-        assert!(got.iter().all(|v| **v == 7));
-        // Once the race is over, one value is kept and handed out.
+        // Every racer got the one value kept.
+        assert!(got.iter().all(|&p| p == got[0] && !p.is_null()));
         let kept = TABLE.get_or(&7u32, |k| *k == 7, || unreachable!("kept"));
-        assert_eq!(*kept, 7);
+        assert_eq!(&*kept as *const u32, got[0]);
     }
 }

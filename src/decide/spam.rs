@@ -2,13 +2,12 @@
 //! as the caller looked it up), member verbosity (cannot be known),
 //! KNOWN_SPAMMERS and header_filter_rules.
 
-use super::once_table::OnceTable;
+use super::once_table::{Found, OnceTable};
 use super::patterns::{
     compile, get_pattern, search, search_lines, NoOtherLists, PatternHit, Slot, Unusable,
     IGNORECASE,
 };
 use super::{text, Ctx, RejectText, Step, StepResult, Stop};
-use std::sync::Arc;
 
 use crate::address::Kind;
 use crate::message::HeaderTextError;
@@ -267,16 +266,16 @@ pub(super) fn prepared_patterns(
     patterns: &PyStr,
     charset: &'static str,
     form: crate::message::NormalForm,
-) -> Arc<Vec<Slot>> {
+) -> Found<Vec<Slot>> {
     type Key = (PyStr, &'static str, crate::message::NormalForm);
-    static KEPT: OnceTable<Key, Arc<Vec<Slot>>, 512> = OnceTable::new();
+    static KEPT: OnceTable<Key, Vec<Slot>, 512> = OnceTable::new();
     KEPT.get_or(
         &(patterns, charset, form),
         |k| k.0 == *patterns && k.1 == charset && k.2 == form,
         || {
             (
                 (patterns.clone(), charset, form),
-                Arc::new(split_patterns(patterns, charset, form)),
+                split_patterns(patterns, charset, form),
             )
         },
     )
