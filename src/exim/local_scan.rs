@@ -149,7 +149,9 @@ pub unsafe extern "C" fn local_scan(fd: c_int, return_text: *mut *mut u8) -> c_i
     // list once.
     crate::store::begin_round();
     let out = boundary(|| {
-        let a = scan(fd);
+        // The scan's blocks from one region, as the DATA call's (see
+        // `crate::arena`).
+        let a = crate::arena::scope(|| scan(fd));
         if let Answer::Error(t) = &a {
             sys::log(&format!("local_scan: {t} (accepting)"));
         }
