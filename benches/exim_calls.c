@@ -16,8 +16,9 @@
  * Prints min and median over N children, in microseconds, and the tokens
  * of the last child (EXIM_CALLS_REPEAT=1: DATA's time and faults are
  * those of a second transaction in the same child). The message is POST
- * (benches/post.eml, placeholders filled in): its headers become header_list, one header_line per field
- * as Exim keeps them, and SPOOL_DIR/input/ gets the -D file of its body. */
+ * (benches/post.eml, placeholders filled in): its headers become
+ * header_list, one header_line per field as Exim keeps them, and
+ * SPOOL_DIR/input/ gets the -D file of its body. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdarg.h>
