@@ -61,7 +61,7 @@ thread_local! {
 }
 
 fn thread_tag() -> usize {
-    TAG.with(|t| t as *const u8 as usize)
+    TAG.with(|t| (t as *const u8).addr())
 }
 
 impl Region {
@@ -77,11 +77,13 @@ impl Region {
     }
 
     fn base(&self) -> usize {
-        self.bytes.get() as usize
+        self.bytes.get().addr()
     }
 
     fn contains(&self, p: *mut u8) -> bool {
-        (p as usize).wrapping_sub(self.base()) < REGION_BYTES
+        // `addr`, not `as usize`: telling a block's owner exposes no
+        // pointer's provenance (Miri checks every block freed).
+        p.addr().wrapping_sub(self.base()) < REGION_BYTES
     }
 
     /// Whether this thread holds the region.
@@ -130,7 +132,7 @@ impl Region {
         if !self.held_here() {
             return false;
         }
-        let offset = p as usize - self.base();
+        let offset = p.addr() - self.base();
         if offset + old == self.next.load(Ordering::Relaxed) && offset + new <= REGION_BYTES {
             self.next.store(offset + new, Ordering::Relaxed);
             true
@@ -275,18 +277,18 @@ mod tests {
         // Not held: nothing from the region.
         assert!(R.take(layout(8, 8)).is_null());
         let (a, b) = R.scope(|| (R.take(layout(10, 1)), R.take(layout(16, 16))));
-        assert_eq!(a as usize, R.base());
-        assert_eq!(b as usize, (R.base() + 10).next_multiple_of(16));
+        assert_eq!(a.addr(), R.base());
+        assert_eq!(b.addr(), (R.base() + 10).next_multiple_of(16));
         assert_eq!(R.live.load(Ordering::Relaxed), 2);
         // One still lives: the next scope goes on after them.
         R.give_back();
         let c = R.scope(|| R.take(layout(1, 1)));
-        assert_eq!(c as usize, b as usize + 16);
+        assert_eq!(c.addr(), b.addr() + 16);
         // All freed: it starts over.
         R.give_back();
         R.give_back();
         let d = R.scope(|| R.take(layout(1, 1)));
-        assert_eq!(d as usize, R.base());
+        assert_eq!(d.addr(), R.base());
         // Too large for what is left: null (the system's then).
         R.scope(|| assert!(R.take(layout(REGION_BYTES, 1)).is_null()));
     }
@@ -299,7 +301,7 @@ mod tests {
             let b = R.take(layout(8, 8));
             assert!(!R.resize_in_place(a, 8, 16));
             assert!(R.resize_in_place(b, 8, 100));
-            assert_eq!(R.take(layout(1, 1)) as usize, b as usize + 100);
+            assert_eq!(R.take(layout(1, 1)).addr(), b.addr() + 100);
             assert!(!R.resize_in_place(b, 100, REGION_BYTES));
         });
         // Outside the scope nobody holds it.
@@ -338,7 +340,7 @@ mod tests {
             #[repr(align(256))]
             struct A([u8; 3]);
             let a = Box::new(A([1, 2, 3]));
-            assert_eq!((&*a as *const A as usize % 256, a.0), (0, [1, 2, 3]));
+            assert_eq!(((&*a as *const A).addr() % 256, a.0), (0, [1, 2, 3]));
             String::from("outlives its scope")
         });
         let t = std::thread::spawn(move || {

@@ -182,7 +182,7 @@ mod tests {
     fn threads_racing_for_one_key_agree() {
         static TABLE: OnceTable<u32, u32, 64> = OnceTable::new();
         // Addresses as numbers: only compared.
-        let addr = |v: &u32| v as *const u32 as usize;
+        let addr = |v: &u32| (v as *const u32).addr();
         let got: Vec<usize> = std::thread::scope(|s| {
             let hs: Vec<_> = (0..8)
                 .map(|_| {
