@@ -171,6 +171,71 @@ fn bump(counter: &AtomicUsize) {
     counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
+impl Region {
+    /// [`GlobalAlloc::alloc`] over this region and the system's.
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = self.take(layout);
+        if p.is_null() {
+            System.alloc(layout)
+        } else {
+            p
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = self.take(layout);
+        if p.is_null() {
+            System.alloc_zeroed(layout)
+        } else {
+            // The region is reused: zero the block here.
+            std::ptr::write_bytes(p, 0, layout.size());
+            p
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if self.contains(ptr) {
+            self.give_back();
+        } else {
+            System.dealloc(ptr, layout)
+        }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let held = self.held_here();
+        if held {
+            bump(&self.reallocs);
+        }
+        if !self.contains(ptr) {
+            return System.realloc(ptr, layout, new_size);
+        }
+        if held && self.resize_in_place(ptr, layout.size(), new_size) {
+            return ptr;
+        }
+        // Moved: to the region's end for the holder, else to the system.
+        // SAFETY: the caller guarantees `new_size` with this alignment is
+        // a valid layout.
+        let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+        let mut new = if held {
+            self.take_held(new_layout)
+        } else {
+            std::ptr::null_mut()
+        };
+        if new.is_null() {
+            new = System.alloc(new_layout);
+        }
+        if !new.is_null() {
+            std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+            self.give_back();
+        }
+        new
+    }
+}
+
 /// The allocator; see the module documentation.
 pub struct ScopedArena;
 
@@ -182,66 +247,24 @@ unsafe impl GlobalAlloc for ScopedArena {
     #[inline(never)]
     #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = REGION.take(layout);
-        if p.is_null() {
-            System.alloc(layout)
-        } else {
-            p
-        }
+        REGION.alloc(layout)
     }
 
     #[inline(never)]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = REGION.take(layout);
-        if p.is_null() {
-            System.alloc_zeroed(layout)
-        } else {
-            // The region is reused: zero the block here.
-            std::ptr::write_bytes(p, 0, layout.size());
-            p
-        }
+        REGION.alloc_zeroed(layout)
     }
 
     #[inline(never)]
     #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if REGION.contains(ptr) {
-            REGION.give_back();
-        } else {
-            System.dealloc(ptr, layout)
-        }
+        REGION.dealloc(ptr, layout)
     }
 
     #[inline(never)]
     #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate_verdict")]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let held = REGION.held_here();
-        if held {
-            bump(&REGION.reallocs);
-        }
-        if !REGION.contains(ptr) {
-            return System.realloc(ptr, layout, new_size);
-        }
-        if held && REGION.resize_in_place(ptr, layout.size(), new_size) {
-            return ptr;
-        }
-        // Moved: to the region's end for the holder, else to the system.
-        // SAFETY: the caller guarantees `new_size` with this alignment is
-        // a valid layout.
-        let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
-        let mut new = if held {
-            REGION.take_held(new_layout)
-        } else {
-            std::ptr::null_mut()
-        };
-        if new.is_null() {
-            new = System.alloc(new_layout);
-        }
-        if !new.is_null() {
-            std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-            REGION.give_back();
-        }
-        new
+        REGION.realloc(ptr, layout, new_size)
     }
 }
 
@@ -324,6 +347,50 @@ mod tests {
         // Released after a panic too.
         let _ = std::panic::catch_unwind(|| R.scope(|| panic!("inside")));
         assert_eq!(R.owner.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn the_allocator_takes_grows_moves_and_zeroes_region_blocks() {
+        // The allocator's methods on a region of the test's own (Miri,
+        // which runs without the global allocator installed, checks them
+        // here).
+        static R: Region = Region::new();
+        R.scope(|| {
+            // SAFETY: layouts of non-zero size; each block used within
+            // its size and freed once with its layout.
+            unsafe {
+                let l = layout(8, 8);
+                let p = R.alloc(l);
+                assert_eq!(p.addr(), R.base());
+                p.write_bytes(7, 8);
+                // The last block grows in place.
+                let q = R.realloc(p, l, 64);
+                assert_eq!(q, p);
+                assert_eq!(*q.add(7), 7);
+                // Not the last one any more: moved to the end, bytes kept.
+                let other = R.alloc(l);
+                let r = R.realloc(q, layout(64, 8), 128);
+                assert_eq!(r.addr(), other.addr() + 8);
+                assert_eq!(*r.add(7), 7);
+                // Larger than the region: from the system, bytes kept.
+                let big = R.realloc(r, layout(128, 8), REGION_BYTES * 2);
+                assert!(!R.contains(big));
+                assert_eq!(*big.add(7), 7);
+                R.dealloc(big, layout(REGION_BYTES * 2, 8));
+                other.write_bytes(9, 8);
+                R.dealloc(other, l);
+            }
+        });
+        // All freed: the next scope starts over, and a zeroed block over
+        // bytes used before reads as zeroes.
+        // SAFETY: as above.
+        R.scope(|| unsafe {
+            let z = R.alloc_zeroed(layout(4096, 8));
+            assert_eq!(z.addr(), R.base());
+            assert!((0..4096).all(|i| *z.add(i) == 0));
+            R.dealloc(z, layout(4096, 8));
+        });
+        assert_eq!(R.live.load(Ordering::Relaxed), 0);
     }
 
     #[test]
