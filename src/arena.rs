@@ -14,12 +14,15 @@
 //!   other thread, and every block too large for what is left, gets the
 //!   system allocator. Nothing waits.
 //! - A block from the region is never reused while it lives: freeing it
-//!   only counts it ([`LIVE`]). The region starts over, at the next
+//!   only counts it down. The region starts over, at the next
 //!   scope, only when every block taken from it has been freed; a block
 //!   that outlives its scope (a cache entry) keeps what follows it in use,
 //!   and further scopes go on after it or fall back to the system.
 //! - Any thread may free or grow a block from the region: it is told by
 //!   its address. Growing one moves it (to the region only for the holder).
+//!
+//! `lib.rs` installs it (not under Miri, where the tests here call its
+//! methods on regions of their own).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
