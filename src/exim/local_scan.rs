@@ -85,10 +85,8 @@ fn scan(fd: c_int) -> Answer {
     };
     let id = sys::message_id();
     let raw = match super::raw_message(|raw| {
-        let body = spool::body_from_fd(fd, id.as_deref())
-            .map_err(|e| format!("cannot read the message body: {e}"))?;
-        raw.extend_from_slice(&body);
-        Ok(())
+        spool::append_body_at(fd, id.as_deref(), raw)
+            .map_err(|e| format!("cannot read the message body: {e}"))
     }) {
         Ok(raw) => raw,
         Err(e) => return Answer::Error(e),

@@ -364,8 +364,8 @@ fn message_from_exim(spool_arg: &str) -> Result<(String, Vec<u8>, usize), String
         };
         let unreadable =
             |e: std::io::Error| format!("cannot read the message body from the spool: {e}");
-        let mut file = spool::open_body(Path::new(&*spool), &id).map_err(unreadable)?;
-        spool::append_body(&mut file, &id, raw).map_err(unreadable)
+        let file = spool::open_body(Path::new(&*spool), &id).map_err(unreadable)?;
+        spool::append_body(&file, &id, raw).map_err(unreadable)
     })?;
     Ok((sender, raw, rcount))
 }

@@ -7,7 +7,7 @@
 //! and flushed by the time the DATA ACL and `local_scan()` run.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::fd::RawFd;
 use std::path::Path;
 
@@ -86,9 +86,9 @@ fn open_candidate(spool_dir: &Path, sub: Option<&str>, id: &str) -> io::Result<F
 
 /// The body from the spool directory of a message being received.
 pub fn body_from_spool(spool_dir: &Path, id: &str) -> io::Result<Vec<u8>> {
-    let mut f = open_body(spool_dir, id)?;
+    let f = open_body(spool_dir, id)?;
     let mut data = Vec::new();
-    append_body(&mut f, id, &mut data)?;
+    append_body(&f, id, &mut data)?;
     Ok(data)
 }
 
@@ -111,96 +111,84 @@ pub fn open_body(spool_dir: &Path, id: &str) -> io::Result<File> {
     }
 }
 
-/// Append the body in the -D file `f` of message `id` to `out`: the file
-/// is read once, into room reserved for its size (so that a body is
-/// copied once, after what `out` holds), then its id line taken out. On
-/// an error `out` may hold part of the file.
+/// Append the body in the -D file `f` of message `id` to `out` (see
+/// [`append_body_at`]).
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
-pub fn append_body(f: &mut File, id: &str, out: &mut Vec<u8>) -> io::Result<()> {
+pub fn append_body(f: &File, id: &str, out: &mut Vec<u8>) -> io::Result<()> {
+    append_body_at(std::os::fd::AsRawFd::as_raw_fd(f), Some(id), out)
+}
+
+/// Append the body in the -D file open on `fd` to `out`: the file is read
+/// with `pread` from its start (the descriptor's position is left as it
+/// was: `local_scan()` gets Exim's own), into room reserved for its size
+/// (so that a body is copied once, after what `out` holds), at most
+/// [`MAX_SPOOL_BYTES`]; then its id line is taken out, checked against
+/// `id` when given. On an error `out` may hold part of the file.
+#[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
+pub fn append_body_at(fd: RawFd, id: Option<&str>, out: &mut Vec<u8>) -> io::Result<()> {
     let start = out.len();
     // `fstat(2)` itself: std's `metadata` probes `statx` first (more code
     // for a new process to fault in, for the one field read here).
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: `fstat` fills `st` on an open descriptor of ours.
-    if unsafe { libc::fstat(std::os::fd::AsRawFd::as_raw_fd(f), st.as_mut_ptr()) } != 0 {
+    // SAFETY: `fstat` fills `st` on an open descriptor.
+    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } != 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: filled by the successful `fstat`.
     let size = (unsafe { st.assume_init() }.st_size.max(0) as u64).min(MAX_SPOOL_BYTES) as usize;
-    // One byte more than the file: a read that fills it all says the file
-    // grew (then the rest is read too, up to the limit).
     let limit = MAX_SPOOL_BYTES as usize;
-    let room = (size + 1).min(limit);
-    out.try_reserve_exact(room)
-        .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e.to_string()))?;
-    out.resize(start + room, 0);
+    // One byte more than the file: a read that fills it all says the file
+    // grew (then the room doubles, up to the limit).
+    let mut room = (size + 1).min(limit);
     let mut got = 0;
-    while got < room {
-        let asked = room - got;
-        match f.read(&mut out[start + got..]) {
-            Ok(0) => break,
-            // A short read that reaches the size `fstat` gave is the end
-            // of a regular file: no second read to be told so.
-            Ok(n) if n < asked && got + n >= size => {
-                got += n;
-                break;
-            }
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
+    loop {
+        if let Err(e) = out.try_reserve_exact(start + room - out.len()) {
+            out.truncate(start + got);
+            return Err(io::Error::new(io::ErrorKind::OutOfMemory, e.to_string()));
+        }
+        out.resize(start + room, 0);
+        let ended = loop {
+            let asked = room - got;
+            let buf = &mut out[start + got..start + room];
+            // SAFETY: pread into a buffer of `asked` bytes we own.
+            let n = unsafe {
+                libc::pread(
+                    fd,
+                    buf.as_mut_ptr() as *mut libc::c_void,
+                    asked,
+                    got as libc::off_t,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
                 out.truncate(start + got);
                 return Err(e);
             }
-        }
-    }
-    out.truncate(start + got);
-    if got == room && got < limit {
-        f.take((limit - got) as u64).read_to_end(out)?;
-    }
-    strip_id_line_at(out, start, Some(id))
-}
-
-/// The body from the -D file open on `fd` (as `local_scan()` gets it),
-/// read with `pread` from offset 0 so the descriptor's position is left
-/// as Exim set it.
-pub fn body_from_fd(fd: RawFd, id: Option<&str>) -> io::Result<Vec<u8>> {
-    let mut data = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut off: u64 = 0;
-    while off < MAX_SPOOL_BYTES {
-        // SAFETY: pread into a buffer we own, on a descriptor Exim owns.
-        let n = unsafe {
-            libc::pread(
-                fd,
-                buf.as_mut_ptr() as *mut libc::c_void,
-                buf.len(),
-                off as libc::off_t,
-            )
-        };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
+            let n = n as usize;
+            got += n;
+            // The end of the file; a short read that reaches the size
+            // `fstat` gave is it too (no second read to be told so).
+            if n == 0 || (n < asked && got >= size) {
+                break true;
             }
-            return Err(e);
-        }
-        if n == 0 {
+            if got == room {
+                break false;
+            }
+        };
+        if ended || room == limit {
             break;
         }
-        data.extend_from_slice(&buf[..n as usize]);
-        off += n as u64;
+        room = room.saturating_mul(2).min(limit);
     }
-    strip_id_line(data, id)
+    out.truncate(start + got);
+    strip_id_line_at(out, start, id)
 }
 
-/// Drop the `<id>-D` line, checking it names `id` when given.
-pub fn strip_id_line(mut data: Vec<u8>, id: Option<&str>) -> io::Result<Vec<u8>> {
-    strip_id_line_at(&mut data, 0, id)?;
-    Ok(data)
-}
-
-/// [`strip_id_line`] on the -D file's bytes, which start at `start` in
-/// `data`.
+/// Drop the `<id>-D` line (checking it names `id` when given) of the -D
+/// file's bytes, which start at `start` in `data`.
 #[cfg_attr(target_os = "linux", link_section = ".text.hot.mailman_gate")]
 fn strip_id_line_at(data: &mut Vec<u8>, start: usize, id: Option<&str>) -> io::Result<()> {
     let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_owned());
@@ -227,6 +215,12 @@ mod tests {
 
     const ID: &str = "1xVZND-00037b-1U";
 
+    /// `data` without its id line.
+    fn strip_id_line(mut data: Vec<u8>, id: Option<&str>) -> io::Result<Vec<u8>> {
+        strip_id_line_at(&mut data, 0, id)?;
+        Ok(data)
+    }
+
     #[test]
     fn strips_the_id_line() {
         let d = format!("{ID}-D\nbody line\n.\n").into_bytes();
@@ -249,10 +243,12 @@ mod tests {
         assert_eq!(body_from_spool(&dir, ID).unwrap(), body.as_bytes());
         let f = File::open(sub.join(format!("{ID}-D"))).unwrap();
         use std::os::fd::AsRawFd;
-        assert_eq!(
-            body_from_fd(f.as_raw_fd(), Some(ID)).unwrap(),
-            body.as_bytes()
-        );
+        let mut from_fd = b"before".to_vec();
+        append_body_at(f.as_raw_fd(), Some(ID), &mut from_fd).unwrap();
+        assert_eq!(&from_fd[6..], body.as_bytes());
+        assert_eq!(&from_fd[..6], b"before");
+        // pread: the descriptor's position is where it was.
+        assert_eq!(unsafe { libc::lseek(f.as_raw_fd(), 0, libc::SEEK_CUR) }, 0);
         assert!(body_from_spool(&dir, "../../etc/passwd").is_err());
         let missing = body_from_spool(&dir, "1xVZND-00037b-ZZ").unwrap_err();
         assert_eq!(missing.kind(), io::ErrorKind::NotFound);
