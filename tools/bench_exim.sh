@@ -62,8 +62,10 @@ CALL_PAIRS=${CALL_PAIRS:-3}
 
 D=$(mktemp -d /tmp/mailman-gate-eximbench.XXXXXX)
 DAEMON_PID=
+declare -A INSIDE_PID INSIDE_PORT
 cleanup() {
     if [ -n "$DAEMON_PID" ]; then kill "$DAEMON_PID" 2>/dev/null || true; fi
+    for c in "${!INSIDE_PID[@]}"; do kill "${INSIDE_PID[$c]}" 2>/dev/null || true; done
     rm -rf "$D"
 }
 trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
@@ -221,6 +223,64 @@ else
     "$D/exim_calls" 400 "$D/libmailman_gate.so" "$D/gate-snapshot.conf" biglist lists.example.org \
         "$MEMBER" "$D/calls-spool" "$ROOT/benches/post.eml" | sed 's/^/  /'
 fi
+echo
+
+# The same two calls inside a real Exim: warm daemons whose ACLs take
+# $tod_epoch_l (gettimeofday, µs) just before each ${dlfunc} expansion
+# and log the difference right after it ("gate-timing-CONF rcpt|data N").
+# The floor is the same recipe around benches/exim_calls_noop.c; the
+# daemons run side by side and get their connections in turns (batches of
+# INSIDE_BATCH, INSIDE_BATCHES times, one at a time), so that the
+# machine's drift falls on all of them alike.
+timed_acls() {
+    perl -0pe 's/(\n\s+)set acl_m_mailman_gate_r = /$1set acl_m_gate_t0 = \$tod_epoch_l$1set acl_m_mailman_gate_r = /;
+               s/(\n\s+)set acl_m_mailman_gate_v = /$1set acl_m_gate_t0 = \$tod_epoch_l$1set acl_m_mailman_gate_v = /;
+               s/\n(  warn   condition = \$\{if eq\{\$acl_m_mailman_gate_r\}\{missing\}\})/\n  warn   logwrite = gate-timing-TAG rcpt \${eval:\$tod_epoch_l-\$acl_m_gate_t0}\n$1/;
+               s/\n(  deny   condition = \$\{if match\{\$acl_m_mailman_gate_v\})/\n  warn   logwrite = gate-timing-TAG data \${eval:\$tod_epoch_l-\$acl_m_gate_t0}\n$1/' \
+        "$D/exim-warm.conf" | sed -e "s|gate-timing-TAG|gate-timing-$1|" -e "s|spool-warm|spool-in$1|" \
+        -e "s|$D/libmailman_gate.so|$2|g"
+}
+INSIDE=(noop gate)
+[ -n "${BASE_LIB:-}" ] && INSIDE=(noop base gate)
+declare -A INSIDE_LIB=([noop]="$D/libnoop.so" [base]="$D/libbase.so" [gate]="$D/libmailman_gate.so")
+inport=$((PORT + 1))
+for c in "${INSIDE[@]}"; do
+    timed_acls "$c" "${INSIDE_LIB[$c]}" > "$D/exim-in$c.conf"
+    [ "$(grep -c "gate-timing-$c \(rcpt\|data\)" "$D/exim-in$c.conf")" = 2 ] \
+        || { echo "bench_exim.sh: the timing lines were not placed in the recipe" >&2; exit 1; }
+    mkdir -p "$D/spool-in$c" && chown Debian-exim:Debian-exim "$D/spool-in$c"
+    rm -f "$D/in$c.pid"
+    "$EXIM" -C "$D/exim-in$c.conf" -bd -oX "127.0.0.1.$inport" -oP "$D/in$c.pid"
+    INSIDE_PORT[$c]=$inport; inport=$((inport + 1))
+done
+for c in "${INSIDE[@]}"; do
+    for _ in $(seq 100); do [ -s "$D/in$c.pid" ] && break; sleep 0.1; done
+    INSIDE_PID[$c]=$(cat "$D/in$c.pid")
+    python3 "$ROOT/benches/exim_load.py" "${INSIDE_PORT[$c]}" 20 1 "$MEMBER" "$TO" >/dev/null
+done
+log0=$(wc -l < "$D/log/mainlog")
+for _ in $(seq "${INSIDE_BATCHES:-10}"); do
+    for c in "${INSIDE[@]}"; do
+        python3 "$ROOT/benches/exim_load.py" "${INSIDE_PORT[$c]}" "${INSIDE_BATCH:-30}" 1 "$MEMBER" "$TO" >/dev/null
+    done
+done
+sleep 0.5
+for c in "${INSIDE[@]}"; do kill "${INSIDE_PID[$c]}"; done
+tail -n +$((log0 + 1)) "$D/log/mainlog" > "$D/inside.log"
+# median of the numbers on stdin
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "none"}'; }
+spread() { sort -n | awk '{a[NR]=$1} END {if (NR) printf "n %d, min %d, median %d, p90 %d", NR, a[1], a[int((NR+1)/2)], a[int(NR*0.9)]}'; }
+echo "the same calls inside a real Exim, warm start (µs between \$tod_epoch_l before and after"
+echo "each \${dlfunc}; ${INSIDE_BATCHES:-10} turns of ${INSIDE_BATCH:-30} connections per daemon):"
+for k in rcpt data; do
+    floor=$(grep -o "gate-timing-noop $k -\?[0-9]*" "$D/inside.log" | awk '{print $3}' | median)
+    for c in "${INSIDE[@]}"; do
+        v=$(grep -o "gate-timing-$c $k -\?[0-9]*" "$D/inside.log" | awk '{print $3}')
+        [ -n "$v" ] || { echo "bench_exim.sh: no $k timings from $c" >&2; exit 1; }
+        m=$(printf '%s\n' "$v" | median)
+        printf '  %-4s %-5s %s; median above the floor %d\n' "$k" "$c" "$(printf '%s\n' "$v" | spread)" $((m - floor))
+    done
+done
 echo
 
 declare -A RATES CHILD DAEMON TOTAL

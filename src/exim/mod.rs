@@ -438,10 +438,36 @@ dlfunc_entry!(
     /// The library version.
     mailman_gate_version, "version", version
 );
-dlfunc_entry!(
-    /// Warm start entry point, for `smtp_accept_max_per_host` (see [`warm`]).
-    mailman_gate_daemon, "daemon", warm::daemon
-);
+/// Warm start entry point, for `smtp_accept_max_per_host` (see [`warm`]).
+/// Exim calls it before every fork: when nothing is due ([`warm::quiet`])
+/// it returns at once and writes nothing but `*y`.
+///
+/// # Safety
+/// Called by Exim's `${dlfunc}` with its documented arguments.
+#[no_mangle]
+pub unsafe extern "C" fn mailman_gate_daemon(
+    y: *mut *mut u8,
+    argc: c_int,
+    argv: *const *const u8,
+) -> c_int {
+    let config = if argc > 0 && !argv.is_null() && !(*argv).is_null() {
+        Some(CStr::from_ptr(*argv as *const std::ffi::c_char).to_bytes())
+    } else {
+        None
+    };
+    if warm::quiet(config.filter(|c| !c.is_empty())) {
+        if !y.is_null() {
+            // Exim only reads a dlfunc's result.
+            *y = std::ptr::addr_of!(EMPTY_TOKEN).cast_mut();
+        }
+        return EXIM_OK;
+    }
+    dlfunc(y, argc, argv, "daemon", warm::daemon)
+}
+
+/// The daemon call's token when it has nothing to do (an empty string).
+static EMPTY_TOKEN: u8 = 0;
+
 dlfunc_entry!(
     /// Checks the panic boundary in the host process.
     mailman_gate_selftest, "selftest", selftest

@@ -34,8 +34,10 @@
 //! caches too.
 
 use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::address::Kind;
@@ -69,9 +71,81 @@ struct Pass {
 }
 
 fn passes() -> &'static Mutex<HashMap<Option<PathBuf>, Pass>> {
-    static PASSES: std::sync::OnceLock<Mutex<HashMap<Option<PathBuf>, Pass>>> =
-        std::sync::OnceLock::new();
+    static PASSES: OnceLock<Mutex<HashMap<Option<PathBuf>, Pass>>> = OnceLock::new();
     PASSES.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// When the daemon call has nothing to do: the pass over the lists of the
+/// first configuration warmed is complete and no refresh is due. Exim
+/// makes the call before every fork; [`quiet`] answers it with reads only,
+/// no lock and no allocation, because a write there would copy a page
+/// that the last connection's process still shares (and that process,
+/// writing the page in turn, would copy it again). Calls for another
+/// configuration take the slow path.
+struct Quiet {
+    /// The configuration file, as written in the call.
+    config: OnceLock<Option<PathBuf>>,
+    /// Until when (`CLOCK_MONOTONIC`, in ns).
+    until_ns: AtomicU64,
+}
+
+impl Quiet {
+    const fn new() -> Quiet {
+        Quiet {
+            config: OnceLock::new(),
+            until_ns: AtomicU64::new(0),
+        }
+    }
+
+    fn is_quiet(&self, config: Option<&[u8]>, now_ns: u64) -> bool {
+        let Some(warmed) = self.config.get() else {
+            return false;
+        };
+        warmed.as_deref().map(|p| p.as_os_str().as_bytes()) == config
+            && now_ns < self.until_ns.load(Ordering::Relaxed)
+    }
+
+    /// Nothing to do for `config` until `until_ns`, if it is the first
+    /// configuration noted.
+    fn note(&self, config: Option<&Path>, until_ns: u64) {
+        let warmed = self.config.get_or_init(|| config.map(Path::to_path_buf));
+        if warmed.as_deref() == config {
+            self.until_ns.store(until_ns, Ordering::Relaxed);
+        }
+    }
+}
+
+static QUIET: Quiet = Quiet::new();
+
+/// `CLOCK_MONOTONIC` in ns (the vDSO: no system call, no write).
+fn monotonic_ns() -> Option<u64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the timespec we own.
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) } != 0 {
+        return None;
+    }
+    let s = u64::try_from(ts.tv_sec).ok()?;
+    let ns = u64::try_from(ts.tv_nsec).ok()?;
+    s.checked_mul(1_000_000_000)?.checked_add(ns)
+}
+
+/// Whether the daemon call for `config` (the argument's bytes, None for
+/// the default file) has nothing to do now (see [`Quiet`]). Reads only;
+/// cannot panic.
+pub fn quiet(config: Option<&[u8]>) -> bool {
+    monotonic_ns().is_some_and(|now| QUIET.is_quiet(config, now))
+}
+
+/// The pass for `config`, started at `started`, is complete: nothing to do
+/// until a refresh is due.
+fn note_quiet(config: Option<&Path>, started: Instant) {
+    let left = REFRESH_INTERVAL.saturating_sub(started.elapsed());
+    if let (Some(now), Ok(left)) = (monotonic_ns(), u64::try_from(left.as_nanos())) {
+        QUIET.note(config, now.saturating_add(left));
+    }
 }
 
 /// What one call did.
@@ -186,8 +260,11 @@ pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String>
     let pass = all.entry(config.map(Path::to_path_buf)).or_default();
     let mut progress = Progress::default();
     if pass.next >= pass.names.len() {
-        if pass.started.is_some_and(|t| t.elapsed() < REFRESH_INTERVAL) {
+        if let Some(started) = pass.started.filter(|t| t.elapsed() < REFRESH_INTERVAL) {
             progress.done = pass.warmed;
+            if pass.warmed {
+                note_quiet(config, started);
+            }
             return Ok(progress);
         }
         pass.names = list_names(&gate.store);
@@ -213,6 +290,9 @@ pub fn step(config: Option<&Path>, budget: Duration) -> Result<Progress, String>
     if pass.next >= pass.names.len() {
         pass.warmed = true;
         progress.done = true;
+        if let Some(started) = pass.started {
+            note_quiet(config, started);
+        }
     }
     // What the connections forked from now on read without writing.
     if progress.loaded > 0 {
@@ -358,6 +438,29 @@ mod tests {
     }
 
     #[test]
+    fn the_call_before_each_fork_is_quiet_only_for_the_first_configuration_until_the_refresh() {
+        let q = Quiet::new();
+        let (a, b) = (Path::new("/etc/a.conf"), Path::new("/etc/b.conf"));
+        assert!(!q.is_quiet(Some(b"/etc/a.conf"), 0));
+        q.note(Some(a), 100);
+        assert!(q.is_quiet(Some(b"/etc/a.conf"), 99));
+        assert!(!q.is_quiet(Some(b"/etc/a.conf"), 100));
+        assert!(!q.is_quiet(Some(b"/etc/b.conf"), 50));
+        assert!(!q.is_quiet(None, 50));
+        // Another configuration never makes the call quiet.
+        q.note(Some(b), 200);
+        assert!(!q.is_quiet(Some(b"/etc/b.conf"), 150));
+        assert!(!q.is_quiet(Some(b"/etc/a.conf"), 150));
+        q.note(Some(a), 300);
+        assert!(q.is_quiet(Some(b"/etc/a.conf"), 250));
+        // The default file (no argument) is a configuration too.
+        let d = Quiet::new();
+        d.note(None, 100);
+        assert!(d.is_quiet(None, 50));
+        assert!(!d.is_quiet(Some(b"/etc/a.conf"), 50));
+    }
+
+    #[test]
     fn a_bad_configuration_never_fails_the_daemon() {
         let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
         let a = ["/nonexistent/mailman-gate.conf"];
@@ -379,6 +482,13 @@ mod tests {
         // Within the interval nothing is looked at again.
         let p = step(Some(&conf), Duration::from_secs(5)).unwrap();
         assert_eq!((p.loaded, p.current, p.done), (0, 0, true), "{p:?}");
+        // Nor, then, by the call before each fork, when this is the
+        // configuration it keeps (the first one warmed in this process).
+        let kept = QUIET
+            .config
+            .get()
+            .is_some_and(|c| c.as_deref() == Some(&*conf));
+        assert_eq!(quiet(Some(conf.as_os_str().as_bytes())), kept);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
