@@ -16,7 +16,8 @@
  *       first call warms, the others find everything current).
  * Prints min and median over N children, in microseconds, and the tokens
  * of the last child (EXIM_CALLS_REPEAT=1: DATA's time and faults are
- * those of a second transaction in the same child). The message is POST
+ * those of a second transaction in the same child; EXIM_CALLS_EVICT_MIB=N:
+ * the caches are overwritten with N MiB before DATA). The message is POST
  * (benches/post.eml, placeholders filled in): its headers become
  * header_list, one header_line per field as Exim keeps them, and
  * SPOOL_DIR/input/ gets the -D file of its body. */
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -89,6 +91,24 @@ struct result {
 static char *lib, *config, *list, *domain, *spool;
 /* EXIM_CALLS_REPEAT=1: report a second RCPT and DATA in the same child. */
 static int repeat;
+/* EXIM_CALLS_EVICT_MIB=N: before DATA (untimed), the child writes and
+ * reads N MiB of its own, as a real Exim's work between RCPT and DATA
+ * (reading the message, writing the spool) pushes the library's code and
+ * data out of the caches; N beyond the last-level cache: all of it. */
+static int evict_mib;
+
+static void evict_caches(void) {
+    size_t n = (size_t)evict_mib << 20;
+    unsigned char *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED) return;
+    volatile unsigned long sum = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i += 64) {
+            p[i] = (unsigned char)i;
+            sum += p[i];
+        }
+}
 
 static dlfunc *sym(void *h, const char *name) {
     dlfunc *f = (dlfunc *)dlsym(h, name);
@@ -133,6 +153,7 @@ static struct result connection(void) {
         for (size_t i = 0; y && i + 1 < sizeof c.rcpt && y[i]; i++)
             c.rcpt[i] = (char)y[i];
         da[1] = y;
+        if (evict_mib > 0) evict_caches();
         double t2b = now_us();
         data(&y2, 3, da);
         double t3 = now_us();
@@ -255,6 +276,7 @@ int main(int argc, char **argv) {
     sender_address = (unsigned char *)argv[6];
     spool = argv[7];
     repeat = getenv("EXIM_CALLS_REPEAT") && *getenv("EXIM_CALLS_REPEAT");
+    evict_mib = getenv("EXIM_CALLS_EVICT_MIB") ? atoi(getenv("EXIM_CALLS_EVICT_MIB")) : 0;
 
     /* The message: headers in header_list, the body in the -D file. */
     snprintf((char *)message_id_buf, sizeof message_id_buf, "1xXvOc-0006Nc-1i");

@@ -10,9 +10,11 @@
 #           smtp_accept_max_per_host = ${dlfunc{LIB}{mailman_gate_daemon}{CONF}}
 #
 # and the peak RSS of one receiving process, what loading the library
-# costs a new process (benches/dlopen_cost.c), and the time of the RCPT and
+# costs a new process (benches/dlopen_cost.c), the time of the RCPT and
 # DATA calls in a new process with and without warm start
-# (benches/exim_calls.c).
+# (benches/exim_calls.c), and the same two calls timed inside a real Exim
+# with warm start (timestamps around each ${dlfunc} in the ACLs, against
+# the same recipe around a library of entry points that do nothing).
 #
 #   tools/bench_exim.sh            (as root; needs exim4-daemon-heavy, python3, cc)
 #
@@ -25,7 +27,9 @@
 # before a change) adds the configurations "gatebase" and "warmbase" (the
 # same recipes with that library) and runs the calls table for both
 # libraries alternately, CALL_PAIRS (default 3) times: paired runs of a
-# baseline and a change. ROUNDS=0 stops after the calls table. Only
+# baseline and a change (and adds "base" to the calls inside Exim, which
+# run INSIDE_BATCHES (default 10) turns of INSIDE_BATCH (default 30)
+# connections per daemon). ROUNDS=0 stops after the calls tables. Only
 # 127.0.0.1 is listened on.
 #
 # CPU per connection: the receiving processes are the daemon's children;
