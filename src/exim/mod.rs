@@ -450,12 +450,10 @@ pub unsafe extern "C" fn mailman_gate_daemon(
     argc: c_int,
     argv: *const *const u8,
 ) -> c_int {
-    let config = if argc > 0 && !argv.is_null() && !(*argv).is_null() {
-        Some(CStr::from_ptr(*argv as *const std::ffi::c_char).to_bytes())
-    } else {
-        None
-    };
-    if warm::quiet(config.filter(|c| !c.is_empty())) {
+    // Borrowed from Exim's memory: nothing is allocated for a UTF-8 path.
+    let mut owned = Vec::new();
+    let (a, n) = args(argc, argv, &mut owned);
+    if warm::quiet(config_path(&a[..n])) {
         if !y.is_null() {
             // Exim only reads a dlfunc's result.
             *y = std::ptr::addr_of!(EMPTY_TOKEN).cast_mut();

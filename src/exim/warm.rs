@@ -34,7 +34,6 @@
 //! caches too.
 
 use std::collections::HashMap;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -97,11 +96,12 @@ impl Quiet {
         }
     }
 
-    fn is_quiet(&self, config: Option<&[u8]>, now_ns: u64) -> bool {
+    fn is_quiet(&self, config: Option<&Path>, now_ns: u64) -> bool {
         let Some(warmed) = self.config.get() else {
             return false;
         };
-        warmed.as_deref().map(|p| p.as_os_str().as_bytes()) == config
+        // As bytes: `Path`'s own equality walks components.
+        warmed.as_deref().map(Path::as_os_str) == config.map(Path::as_os_str)
             && now_ns < self.until_ns.load(Ordering::Relaxed)
     }
 
@@ -132,10 +132,9 @@ fn monotonic_ns() -> Option<u64> {
     s.checked_mul(1_000_000_000)?.checked_add(ns)
 }
 
-/// Whether the daemon call for `config` (the argument's bytes, None for
-/// the default file) has nothing to do now (see [`Quiet`]). Reads only;
-/// cannot panic.
-pub fn quiet(config: Option<&[u8]>) -> bool {
+/// Whether the daemon call for `config` (None: the default file) has
+/// nothing to do now (see [`Quiet`]). Reads only; cannot panic.
+pub fn quiet(config: Option<&Path>) -> bool {
     monotonic_ns().is_some_and(|now| QUIET.is_quiet(config, now))
 }
 
@@ -441,23 +440,23 @@ mod tests {
     fn the_call_before_each_fork_is_quiet_only_for_the_first_configuration_until_the_refresh() {
         let q = Quiet::new();
         let (a, b) = (Path::new("/etc/a.conf"), Path::new("/etc/b.conf"));
-        assert!(!q.is_quiet(Some(b"/etc/a.conf"), 0));
+        assert!(!q.is_quiet(Some(Path::new("/etc/a.conf")), 0));
         q.note(Some(a), 100);
-        assert!(q.is_quiet(Some(b"/etc/a.conf"), 99));
-        assert!(!q.is_quiet(Some(b"/etc/a.conf"), 100));
-        assert!(!q.is_quiet(Some(b"/etc/b.conf"), 50));
+        assert!(q.is_quiet(Some(Path::new("/etc/a.conf")), 99));
+        assert!(!q.is_quiet(Some(Path::new("/etc/a.conf")), 100));
+        assert!(!q.is_quiet(Some(Path::new("/etc/b.conf")), 50));
         assert!(!q.is_quiet(None, 50));
         // Another configuration never makes the call quiet.
         q.note(Some(b), 200);
-        assert!(!q.is_quiet(Some(b"/etc/b.conf"), 150));
-        assert!(!q.is_quiet(Some(b"/etc/a.conf"), 150));
+        assert!(!q.is_quiet(Some(Path::new("/etc/b.conf")), 150));
+        assert!(!q.is_quiet(Some(Path::new("/etc/a.conf")), 150));
         q.note(Some(a), 300);
-        assert!(q.is_quiet(Some(b"/etc/a.conf"), 250));
+        assert!(q.is_quiet(Some(Path::new("/etc/a.conf")), 250));
         // The default file (no argument) is a configuration too.
         let d = Quiet::new();
         d.note(None, 100);
         assert!(d.is_quiet(None, 50));
-        assert!(!d.is_quiet(Some(b"/etc/a.conf"), 50));
+        assert!(!d.is_quiet(Some(Path::new("/etc/a.conf")), 50));
     }
 
     #[test]
@@ -488,7 +487,7 @@ mod tests {
             .config
             .get()
             .is_some_and(|c| c.as_deref() == Some(&*conf));
-        assert_eq!(quiet(Some(conf.as_os_str().as_bytes())), kept);
+        assert_eq!(quiet(Some(&conf)), kept);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
